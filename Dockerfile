@@ -1,0 +1,25 @@
+# Build stage: install Buurtbot and its dependencies into a virtual environment.
+FROM python:3.12-slim AS build
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install --no-cache-dir .
+
+# Run stage: the virtual environment, the flows and catalogs, a non-root user.
+FROM python:3.12-slim
+RUN useradd --create-home --uid 10001 buurtbot
+WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+COPY conversations ./conversations
+COPY locales ./locales
+COPY buurtbot.yaml ./
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    BUURTBOT_DATA_DIR=/data \
+    BUURTBOT_DATABASE_URL=sqlite:////data/buurtbot.db
+RUN mkdir /data && chown buurtbot /data
+VOLUME ["/data"]
+USER buurtbot
+CMD ["buurtbot", "run"]

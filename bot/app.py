@@ -1,0 +1,45 @@
+"""Putting the parts together: settings -> database, flows, deployment, service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.conversation.library import FlowLibrary
+from bot.conversation.service import ConversationService
+from bot.deployment import Deployment, load_deployment
+from bot.i18n.catalogs import Catalogs
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+
+
+@dataclass
+class App:
+    settings: Settings
+    database: Database
+    deployment: Deployment
+    library: FlowLibrary
+    service: ConversationService
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+def build(settings: Settings | None = None, migrate: bool = True) -> App:
+    """Everything a channel needs; applies the migrations first unless told not to."""
+    settings = settings or Settings()
+    if migrate:
+        upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    deployment = load_deployment(settings.deployment_file)
+    library = FlowLibrary.load(settings.conversations_dir)
+    catalogs = Catalogs(default=settings.default_language)
+    service = ConversationService(database, library, deployment, settings, catalogs)
+    return App(settings, database, deployment, library, service)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "apscheduler", "alembic.runtime.migration", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,75 @@
+"""The terminal channel: the flows in a terminal, choices as numbered options.
+
+It uses the same service, engine and storage as every other channel, so a newcomer sees
+the real bot at once, with no token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from rich.console import Console
+
+from bot.conversation.service import ConversationService, Incoming
+from bot.flows.events import Ask, Outgoing, Say, Text
+
+CHANNEL = "terminal"
+
+
+def render(message: Outgoing) -> str:
+    """A message as terminal text: options numbered, one per line."""
+    if isinstance(message, Say):
+        return message.text.rstrip()
+    assert isinstance(message, Ask)
+    lines = [message.text.rstrip()]
+    for number, option in enumerate(message.options, start=1):
+        mark = "[x] " if message.multiple and option.value in message.selected else ""
+        lines.append(f"  {number}. {mark}{option.label}")
+    return "\n".join(lines)
+
+
+class TerminalChannel:
+    """Reads lines from `stdin`, writes the bot's messages to `stdout`."""
+
+    def __init__(
+        self,
+        service: ConversationService,
+        user: str = "me",
+        language: str | None = None,
+        stdin: TextIO | None = None,
+        console: Console | None = None,
+    ):
+        self.service = service
+        self.user = user
+        self.language = language
+        self.stdin = stdin or sys.stdin
+        self.console = console or Console(highlight=False, soft_wrap=True)
+
+    async def say(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            self.console.print(render(message), markup=False)
+            self.console.print()
+
+    async def send(self, text: str) -> None:
+        reply = await self.service.handle(
+            Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
+        )
+        await self.say(reply.messages)
+
+    async def run(self) -> None:
+        """Chat until the input ends (Ctrl-D) or the person types /quit."""
+        self.console.print("Buurtbot — type /quit to leave.", style="dim")
+        await self.send("/start")
+        loop = asyncio.get_running_loop()
+        while True:
+            self.console.print("> ", end="", style="bold")
+            sys.stdout.flush()
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if text.strip() in ("/quit", "/exit"):
+                break
+            await self.send(text)

@@ -1,0 +1,30 @@
+"""The `buurtbot` command line: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import db, flows, run
+from bot.flows.loader import FlowError
+
+app = typer.Typer(
+    name="buurtbot",
+    help="Buurtbot: a multilingual chatbot for resident participation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run.run_command)
+app.command("chat")(run.chat_command)
+app.add_typer(db.app, name="db")
+app.add_typer(flows.app, name="flows")
+
+
+def main() -> None:
+    try:
+        app()
+    except FlowError as error:
+        # A broken flow stops the start: say where, without a traceback.
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise SystemExit(1) from None

@@ -1,0 +1,51 @@
+"""`buurtbot run` and `buurtbot chat`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from bot.app import build, configure_logging
+from bot.channels.terminal import TerminalChannel
+
+log = logging.getLogger(__name__)
+
+
+def run_command() -> None:
+    """Apply migrations, start every configured channel and the scheduler.
+
+    With no channel configured, the terminal chat starts.
+    """
+    configure_logging()
+    app = build()
+    channels = []
+    if app.settings.telegram_token:
+        channels.append("telegram")
+    if app.settings.signal_url and app.settings.signal_number:
+        channels.append("signal")
+    if not channels:
+        log.info("No channel configured (BUURTBOT_TELEGRAM_TOKEN, BUURTBOT_SIGNAL_URL): terminal")
+        asyncio.run(_chat(app, "me", None))
+        return
+    from bot.runner import serve
+
+    asyncio.run(serve(app, channels))
+
+
+def chat_command(
+    user: str = typer.Option("me", "--user", help="Who you are in this chat."),
+    language: str = typer.Option(None, "--language", help="Your language, e.g. tr."),
+) -> None:
+    """Chat with the bot in the terminal; choices are numbered options."""
+    configure_logging(logging.WARNING)
+    app = build()
+    asyncio.run(_chat(app, user, language))
+
+
+async def _chat(app, user: str, language: str | None) -> None:
+    try:
+        await TerminalChannel(app.service, user=user, language=language).run()
+    finally:
+        await app.close()

@@ -1,0 +1,38 @@
+"""The flows of a deployment, loaded once and found by id or by command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.flows.check import check_folder
+from bot.flows.loader import FlowError
+from bot.flows.model import Flow
+
+REQUIRED = ("onboarding", "language", "forget")
+
+
+@dataclass
+class FlowLibrary:
+    flows: dict[str, Flow] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path) -> FlowLibrary:
+        """Load and check every flow; any problem stops the start with its file:line."""
+        loaded, problems = check_folder(folder)
+        if problems:
+            raise FlowError(problems)
+        library = cls({item.flow.id: item.flow for item in loaded})
+        missing = [name for name in REQUIRED if name not in library.flows]
+        if missing:
+            raise ValueError(f"{folder}: the flows {', '.join(missing)} are needed and missing")
+        return library
+
+    def get(self, flow_id: str) -> Flow | None:
+        return self.flows.get(flow_id)
+
+    def __getitem__(self, flow_id: str) -> Flow:
+        return self.flows[flow_id]
+
+    def by_command(self, command: str) -> Flow | None:
+        return next((f for f in self.flows.values() if f.command == command), None)

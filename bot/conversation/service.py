@@ -1,0 +1,475 @@
+"""The conversation service: one incoming event in, the messages to send out.
+
+Everything for one event happens in one database transaction: the receipt that makes a
+redelivered update harmless, the participant, the conversation state and the answers.
+So a crash at any point either keeps the whole turn or none of it, and the person's
+next message lands in the right step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation.keywords import match_keyword, parse_command
+from bot.conversation.library import FlowLibrary
+from bot.deployment import Deployment
+from bot.flows import engine
+from bot.flows.context import FlowContext
+from bot.flows.events import Answer, Event, Outgoing, Say, Text, Turn
+from bot.flows.model import Flow
+from bot.flows.state import State
+from bot.i18n.catalogs import Catalogs
+from bot.settings import Settings
+from bot.storage import conversations as convs
+from bot.storage import participants
+from bot.storage.db import Database
+from bot.storage.models import Conversation, InboundReceipt, Participant, utcnow
+
+log = logging.getLogger(__name__)
+
+START_FLOW = "onboarding"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did, as a channel hands it over.
+
+    `key` identifies the platform update, so a redelivery is recognised; `language_hint`
+    is what the person's app says their language is.
+    """
+
+    channel: str
+    user_id: str
+    event: Event
+    key: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass
+class Reply:
+    """What to send back. `stale` marks a button from an earlier question."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    language: str = "nl"
+    accepted: Answer | None = None
+    stale: bool = False
+    duplicate: bool = False
+
+
+@dataclass
+class _Turn:
+    session: AsyncSession
+    participant: Participant
+    incoming: Incoming
+    reply: Reply
+    erased: bool = False
+
+
+class ConversationService:
+    """Runs people's conversations; shared by every channel."""
+
+    def __init__(
+        self,
+        database: Database,
+        library: FlowLibrary,
+        deployment: Deployment,
+        settings: Settings,
+        catalogs: Catalogs | None = None,
+    ):
+        self.db = database
+        self.library = library
+        self.deployment = deployment
+        self.settings = settings
+        self.catalogs = catalogs or Catalogs(default=settings.default_language)
+        self.zone = ZoneInfo(settings.timezone)
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    # ---- entry point ----------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> Reply:
+        """Handle one event; events of one person are handled one at a time, in order."""
+        lock_key = (incoming.channel, incoming.user_id)
+        lock = self._locks.get(lock_key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[lock_key] = lock
+        async with lock:
+            reply = await self._handle(incoming)
+        if reply.messages is None:
+            reply.messages = []
+        return reply
+
+    async def _handle(self, incoming: Incoming) -> Reply:
+        erased = False
+        async with self.db.transaction() as session:
+            if incoming.key and not await self._first_time(session, incoming):
+                return Reply(duplicate=True)
+            participant = await participants.get_or_create(
+                session, incoming.channel, incoming.user_id
+            )
+            if participant.language is None:
+                participant.language = self._initial_language(incoming.language_hint)
+            participant.unreachable_at = None
+            turn = _Turn(session, participant, incoming, Reply(language=participant.language))
+            await self._dispatch(turn)
+            erased = turn.erased
+            reply = turn.reply
+        if erased:
+            await self._after_erase()
+        return reply
+
+    async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
+        try:
+            async with session.begin_nested():
+                session.add(InboundReceipt(channel=incoming.channel, key=incoming.key or ""))
+                await session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    # ---- what kind of event ----------------------------------------------------------
+
+    async def _dispatch(self, turn: _Turn) -> None:
+        event = turn.incoming.event
+        participant = turn.participant
+        if isinstance(event, Text):
+            command = self._command(event.text, participant)
+            if command is not None:
+                name, argument = command
+                await self._command_turn(turn, name, argument)
+                return
+        if participant.opted_out_at is not None:
+            self._say(
+                turn,
+                self._t(participant).gettext(
+                    "You stopped the messages. Type /start to begin again."
+                ),
+            )
+            return
+        conversation = await convs.active(turn.session, participant.id)
+        if conversation is None:
+            await self._no_conversation(turn)
+            return
+        await self._engine_turn(turn, conversation, event)
+
+    def _command(self, text: str, participant: Participant) -> tuple[str, str] | None:
+        parsed = parse_command(text)
+        if parsed is not None:
+            return parsed
+        languages = [participant.language or self.settings.default_language, "en"]
+        translators = [self.catalogs(code) for code in dict.fromkeys(languages)]
+        keyword = match_keyword(text, translators)
+        return (keyword, "") if keyword else None
+
+    async def _no_conversation(self, turn: _Turn) -> None:
+        if turn.participant.consented_at is None:
+            await self._start_flow(turn, self.library[START_FLOW])
+            return
+        t = self._t(turn.participant)
+        self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+
+    # ---- commands --------------------------------------------------------------------
+
+    async def _command_turn(self, turn: _Turn, name: str, argument: str) -> None:
+        participant = turn.participant
+        t = self._t(participant)
+        session = turn.session
+        if name == "start":
+            await self._cmd_start(turn, argument)
+        elif name == "stop":
+            participant.opted_out_at = utcnow()
+            conversation = await convs.active(session, participant.id)
+            if conversation is not None:
+                convs.set_status(conversation, convs.PAUSED)
+            self._say(
+                turn,
+                t.gettext("OK. You will get no more messages from us. Type /start to begin again."),
+            )
+        elif name == "help":
+            self._say(turn, self.help_text(participant))
+            await self._repeat_current(turn)
+        elif name == "privacy":
+            self._say(turn, self.privacy_text(participant))
+            await self._repeat_current(turn)
+        elif name == "mydata":
+            self._say(turn, await self.mydata_text(session, participant))
+            await self._repeat_current(turn)
+        elif name in ("language", "forget"):
+            await self._interrupt(turn, self.library[name])
+        elif (flow := self.library.by_command(name)) is not None:
+            if participant.consented_at is None:
+                self._say(turn, t.gettext("First, let us get to know each other."))
+                await self._restart_onboarding(turn)
+                return
+            await self._interrupt(turn, flow)
+        else:
+            self._say(
+                turn,
+                t.gettext("Sorry, I do not know that command. Type /help to see what you can do."),
+            )
+            await self._repeat_current(turn)
+
+    async def _cmd_start(self, turn: _Turn, argument: str) -> None:
+        participant = turn.participant
+        t = self._t(participant)
+        was_stopped = participant.opted_out_at is not None
+        participant.opted_out_at = None
+        conversation = await convs.active(turn.session, participant.id)
+        if conversation is None:
+            conversation = await convs.latest_paused(turn.session, participant.id)
+            if conversation is not None:
+                convs.set_status(conversation, convs.ACTIVE)
+        if conversation is not None:
+            self._say(turn, t.gettext("Welcome back! Let us go on where we were."))
+            await self._repeat_current(turn)
+            return
+        if participant.consented_at is None:
+            await self._start_flow(turn, self.library[START_FLOW])
+            return
+        if was_stopped:
+            self._say(turn, t.gettext("Welcome back! You will get our messages again."))
+        self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+
+    async def _restart_onboarding(self, turn: _Turn) -> None:
+        conversation = await convs.active(turn.session, turn.participant.id)
+        if conversation is not None and conversation.flow_id == START_FLOW:
+            await self._repeat_current(turn)
+            return
+        await self._start_flow(turn, self.library[START_FLOW])
+
+    async def _interrupt(self, turn: _Turn, flow: Flow) -> None:
+        """Start `flow` now; the current conversation waits and resumes after it."""
+        current = await convs.active(turn.session, turn.participant.id)
+        if current is not None:
+            if current.flow_id == flow.id:
+                await self._repeat_current(turn)
+                return
+            convs.set_status(current, convs.PAUSED)
+        await self._start_flow(turn, flow)
+
+    # ---- running flows ---------------------------------------------------------------
+
+    def context(self, participant: Participant, hint: str | None = None) -> FlowContext:
+        return FlowContext(
+            language=participant.language or self.settings.default_language,
+            translators=self.catalogs,
+            deployment=self.deployment,
+            languages=tuple(self.settings.language_list),
+            suggested_language=self._suggested(hint),
+            today=datetime.now(self.zone).date(),
+            variables={"retention_days": self.settings.retention_days},
+        )
+
+    async def _start_flow(self, turn: _Turn, flow: Flow) -> None:
+        ctx = self.context(turn.participant, turn.incoming.language_hint)
+        result, state = engine.start(flow, ctx)
+        conversation = await convs.begin(turn.session, turn.participant.id, state)
+        await self._apply(turn, conversation, result, state)
+
+    async def _engine_turn(self, turn: _Turn, conversation: Conversation, event: Event) -> None:
+        flow = self.library.get(conversation.flow_id)
+        state = State.from_json(conversation.state)
+        if flow is None or state.step is None or not flow.has_step(state.step):
+            # The flow was removed or changed under this conversation: close it kindly.
+            convs.set_status(conversation, convs.ABANDONED)
+            await self._no_conversation(turn)
+            return
+        ctx = self.context(turn.participant, turn.incoming.language_hint)
+        result, state = engine.handle(flow, state, event, ctx)
+        if result.stale:
+            turn.reply.stale = True
+            turn.reply.messages.extend(result.messages)
+            return
+        await self._apply(turn, conversation, result, state)
+
+    async def _apply(
+        self, turn: _Turn, conversation: Conversation, result: Turn, state: State
+    ) -> None:
+        """Store what the engine decided, then go on with the next flow if this one ended."""
+        participant = turn.participant
+        session = turn.session
+        turn.reply.accepted = result.accepted or turn.reply.accepted
+        refused = False
+        for effect in result.effects:
+            if effect.kind == "profile":
+                setattr(participant, effect.field, effect.value)
+            elif effect.kind == "consent":
+                if effect.value:
+                    participant.consented_at = utcnow()
+                    participant.consent_version = self.deployment.organisation.privacy_version
+                else:
+                    refused = True
+            elif effect.kind == "action" and effect.field == "forget" and effect.value:
+                turn.reply.messages.extend(result.messages)
+                await self._forget(turn)
+                return
+        if result.language:
+            turn.reply.language = result.language
+        turn.reply.messages.extend(result.messages)
+        if refused:
+            # No consent: keep nothing more about this person than the row of this turn,
+            # which goes too.
+            await participants.erase(session, participant.id)
+            turn.erased = True
+            return
+        if participant.consented_at is not None and result.answers:
+            await convs.store_answers(
+                session,
+                conversation,
+                result.answers,
+                participant.language,
+                participant.neighbourhood,
+            )
+        convs.save_state(conversation, state)
+        if state.finished:
+            await self._after_finish(turn, conversation)
+
+    async def _after_finish(self, turn: _Turn, conversation: Conversation) -> None:
+        flow = self.library.get(conversation.flow_id)
+        participant = turn.participant
+        if flow is not None and flow.then and participant.consented_at is not None:
+            following = self.library.get(flow.then)
+            if following is not None:
+                await self._start_flow(turn, following)
+                return
+        paused = await convs.latest_paused(turn.session, participant.id)
+        if paused is not None:
+            convs.set_status(paused, convs.ACTIVE)
+            await self._repeat_current(turn)
+
+    async def _repeat_current(self, turn: _Turn) -> None:
+        conversation = await convs.active(turn.session, turn.participant.id)
+        if conversation is None:
+            if turn.participant.consented_at is None and turn.participant.opted_out_at is None:
+                await self._start_flow(turn, self.library[START_FLOW])
+            return
+        flow = self.library.get(conversation.flow_id)
+        state = State.from_json(conversation.state)
+        if flow is None or state.step is None or not flow.has_step(state.step):
+            return
+        ctx = self.context(turn.participant, turn.incoming.language_hint)
+        turn.reply.messages.extend(engine.repeat(flow, state, ctx).messages)
+
+    # ---- rights ----------------------------------------------------------------------
+
+    async def _forget(self, turn: _Turn) -> None:
+        t = self._t(turn.participant)
+        await participants.erase(turn.session, turn.participant.id)
+        turn.erased = True
+        self._say(
+            turn,
+            t.gettext("Done. We deleted everything we knew about you. Type /start to begin again."),
+        )
+
+    async def _after_erase(self) -> None:
+        """Make erased rows leave SQLite's write-ahead log too."""
+        if self.db.is_sqlite:
+            async with self.db.engine.connect() as connection:
+                await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    def help_text(self, participant: Participant) -> str:
+        t = self._t(participant)
+        lines = [
+            t.gettext("You can type these words at any time:"),
+            t.gettext("/language – choose another language"),
+            t.gettext("/privacy – what we keep and why"),
+            t.gettext("/mydata – see what we know about you"),
+            t.gettext("/forget – delete everything we know about you"),
+            t.gettext("/stop – get no more messages"),
+        ]
+        for flow in self.library.flows.values():
+            if flow.command:
+                title = t.pgettext(f"{flow.id}:title", flow.title)
+                lines.append(f"/{flow.command} – {title}")
+        return "\n".join(lines)
+
+    def privacy_text(self, participant: Participant) -> str:
+        t = self._t(participant)
+        org = self.deployment.organisation
+        return "\n".join(
+            [
+                t.gettext("This chat is from {organisation}.").format(organisation=org.name),
+                t.gettext("We keep your answers, your neighbourhood, age group and language."),
+                t.gettext("We do not keep your name or your phone number."),
+                t.gettext("After {days} days we remove your answers from your name.").format(
+                    days=self.settings.retention_days
+                ),
+                t.gettext("Type /mydata to see your data. Type /forget to delete it."),
+                t.gettext("Read more: {url}").format(url=org.privacy_url)
+                if org.privacy_url
+                else "",
+            ]
+        ).strip()
+
+    async def mydata_text(self, session: AsyncSession, participant: Participant) -> str:
+        from sqlalchemy import select
+
+        from bot.storage.models import Answer as AnswerRow
+
+        t = self._t(participant)
+        if participant.consented_at is None:
+            return t.gettext("We keep nothing about you, only your language choice.")
+        rows = (
+            await session.execute(
+                select(AnswerRow)
+                .where(AnswerRow.participant_id == participant.id)
+                .order_by(AnswerRow.id)
+            )
+        ).scalars()
+        neighbourhood = self.deployment.neighbourhood(participant.neighbourhood or "")
+        lines = [
+            t.gettext("This is what we know about you:"),
+            t.gettext("Language: {value}").format(value=participant.language or "-"),
+            t.gettext("Neighbourhood: {value}").format(
+                value=neighbourhood.name if neighbourhood else "-"
+            ),
+            t.gettext("Age group: {value}").format(value=participant.age_group or "-"),
+            t.gettext("Your answers:"),
+        ]
+        for row in rows:
+            shown = t.gettext("(rather not say)") if row.skipped else _shown(row.value)
+            lines.append(f"• {row.flow_id}/{row.step_key}: {shown}")
+        return "\n".join(lines)
+
+    # ---- small helpers ---------------------------------------------------------------
+
+    def _t(self, participant: Participant):
+        return self.catalogs(participant.language or self.settings.default_language)
+
+    def _say(self, turn: _Turn, message: str) -> None:
+        turn.reply.messages.append(Say(message))
+
+    def _suggested(self, hint: str | None) -> str | None:
+        if not hint:
+            return None
+        offered = self.settings.language_list
+        for code in (hint, hint.replace("-", "_").split("_")[0].lower()):
+            if code in offered:
+                return code
+        return None
+
+    def _initial_language(self, hint: str | None) -> str:
+        return self._suggested(hint) or self.settings.default_language
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("text") or value.get("kind") or value)
+    if value is True:
+        return "✓"
+    if value is False:
+        return "✗"
+    return str(value)

@@ -1,0 +1,73 @@
+"""What the engine may know about the world, handed in so that it stays pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Protocol
+
+from bot.deployment import Deployment
+
+
+class Translator(Protocol):
+    """The gettext calls the engine uses (babel.support.Translations has them all)."""
+
+    def gettext(self, message: str) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+    def pgettext(self, context: str, message: str) -> str: ...
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, values: Mapping[str, Any]) -> str:
+    """Put `{name}` values into a text, leaving unknown placeholders as they are."""
+    try:
+        return text.format_map(_SafeDict(values))
+    except (ValueError, IndexError):
+        return text
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """The person's language, the deployment, today's date and text variables.
+
+    `translators` gives the translator for a language code, so that a turn that changes
+    the language can go on in the new one.
+    """
+
+    language: str
+    translators: Callable[[str], Translator]
+    deployment: Deployment
+    languages: tuple[str, ...] = ("nl", "en", "tr", "ar", "pl", "uk")
+    suggested_language: str | None = None
+    today: date = field(default_factory=date.today)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def t(self) -> Translator:
+        return self.translators(self.language)
+
+    def with_language(self, language: str) -> FlowContext:
+        return replace(self, language=language)
+
+    def flow_text(self, context: str, source: str) -> str:
+        """A flow's text in the person's language, with the deployment's values filled in."""
+        if not source:
+            return ""
+        return fill(self.t.pgettext(context, source), self.values())
+
+    def values(self) -> dict[str, Any]:
+        org = self.deployment.organisation
+        base = {
+            "organisation": org.name,
+            "town": org.town,
+            "website": org.website,
+            "privacy_url": org.privacy_url,
+            "contact": org.contact,
+        }
+        base.update(self.variables)
+        return base

@@ -1,0 +1,132 @@
+"""The pure flow engine: `(flow, state, event) -> (turn, new state)`.
+
+It renders questions in the person's language, reads answers through the step kinds,
+follows `next` rules, and reports answers and effects; it stores nothing and sends
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.flows.context import FlowContext
+from bot.flows.events import Answer, Ask, Done, Effect, Event, Pick, Say, Skip, Toggle, Turn
+from bot.flows.model import Flow
+from bot.flows.state import State
+from bot.flows.steps import END, Step
+from bot.flows.steps.base import Accept, Refresh, Reject
+from bot.flows.steps.confirm import ConfirmStep
+from bot.flows.steps.consent import ConsentStep
+
+
+def start(flow: Flow, ctx: FlowContext) -> tuple[Turn, State]:
+    """Begin a flow: the messages up to and including its first question."""
+    state = State(flow=flow.id, version=flow.version, step=flow.steps[0].key)
+    turn = Turn()
+    state = _advance(flow, state, ctx, turn)
+    return turn, state
+
+
+def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Turn, State]:
+    """Take one event in the current step."""
+    turn = Turn()
+    if state.step is None:
+        turn.finished = True
+        return turn, state
+    step = flow.step(state.step)
+    if isinstance(event, Pick | Toggle | Done | Skip) and event.step != step.key:
+        turn.stale = True
+        turn.messages.append(Say(ctx.t.gettext("This button is from an earlier question.")))
+        return turn, state
+
+    parsed = step.parse(event, ctx, flow.id, state)
+    if isinstance(parsed, Reject):
+        state = replace(state, retries=state.retries + 1)
+        turn.messages.append(Say(parsed.reason))
+        turn.messages.append(_ask(flow, step, state, ctx))
+        return turn, state
+    if isinstance(parsed, Refresh):
+        state = replace(state, selection=list(parsed.selection))
+        turn.messages.append(replace(_ask(flow, step, state, ctx), refresh=True))
+        return turn, state
+    assert isinstance(parsed, Accept)
+
+    answer = Answer(
+        step=step.key,
+        value=parsed.value,
+        raw=parsed.raw,
+        display=parsed.display,
+        skipped=parsed.skipped,
+    )
+    turn.accepted = answer
+    values = {**state.values, step.key: parsed.value}
+    if isinstance(step, ConsentStep):
+        turn.effects.append(Effect("consent", value=bool(parsed.value)))
+    elif isinstance(step, ConfirmStep):
+        turn.effects.append(Effect("action", field=step.action, value=bool(parsed.value)))
+    else:
+        turn.answers.append(answer)
+    if step.store_as and not parsed.skipped:
+        turn.effects.append(Effect("profile", field=step.store_as, value=parsed.value))
+        if step.store_as == "language":
+            ctx = ctx.with_language(str(parsed.value))
+            turn.language = str(parsed.value)
+    state = replace(state, values=values, selection=[], retries=0, step=_next(flow, step, values))
+    state = _advance(flow, state, ctx, turn)
+    return turn, state
+
+
+def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
+    """Ask the current question again (after a command, or in a new language)."""
+    turn = Turn()
+    if state.step is not None:
+        turn.messages.append(_ask(flow, flow.step(state.step), state, ctx))
+    return turn
+
+
+def _next(flow: Flow, step: Step, values: dict[str, object]) -> str | None:
+    target: str | None
+    if isinstance(step.next, str):
+        target = step.next
+    elif isinstance(step.next, list):
+        target = next(
+            (rule.goto for rule in step.next if rule.when is None or rule.when.holds(values)),
+            flow.following(step.key),
+        )
+    else:
+        target = flow.following(step.key)
+    return None if target in (None, END) else target
+
+
+def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
+    """Say messages until the next question (or the end)."""
+    guard = 0
+    while state.step is not None and guard <= len(flow.steps):
+        guard += 1
+        step = flow.step(state.step)
+        if step.is_question:
+            turn.messages.append(_ask(flow, step, state, ctx))
+            return state
+        turn.messages.append(Say(step.question_text(ctx, flow.id)))
+        state = replace(state, step=_next(flow, step, state.values))
+    turn.finished = True
+    turn.effects.append(Effect("finished"))
+    return replace(state, step=None)
+
+
+def _ask(flow: Flow, step: Step, state: State, ctx: FlowContext) -> Ask:
+    prefix = ""
+    if flow.progress and step.counts_in_progress:
+        questions = [s.key for s in flow.questions()]
+        if step.key in questions:
+            prefix = ctx.t.gettext("Question {n} of {total}").format(
+                n=questions.index(step.key) + 1, total=len(questions)
+            )
+            prefix += "\n"
+    return step.ask(ctx, flow.id, state, prefix)
+
+
+def progress(flow: Flow, state: State) -> tuple[int, int]:
+    """How many questions are answered, of how many there are."""
+    questions = [s.key for s in flow.questions()]
+    return sum(1 for key in questions if key in state.values), len(questions)

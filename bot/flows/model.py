@@ -1,0 +1,91 @@
+"""A flow as written in `conversations/*.yaml`, validated into typed models."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.flows.steps import STEP_KINDS, Step
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str | int) -> timedelta:
+    """`14d`, `2h`, `30m`, `1w` -> timedelta."""
+    match = _DURATION.match(str(text).strip())
+    if not match:
+        raise ValueError(f"not a duration like 14d, 2h or 30m: {text!r}")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+Duration = Annotated[timedelta, Field()]
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(value)
+
+
+class FollowUp(BaseModel):
+    """Start flow `flow` with the person `after` this flow is finished."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after: timedelta
+    flow: str
+
+    _after = field_validator("after", mode="before")(classmethod(lambda cls, v: _duration(v)))
+
+
+AnyStep = Annotated[Union[tuple(STEP_KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+class Flow(BaseModel):
+    """One conversation.
+
+    `command` lets a person start it (`/propose`); `then` is the flow that follows when
+    this one ends; `followups` are scheduled after it ends; `remind_after` and
+    `expires_after` say how long a half-finished conversation waits.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    version: int = Field(ge=1)
+    language: str = "en"
+    title: str
+    description: str = ""
+    command: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    progress: bool = False
+    then: str | None = None
+    followups: list[FollowUp] = []
+    remind_after: timedelta = timedelta(days=1)
+    expires_after: timedelta = timedelta(days=7)
+    steps: list[AnyStep] = Field(min_length=1)
+
+    _durations = field_validator("remind_after", "expires_after", mode="before")(
+        classmethod(lambda cls, v: _duration(v))
+    )
+
+    def step(self, key: str) -> Step:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def has_step(self, key: str) -> bool:
+        return any(step.key == key for step in self.steps)
+
+    def following(self, key: str) -> str | None:
+        """The step after `key` in the file, or None after the last."""
+        keys = [step.key for step in self.steps]
+        index = keys.index(key)
+        return keys[index + 1] if index + 1 < len(keys) else None
+
+    def questions(self) -> list[Step]:
+        return [step for step in self.steps if step.counts_in_progress]

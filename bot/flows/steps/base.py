@@ -1,0 +1,205 @@
+"""What every step kind shares, and the registry that finds a kind by its name.
+
+A step kind is one module in this package: a pydantic model with a `kind` literal, a
+docstring that shows a complete example, validation in its fields and validators, and
+two pure methods: `ask` renders the question, `parse` reads an event into an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.flows.context import FlowContext
+from bot.flows.events import Ask, Event, Option, Pick, Skip, Text
+
+if TYPE_CHECKING:
+    from bot.flows.state import State
+
+SKIP = "_skip"
+END = "end"
+PROFILE_FIELDS = ("language", "neighbourhood", "age_group", "interests", "postcode")
+
+STEP_KINDS: dict[str, type[Step]] = {}
+
+
+def register(cls: type[Step]) -> type[Step]:
+    """Class decorator: make a step kind known by the name in its `kind` literal."""
+    kind = cls.model_fields["kind"].default
+    STEP_KINDS[kind] = cls
+    return cls
+
+
+# ---- what parse returns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Accept:
+    value: Any
+    raw: str = ""
+    display: str = ""
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Not an answer; `reason` is already translated."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """A multiple-choice selection changed; ask the same question again."""
+
+    selection: tuple[str, ...]
+
+
+Parsed = Accept | Reject | Refresh
+
+
+# ---- branching -------------------------------------------------------------------------
+
+
+class Condition(BaseModel):
+    """A test on an earlier answer: `{step: age, in: [12-17, 18-27]}`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    step: str
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    includes: str | None = None
+    skipped: bool | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        tests = [self.equals, self.in_, self.includes, self.skipped, self.min, self.max]
+        if all(test is None for test in tests):
+            raise ValueError("a condition needs a test: equals, in, includes, skipped, min or max")
+        return self
+
+    def holds(self, values: dict[str, Any]) -> bool:
+        if self.step not in values:
+            return False
+        value = values[self.step]
+        if self.skipped is not None:
+            return (value is None) == self.skipped
+        if value is None:
+            return False
+        if self.equals is not None and value != self.equals:
+            return False
+        if self.in_ is not None and value not in self.in_:
+            return False
+        if self.includes is not None and (
+            not isinstance(value, list) or self.includes not in value
+        ):
+            return False
+        if self.min is not None and not (isinstance(value, int | float) and value >= self.min):
+            return False
+        return not (
+            self.max is not None and not (isinstance(value, int | float) and value <= self.max)
+        )
+
+
+class Rule(BaseModel):
+    """One branch of `next`: go to `goto` when `when` holds (always, without `when`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: Condition | None = None
+    goto: str
+
+
+# ---- the step --------------------------------------------------------------------------
+
+
+class Step(BaseModel):
+    """Fields every step has. `next` is a step key, `end`, or a list of rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: str
+    text: str = ""
+    next: str | list[Rule] | None = None
+    skippable: bool = False
+    store_as: Literal["language", "neighbourhood", "age_group", "interests", "postcode"] | None = (
+        None
+    )
+    counts_in_progress: ClassVar[bool] = True
+    is_question: ClassVar[bool] = True
+    expects: ClassVar[str] = "text"
+
+    # -- rendering --
+
+    def msgctxt(self, flow_id: str, part: str = "") -> str:
+        return f"{flow_id}:{self.key}" + (f":{part}" if part else "")
+
+    def question_text(self, ctx: FlowContext, flow_id: str, prefix: str = "") -> str:
+        text = ctx.flow_text(self.msgctxt(flow_id), self.text)
+        return f"{prefix}{text}" if prefix else text
+
+    def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
+        """The answer buttons, skip included; empty for typed answers."""
+        return self.skip_option(ctx)
+
+    def skip_option(self, ctx: FlowContext) -> list[Option]:
+        return [Option(SKIP, ctx.t.gettext("Rather not say"))] if self.skippable else []
+
+    def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
+        return Ask(
+            step=self.key,
+            text=self.question_text(ctx, flow_id, prefix),
+            options=tuple(self.options(ctx, flow_id)),
+            expects=self.expects,
+        )
+
+    # -- reading answers --
+
+    def parse(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
+        """Read an event as an answer to this step; "rather not say" is handled here."""
+        if self.skippable:
+            label = ctx.t.gettext("Rather not say")
+            skipped = Accept(None, raw="", display=label, skipped=True)
+            if isinstance(event, Skip) or (isinstance(event, Pick) and event.value == SKIP):
+                return skipped
+            if isinstance(event, Text):
+                option = match_option(event.text, self.options(ctx, flow_id))
+                if (option and option.value == SKIP) or _same(event.text, label):
+                    return Accept(None, raw=event.text, display=label, skipped=True)
+        return self.parse_answer(event, ctx, flow_id, state)
+
+    def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
+        raise NotImplementedError
+
+    def references(self) -> list[str]:
+        """Step keys named in `next` (for validation)."""
+        if isinstance(self.next, str):
+            return [self.next]
+        if isinstance(self.next, list):
+            return [rule.goto for rule in self.next]
+        return []
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def match_option(text: str, options: list[Option]) -> Option | None:
+    """An option by its number (1-based, any script's digits), its label or its value."""
+    cleaned = text.strip().rstrip(".)").strip()
+    if not cleaned:
+        return None
+    if cleaned.isdecimal():
+        number = int(cleaned)
+        return options[number - 1] if 1 <= number <= len(options) else None
+    folded = cleaned.casefold()
+    for option in options:
+        if option.label.casefold() == folded or option.value.casefold() == folded:
+            return option
+    return None

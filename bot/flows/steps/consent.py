@@ -1,0 +1,48 @@
+"""`consent`: asks for permission to keep the person's answers.
+
+Example::
+
+    - key: consent
+      kind: consent
+      text: |
+        We keep your answers for one year. ...
+        Do you agree?
+      next:
+        - when: {step: consent, equals: false}
+          goto: no_consent
+        - goto: neighbourhood
+
+Yes records consent with the deployment's privacy version; no tells the conversation
+service to keep nothing more about the person.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.flows.context import FlowContext
+from bot.flows.events import Event, Option, Text
+from bot.flows.state import State
+from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
+from bot.flows.steps.yes_no import read_yes_no
+
+
+@register
+class ConsentStep(Step):
+    kind: Literal["consent"] = "consent"
+    expects = "choice"
+
+    def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
+        return [Option("yes", ctx.t.gettext("Yes, I agree")), Option("no", ctx.t.gettext("No"))]
+
+    def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
+        answer = read_yes_no(event, ctx.t)
+        if answer is None and isinstance(event, Text):
+            options = self.options(ctx, flow_id)
+            folded = event.text.strip().casefold()
+            if folded == options[0].label.casefold():
+                answer = True
+        if answer is None:
+            return Reject(ctx.t.gettext("Please answer yes or no."))
+        label = ctx.t.gettext("Yes, I agree") if answer else ctx.t.gettext("No")
+        return Accept(answer, raw=event.text if isinstance(event, Text) else "", display=label)

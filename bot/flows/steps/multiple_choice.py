@@ -1,0 +1,109 @@
+"""`multiple_choice`: several answers from a list; buttons toggle, "done" closes.
+
+Example::
+
+    - key: themes
+      kind: multiple_choice
+      text: What do you care about? Choose one or more.
+      store_as: interests
+      min: 1
+      max: 3
+      options:
+        - {value: green, label: Green spaces and gardens}
+        - {value: cooking, label: Cooking and eating together}
+        - {value: other, label: Something else}
+
+Typed, a person answers `1, 3` or `1 3`, or the labels separated by commas.
+The stored value is the list of chosen option values, in the order of the options.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import model_validator
+
+from bot.flows.context import FlowContext
+from bot.flows.events import Ask, Done, Event, Option, Text, Toggle
+from bot.flows.state import State
+from bot.flows.steps.base import SKIP, Accept, Parsed, Refresh, Reject, match_option, register
+from bot.flows.steps.choice import ChoiceStepBase
+
+_SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
+
+
+@register
+class MultipleChoiceStep(ChoiceStepBase):
+    kind: Literal["multiple_choice"] = "multiple_choice"
+    expects = "multiple"
+    min: int = 1
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> MultipleChoiceStep:
+        if self.min < 0:
+            raise ValueError("min must be 0 or more")
+        if self.max is not None and self.max < max(self.min, 1):
+            raise ValueError("max must be at least min and at least 1")
+        if self.min > len(self.options_):
+            raise ValueError("min is larger than the number of options")
+        return self
+
+    def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
+        return Ask(
+            step=self.key,
+            text=self.question_text(ctx, flow_id, prefix),
+            options=tuple(self.options(ctx, flow_id)),
+            multiple=True,
+            selected=tuple(state.selection),
+            done_label=ctx.t.gettext("Done"),
+            expects=self.expects,
+        )
+
+    def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
+        options = self.options(ctx, flow_id)
+        if isinstance(event, Toggle):
+            if event.value not in self.option_values():
+                return Reject(ctx.t.gettext("Please choose one of the options."))
+            chosen = set(state.selection) ^ {event.value}
+            if self.max is not None and len(chosen) > self.max:
+                return Reject(self._too_many(ctx))
+            return Refresh(tuple(v for v in self.option_values() if v in chosen))
+        if isinstance(event, Done):
+            return self._close(state.selection, ctx, options)
+        if isinstance(event, Text):
+            parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
+            picked: list[str] = []
+            for part in parts:
+                option = match_option(part, options)
+                if option is None or option.value == SKIP:
+                    return Reject(ctx.t.gettext("Please choose one or more of the options."))
+                picked.append(option.value)
+            if not picked:
+                return Reject(ctx.t.gettext("Please choose one or more of the options."))
+            return self._close(picked, ctx, options, raw=event.text)
+        return Reject(ctx.t.gettext("Please choose one or more of the options."))
+
+    def _close(
+        self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
+    ) -> Parsed:
+        values = [v for v in self.option_values() if v in set(picked)]
+        if len(values) < self.min:
+            return Reject(
+                ctx.t.ngettext(
+                    "Please choose at least {n} option.",
+                    "Please choose at least {n} options.",
+                    self.min,
+                ).format(n=self.min)
+            )
+        if self.max is not None and len(values) > self.max:
+            return Reject(self._too_many(ctx))
+        labels = {o.value: o.label for o in options}
+        return Accept(values, raw=raw, display=", ".join(labels[v] for v in values))
+
+    def _too_many(self, ctx: FlowContext) -> str:
+        n = self.max or 0
+        return ctx.t.ngettext(
+            "You can choose at most {n} option.", "You can choose at most {n} options.", n
+        ).format(n=n)

@@ -1,0 +1,1 @@
+"""Translations (gettext catalogs managed with Babel) and locale-aware formatting."""

@@ -1,0 +1,78 @@
+"""Operator settings, read from the environment or a `.env` file (all `BUURTBOT_`).
+
+The names are a contract (see DESIGN.md): deployment scripts and outside tests set them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/buurtbot.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure without touching code."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BUURTBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_rate: float = 25
+    signal_url: str | None = None
+    signal_number: str | None = None
+    signal_rate: float = 2
+    default_language: str = "nl"
+    languages: str = "nl,en,tr,ar,pl,uk"
+    timezone: str = "Europe/Amsterdam"
+    quiet_hours: str = "21:00-09:00"
+    secret_key: str | None = None
+    retention_days: int = 365
+    deployment_file: Path = Path("buurtbot.yaml")
+    conversations_dir: Path = Path("conversations")
+    data_dir: Path = Path("data")
+    weekly_broadcast_limit: int = 3
+
+    @field_validator("telegram_token", "telegram_webhook_url", "signal_url", "signal_number")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def language_list(self) -> list[str]:
+        """Offered languages, in the operator's order."""
+        return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """Quiet hours as (start, end) local times, or None when there are none."""
+        text = self.quiet_hours.strip()
+        if not text:
+            return None
+        start, _, end = text.partition("-")
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The key for pseudonyms and signed buttons; generated once into the data folder."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip().encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key.encode()

@@ -1,0 +1,123 @@
+"""The database tables, as typed SQLAlchemy 2 models.
+
+Every change here needs an Alembic migration in `migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite (which drops the zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Participant(Base):
+    """A person on one channel. Pseudonymous: the platform id is kept only to reach them.
+
+    Before consent only what is needed to ask is kept (channel id, language, state).
+    """
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    neighbourhood: Mapped[str | None] = mapped_column(String(64), index=True)
+    age_group: Mapped[str | None] = mapped_column(String(16))
+    interests: Mapped[list[str] | None] = mapped_column(JSON)
+    role: Mapped[str] = mapped_column(String(16), default="resident")
+    consented_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    opted_out_at: Mapped[datetime | None]
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """One run of one flow by one person; its state is the engine's `State` as JSON."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_participant_status", "participant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    flow_id: Mapped[str] = mapped_column(String(64))
+    flow_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+
+
+class Answer(Base):
+    """One answer to one step in one conversation; stored once (unique per step)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("conversation_id", "step_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    flow_id: Mapped[str] = mapped_column(String(64), index=True)
+    flow_version: Mapped[int]
+    step_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    raw: Mapped[str | None] = mapped_column(Text)
+    skipped: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    neighbourhood: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundReceipt(Base):
+    """An incoming update already handled, so a redelivery is not handled twice."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,116 @@
+"""The terminal chat as a real process: `buurtbot chat`, killed with -9 and started again."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+
+from bot.storage.db import sync_url
+from bot.storage.models import Answer
+
+ROOT = Path(__file__).resolve().parents[2]
+BUURTBOT = Path(sys.executable).parent / "buurtbot"
+
+
+class Chat:
+    """A `buurtbot chat` process, read until its prompt."""
+
+    def __init__(self, database_url: str, tmp_path: Path, user: str = "ada"):
+        env = {
+            **os.environ,
+            "BUURTBOT_DATABASE_URL": database_url,
+            "BUURTBOT_DATA_DIR": str(tmp_path / "data"),
+            "BUURTBOT_SECRET_KEY": "test",
+        }
+        self.process = subprocess.Popen(
+            [str(BUURTBOT), "chat", "--user", user, "--language", "en"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.chunks: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout
+        while chunk := os.read(self.process.stdout.fileno(), 65536):
+            self.chunks.put(chunk)
+
+    def until_prompt(self, timeout: float = 30) -> str:
+        seen = b""
+        deadline = time.monotonic() + timeout
+        while not seen.endswith(b"> "):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no prompt; got {seen.decode(errors='replace')!r}"
+            try:
+                seen += self.chunks.get(timeout=remaining)
+            except queue.Empty:
+                continue
+        return seen.decode()
+
+    def send(self, line: str) -> str:
+        assert self.process.stdin
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+        return self.until_prompt()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def quit(self) -> int:
+        assert self.process.stdin
+        self.process.stdin.close()
+        return self.process.wait(20)
+
+
+def test_chat_survives_kill_9_in_the_middle_of_a_flow(database_url: str, tmp_path: Path) -> None:
+    chat = Chat(database_url, tmp_path)
+    first = chat.until_prompt()
+    assert "1. English" in first and "العربية" in first
+    assert "This chat is from Welzijn Almelo" in chat.send("1")  # English
+    assert "Which neighbourhood" in chat.send("1")  # yes, I agree
+    assert "How old are you?" in chat.send("7606 AB")
+    chat.kill()
+
+    chat = Chat(database_url, tmp_path)
+    resumed = chat.until_prompt()
+    assert "Welcome back" in resumed and "How old are you?" in resumed
+    assert "What do you care about?" in chat.send("2")
+    assert "What is good about your neighbourhood?" in chat.send("1, 3")
+    chat.kill()
+
+    chat = Chat(database_url, tmp_path)
+    assert "What is good about your neighbourhood?" in chat.until_prompt()
+    assert "What would you like to change?" in chat.send("De markt")
+    assert chat.quit() == 0
+
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        rows = connection.execute(select(Answer.flow_id, Answer.step_key, Answer.value)).all()
+    engine.dispose()
+    assert sorted((f, s) for f, s, _ in rows) == sorted(
+        [
+            ("onboarding", "neighbourhood"),
+            ("onboarding", "age_group"),
+            ("onboarding", "interests"),
+            ("what-matters", "good"),
+        ]
+    )
+    values = {s: v for _, s, v in rows}
+    assert values == {
+        "neighbourhood": "kerkelanden",
+        "age_group": "18-27",
+        "interests": ["green", "sport"],
+        "good": "De markt",
+    }

@@ -1,0 +1,120 @@
+"""`flows check` points at the file and line of every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.flows.check import check_folder
+
+BROKEN = """\
+id: broken
+version: 1
+title: Broken
+steps:
+  - key: a
+    kind: choice
+    text: Pick
+    options:
+      - {value: x, label: X}
+    next:
+      - when: {step: a, equals: nope}
+        goto: b
+      - goto: nowhere
+  - key: b
+    kind: number
+    text: How many?
+    min: 10
+    max: 1
+  - key: a
+    kind: text
+    text: Again
+  - key: c
+    kind: wobble
+    text: What kind?
+  - key: d
+    kind: scale
+    text: Rate
+    max: 40
+"""
+
+LOOP = """\
+id: loop
+version: 1
+title: Loop
+steps:
+  - key: a
+    kind: yes_no
+    text: Again?
+    next: b
+  - key: b
+    kind: message
+    text: Round we go
+    next: a
+  - key: orphan
+    kind: message
+    text: Nobody comes here
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shape_errors_name_their_lines(tmp_path: Path) -> None:
+    write(tmp_path, "broken.yaml", BROKEN)
+    _, problems = check_folder(tmp_path)
+    found = {(p.line, p.message.split(":")[0]) for p in problems}
+    path = str(tmp_path / "broken.yaml")
+    assert all(p.path == path for p in problems)
+    lines = sorted(p.line for p in problems)
+    assert 19 in lines  # duplicate key a
+    assert 23 in lines  # unknown kind wobble
+    assert 14 in lines  # min > max on b (the step)
+    assert 25 in lines  # scale of 40 points (the step)
+    assert any("duplicate step key 'a'" in p.message for p in problems), found
+
+
+def test_graph_errors_name_their_lines(tmp_path: Path) -> None:
+    text = BROKEN.split("  - key: a\n    kind: text")[0]  # only the first two steps
+    text = text.replace("    min: 10\n    max: 1\n", "")
+    write(tmp_path, "graph.yaml", text)
+    _, problems = check_folder(tmp_path)
+    messages = {p.line: p.message for p in problems}
+    assert messages[11] == "step 'a' has no option 'nope'"
+    assert messages[13] == "unknown step 'nowhere'"
+
+
+def test_unreachable_and_no_way_out(tmp_path: Path) -> None:
+    write(tmp_path, "loop.yaml", LOOP)
+    _, problems = check_folder(tmp_path)
+    messages = {(p.line, p.message) for p in problems}
+    assert (13, "step 'orphan' can never be reached") in messages
+    assert (5, "step 'a' has no way out: the flow can never end") in messages
+    assert (9, "step 'b' has no way out: the flow can never end") in messages
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    write(tmp_path, "bad.yaml", "id: x\nsteps:\n  - key: [unclosed\n")
+    _, problems = check_folder(tmp_path)
+    assert problems and problems[0].line >= 3 and "YAML" in problems[0].message
+
+
+def test_cli_prints_file_line_and_exits_1(tmp_path: Path) -> None:
+    write(tmp_path, "loop.yaml", LOOP)
+    result = CliRunner().invoke(app, ["flows", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'loop.yaml'}:13: step 'orphan' can never be reached" in result.output
+
+
+def test_shipped_flows_are_valid() -> None:
+    root = Path(__file__).resolve().parents[2] / "conversations"
+    loaded, problems = check_folder(root)
+    assert problems == []
+    assert {"onboarding", "what-matters", "language", "forget"} <= {f.flow.id for f in loaded}
+    result = CliRunner().invoke(app, ["flows", "check", str(root)])
+    assert result.exit_code == 0, result.output
