@@ -24,7 +24,7 @@ from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
-from bot.flows.events import Answer, Event, Outgoing, Say, Text, Turn
+from bot.flows.events import Answer, Done, Event, Outgoing, Pick, Say, Skip, Text, Toggle, Turn
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
@@ -44,7 +44,8 @@ class Incoming:
     """One thing a person did, as a channel hands it over.
 
     `key` identifies the platform update, so a redelivery is recognised; `language_hint`
-    is what the person's app says their language is.
+    is what the person's app says their language is; `conversation_id` is the
+    conversation a pressed button belongs to (a button of another one is stale).
     """
 
     channel: str
@@ -52,17 +53,23 @@ class Incoming:
     event: Event
     key: str | None = None
     language_hint: str | None = None
+    conversation_id: int | None = None
 
 
 @dataclass
 class Reply:
-    """What to send back. `stale` marks a button from an earlier question."""
+    """What to send back.
+
+    `stale` marks a button from an earlier question; `conversation_id` is the
+    conversation whose question the reply asks (channels put it in their buttons).
+    """
 
     messages: list[Outgoing] = field(default_factory=list)
     language: str = "nl"
     accepted: Answer | None = None
     stale: bool = False
     duplicate: bool = False
+    conversation_id: int | None = None
 
 
 @dataclass
@@ -125,6 +132,10 @@ class ConversationService:
             await self._dispatch(turn)
             erased = turn.erased
             reply = turn.reply
+            if not erased:
+                reply.language = participant.language or reply.language
+                current = await convs.active(session, participant.id)
+                reply.conversation_id = current.id if current else None
         if erased:
             await self._after_erase()
         return reply
@@ -159,7 +170,15 @@ class ConversationService:
             return
         conversation = await convs.active(turn.session, participant.id)
         if conversation is None:
+            if _is_button(event):
+                self._stale(turn)
+                return
             await self._no_conversation(turn)
+            return
+        origin = turn.incoming.conversation_id
+        if _is_button(event) and origin is not None and origin != conversation.id:
+            log.info("stale or foreign button: conversation %s is not the active one", origin)
+            self._stale(turn)
             return
         await self._engine_turn(turn, conversation, event)
 
@@ -442,7 +461,65 @@ class ConversationService:
             lines.append(f"• {row.flow_id}/{row.step_key}: {shown}")
         return "\n".join(lines)
 
+    # ---- for channels and the outbox -------------------------------------------------
+
+    async def mark_unreachable(self, channel: str, user_id: str) -> None:
+        """The person blocked the bot or left the platform: send them nothing more."""
+        async with self.db.transaction() as session:
+            participant = await participants.get(session, channel, user_id)
+            if participant is not None and participant.unreachable_at is None:
+                participant.unreachable_at = utcnow()
+
+    async def start_flow_for(
+        self, participant_id: int, flow_id: str, variables: dict[str, object] | None = None
+    ) -> Reply:
+        """Start a flow for someone who did not write first (a follow-up, an invitation).
+
+        The conversation they are in waits and resumes when this one ends.
+        """
+        async with self.db.transaction() as session:
+            participant = await session.get(Participant, participant_id)
+            if participant is None:
+                return Reply()
+            incoming = Incoming(participant.channel, participant.channel_user_id, Text(""))
+            turn = _Turn(session, participant, incoming, Reply(language=participant.language or ""))
+            flow = self.library[flow_id]
+            current = await convs.active(session, participant.id)
+            if current is not None:
+                convs.set_status(current, convs.PAUSED)
+            ctx = self.context(participant)
+            result, state = engine.start(flow, ctx, dict(variables or {}))
+            conversation = await convs.begin(session, participant.id, state)
+            await self._apply(turn, conversation, result, state)
+            active = await convs.active(session, participant.id)
+            turn.reply.conversation_id = active.id if active else None
+            return turn.reply
+
+    async def reply_for(self, conversation_id: int) -> Reply:
+        """The current question of a conversation again (to resend what did not arrive)."""
+        async with self.db.transaction() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None or conversation.status != convs.ACTIVE:
+                return Reply()
+            participant = await session.get(Participant, conversation.participant_id)
+            flow = self.library.get(conversation.flow_id)
+            state = State.from_json(conversation.state)
+            if participant is None or flow is None or state.step is None:
+                return Reply()
+            turn = engine.repeat(flow, state, self.context(participant))
+            return Reply(
+                messages=list(turn.messages),
+                language=participant.language or self.settings.default_language,
+                conversation_id=conversation.id,
+            )
+
     # ---- small helpers ---------------------------------------------------------------
+
+    def _stale(self, turn: _Turn) -> None:
+        turn.reply.stale = True
+        self._say(
+            turn, self._t(turn.participant).gettext("This button is from an earlier question.")
+        )
 
     def _t(self, participant: Participant):
         return self.catalogs(participant.language or self.settings.default_language)
@@ -461,6 +538,10 @@ class ConversationService:
 
     def _initial_language(self, hint: str | None) -> str:
         return self._suggested(hint) or self.settings.default_language
+
+
+def _is_button(event: Event) -> bool:
+    return isinstance(event, Pick | Toggle | Done | Skip)
 
 
 def _shown(value: object) -> str:

@@ -54,6 +54,11 @@ class FlowContext:
     def with_language(self, language: str) -> FlowContext:
         return replace(self, language=language)
 
+    def with_variables(self, variables: Mapping[str, Any]) -> FlowContext:
+        if not variables:
+            return self
+        return replace(self, variables={**self.variables, **variables})
+
     def flow_text(self, context: str, source: str) -> str:
         """A flow's text in the person's language, with the deployment's values filled in."""
         if not source:

@@ -8,20 +8,27 @@ nothing.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from bot.flows.context import FlowContext
 from bot.flows.events import Answer, Ask, Done, Effect, Event, Pick, Say, Skip, Toggle, Turn
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.flows.steps import END, Step
-from bot.flows.steps.base import Accept, Refresh, Reject
+from bot.flows.steps.base import SKIP, Accept, Refresh, Reject
 from bot.flows.steps.confirm import ConfirmStep
 from bot.flows.steps.consent import ConsentStep
+from bot.flows.steps.multiple_choice import MultipleChoiceStep
 
 
-def start(flow: Flow, ctx: FlowContext) -> tuple[Turn, State]:
+def start(
+    flow: Flow, ctx: FlowContext, variables: dict[str, Any] | None = None
+) -> tuple[Turn, State]:
     """Begin a flow: the messages up to and including its first question."""
-    state = State(flow=flow.id, version=flow.version, step=flow.steps[0].key)
+    state = State(
+        flow=flow.id, version=flow.version, step=flow.steps[0].key, variables=variables or {}
+    )
+    ctx = ctx.with_variables(state.variables)
     turn = Turn()
     state = _advance(flow, state, ctx, turn)
     return turn, state
@@ -33,11 +40,15 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
     if state.step is None:
         turn.finished = True
         return turn, state
+    ctx = ctx.with_variables(state.variables)
     step = flow.step(state.step)
     if isinstance(event, Pick | Toggle | Done | Skip) and event.step != step.key:
-        turn.stale = True
-        turn.messages.append(Say(ctx.t.gettext("This button is from an earlier question.")))
-        return turn, state
+        return _stale(turn, ctx), state
+    if isinstance(event, Pick):
+        resolved = _resolve(event, step, ctx, flow.id)
+        if resolved is None:
+            return _stale(turn, ctx), state
+        event = resolved
 
     parsed = step.parse(event, ctx, flow.id, state)
     if isinstance(parsed, Reject):
@@ -78,10 +89,30 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
 
 def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
     """Ask the current question again (after a command, or in a new language)."""
+    ctx = ctx.with_variables(state.variables)
     turn = Turn()
     if state.step is not None:
         turn.messages.append(_ask(flow, flow.step(state.step), state, ctx))
     return turn
+
+
+def _stale(turn: Turn, ctx: FlowContext) -> Turn:
+    turn.stale = True
+    turn.messages.append(Say(ctx.t.gettext("This button is from an earlier question.")))
+    return turn
+
+
+def _resolve(event: Pick, step: Step, ctx: FlowContext, flow_id: str) -> Event | None:
+    """A pick by position becomes a pick by value; on multiple choice, a toggle."""
+    value = event.value
+    if event.index is not None:
+        options = step.options(ctx, flow_id)
+        if not 0 <= event.index < len(options):
+            return None
+        value = options[event.index].value
+    if isinstance(step, MultipleChoiceStep) and value != SKIP:
+        return Toggle(step.key, value)
+    return Pick(step.key, value)
 
 
 def _next(flow: Flow, step: Step, values: dict[str, object]) -> str | None:

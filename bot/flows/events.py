@@ -17,10 +17,15 @@ class Text:
 
 @dataclass(frozen=True)
 class Pick:
-    """The person pressed an option button of question `step` (already verified)."""
+    """The person pressed an option button of question `step` (already verified).
+
+    A channel that cannot carry the value (Telegram's 64-byte buttons) sends the option's
+    position as `index` instead; on a multiple-choice question a pick toggles.
+    """
 
     step: str
-    value: str
+    value: str = ""
+    index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,17 @@ class Ask:
     expects: str = "text"
 
 
-Outgoing = Say | Ask
+@dataclass(frozen=True)
+class Document:
+    """A file to send (a person's data as JSON, a chart as PNG), with a short caption."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+    mime_type: str = "application/octet-stream"
+
+
+Outgoing = Say | Ask | Document
 
 # ---- results --------------------------------------------------------------------------
 

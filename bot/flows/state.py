@@ -12,7 +12,8 @@ class State:
 
     `values` holds the answers so far (for branching and progress), `selection` a
     multiple-choice pick in progress, `retries` how often the current question was
-    answered wrongly.
+    answered wrongly, `variables` the values the flow was started with (an activity's
+    title, a neighbourhood's news) for the `{name}` placeholders in its texts.
     """
 
     flow: str
@@ -21,6 +22,7 @@ class State:
     values: dict[str, Any] = field(default_factory=dict)
     selection: list[str] = field(default_factory=list)
     retries: int = 0
+    variables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

@@ -123,7 +123,7 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=32)
     kind: str
     text: str = ""
     next: str | list[Rule] | None = None

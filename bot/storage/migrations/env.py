@@ -43,6 +43,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        user_module_prefix="base.",
     )
     with context.begin_transaction():
         context.run_migrations()

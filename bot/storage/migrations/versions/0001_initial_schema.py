@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.storage.models
+from bot.storage.models import base
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
-        sa.Column("received_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "key"),
     )
@@ -44,12 +44,12 @@ def upgrade() -> None:
         sa.Column("age_group", sa.String(length=16), nullable=True),
         sa.Column("interests", sa.JSON(), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("consented_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consented_at", base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("consent_version", sa.String(length=32), nullable=True),
-        sa.Column("opted_out_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("unreachable_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opted_out_at", base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unreachable_at", base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "channel_user_id"),
     )
@@ -66,10 +66,10 @@ def upgrade() -> None:
         sa.Column("flow_version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
-        sa.Column("started_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminded_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["participant_id"], ["participants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -91,7 +91,7 @@ def upgrade() -> None:
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("neighbourhood", sa.String(length=64), nullable=True),
-        sa.Column("created_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["participant_id"], ["participants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,69 @@
+"""`buurtbot run` with chat platforms: every configured channel and the scheduler at once.
+
+Each part is started in order and stopped in reverse on Ctrl-C or SIGTERM. A channel
+module offers `start(app) -> Running`; the delivery side registers its senders so the
+outbox can reach people on every channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Protocol
+
+from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+class Running(Protocol):
+    """A started part of the bot."""
+
+    async def stop(self) -> None: ...
+
+
+async def serve(app: App, channels: list[str]) -> None:
+    """Run until stopped by a signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    running = await start_all(app, channels)
+    try:
+        await stop.wait()
+    finally:
+        for part in reversed(running):
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("error while stopping %s", type(part).__name__)
+        await app.close()
+
+
+async def start_all(app: App, channels: list[str]) -> list[Running]:
+    """Start the channels, then the scheduler that delivers through them."""
+    running: list[Running] = []
+    senders = []
+    if "telegram" in channels:
+        from bot.channels.telegram import start as start_telegram
+
+        telegram = await start_telegram(app)
+        running.append(telegram)
+        senders.append(telegram.sender)
+    if "signal" in channels:
+        from bot.channels.signal import start as start_signal
+
+        signal_channel = await start_signal(app)
+        running.append(signal_channel)
+        senders.append(signal_channel.sender)
+    try:
+        from bot.delivery.scheduler import start as start_scheduler
+    except ImportError:
+        log.warning("no scheduler yet: messages in the outbox are not sent")
+    else:
+        running.append(await start_scheduler(app, senders))
+    log.info("Buurtbot is running: %s", ", ".join(channels))
+    return running

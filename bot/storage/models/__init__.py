@@ -1,0 +1,18 @@
+"""The database tables, as typed SQLAlchemy 2 models, one module per area.
+
+Every change here needs an Alembic migration in `bot/storage/migrations/versions/`.
+Importing this package registers every table on `Base.metadata`.
+"""
+
+from bot.storage.models.base import Base, UTCDateTime, utcnow
+from bot.storage.models.core import Answer, Conversation, InboundReceipt, Participant
+
+__all__ = [
+    "Answer",
+    "Base",
+    "Conversation",
+    "InboundReceipt",
+    "Participant",
+    "UTCDateTime",
+    "utcnow",
+]
