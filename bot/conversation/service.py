@@ -24,6 +24,7 @@ from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
+from bot.flows.engine import PREFILL
 from bot.flows.events import Answer, Done, Event, Outgoing, Pick, Say, Skip, Text, Toggle, Turn
 from bot.flows.model import Flow
 from bot.flows.state import State
@@ -37,6 +38,34 @@ from bot.storage.models import Conversation, InboundReceipt, Participant, utcnow
 log = logging.getLogger(__name__)
 
 START_FLOW = "onboarding"
+RESUME_FLOW = "resume"
+
+
+@dataclass(frozen=True)
+class StartPayload:
+    """What a deep link (`t.me/<bot>?start=n-kerkelanden_c-poster`) tells us."""
+
+    neighbourhood: str | None = None
+    campaign: str | None = None
+
+
+def parse_start_payload(text: str, deployment: Deployment) -> StartPayload | None:
+    """`n-<neighbourhood>` and `c-<campaign>` parts, joined by `_`; unknown parts are ignored."""
+    text = text.strip()
+    if not text or len(text) > 64:
+        return None
+    neighbourhood = campaign = None
+    for part in text.split("_"):
+        kind, _, value = part.partition("-")
+        if kind == "n" and deployment.neighbourhood(value) is not None:
+            neighbourhood = value
+        elif kind == "c" and value and all(ch.isalnum() or ch == "-" for ch in value):
+            campaign = value[:40]
+        elif deployment.neighbourhood(part) is not None:
+            neighbourhood = part
+    if neighbourhood is None and campaign is None:
+        return None
+    return StartPayload(neighbourhood, campaign)
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,8 @@ class _Turn:
     incoming: Incoming
     reply: Reply
     erased: bool = False
+    restart_flow: str | None = None
+    start_payload: StartPayload | None = None
 
 
 class ConversationService:
@@ -240,25 +271,49 @@ class ConversationService:
             await self._repeat_current(turn)
 
     async def _cmd_start(self, turn: _Turn, argument: str) -> None:
+        """Begin, come back after /stop, or pick up an unfinished conversation."""
         participant = turn.participant
         t = self._t(participant)
         was_stopped = participant.opted_out_at is not None
         participant.opted_out_at = None
+        turn.start_payload = parse_start_payload(argument, self.deployment)
         conversation = await convs.active(turn.session, participant.id)
         if conversation is None:
-            conversation = await convs.latest_paused(turn.session, participant.id)
-            if conversation is not None:
-                convs.set_status(conversation, convs.ACTIVE)
+            conversation = await convs.latest_unfinished(turn.session, participant.id)
         if conversation is not None:
+            flow = self.library.get(conversation.flow_id)
+            state = State.from_json(conversation.state)
+            answered = any(not key.startswith("_") for key in state.values)
+            if flow is not None and participant.consented_at is not None and answered:
+                convs.set_status(conversation, convs.PAUSED)
+                title = t.pgettext(f"{flow.id}:title", flow.title)
+                await self._start_flow(
+                    turn,
+                    self.library[RESUME_FLOW],
+                    {"flow_title": title, "resume_conversation": conversation.id},
+                )
+                return
+            convs.set_status(conversation, convs.ACTIVE)
             self._say(turn, t.gettext("Welcome back! Let us go on where we were."))
             await self._repeat_current(turn)
             return
         if participant.consented_at is None:
-            await self._start_flow(turn, self.library[START_FLOW])
+            await self._start_flow(turn, self.library[START_FLOW], self._start_variables(turn))
             return
         if was_stopped:
             self._say(turn, t.gettext("Welcome back! You will get our messages again."))
         self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+
+    def _start_variables(self, turn: _Turn) -> dict[str, object]:
+        payload = turn.start_payload
+        if payload is None:
+            return {}
+        variables: dict[str, object] = {}
+        if payload.neighbourhood:
+            variables[PREFILL] = {"neighbourhood": payload.neighbourhood}
+        if payload.campaign:
+            variables["campaign"] = payload.campaign
+        return variables
 
     async def _restart_onboarding(self, turn: _Turn) -> None:
         conversation = await convs.active(turn.session, turn.participant.id)
@@ -280,6 +335,7 @@ class ConversationService:
     # ---- running flows ---------------------------------------------------------------
 
     def context(self, participant: Participant, hint: str | None = None) -> FlowContext:
+        t = self._t(participant)
         return FlowContext(
             language=participant.language or self.settings.default_language,
             translators=self.catalogs,
@@ -287,12 +343,21 @@ class ConversationService:
             languages=tuple(self.settings.language_list),
             suggested_language=self._suggested(hint),
             today=datetime.now(self.zone).date(),
-            variables={"retention_days": self.settings.retention_days},
+            variables={
+                "retention_days": self.settings.retention_days,
+                # A worker's own words replace this once they set them for the neighbourhood.
+                "neighbourhood_update": t.gettext(
+                    "The community workers read all answers from your neighbourhood. "
+                    "They are now making plans together with residents."
+                ),
+            },
         )
 
-    async def _start_flow(self, turn: _Turn, flow: Flow) -> None:
+    async def _start_flow(
+        self, turn: _Turn, flow: Flow, variables: dict[str, object] | None = None
+    ) -> None:
         ctx = self.context(turn.participant, turn.incoming.language_hint)
-        result, state = engine.start(flow, ctx)
+        result, state = engine.start(flow, ctx, variables)
         conversation = await convs.begin(turn.session, turn.participant.id, state)
         await self._apply(turn, conversation, result, state)
 
@@ -333,6 +398,8 @@ class ConversationService:
                 turn.reply.messages.extend(result.messages)
                 await self._forget(turn)
                 return
+            elif effect.kind == "action" and effect.field == "restart":
+                await self._resume_or_restart(turn, conversation, restart=bool(effect.value))
         if result.language:
             turn.reply.language = result.language
         turn.reply.messages.extend(result.messages)
@@ -354,9 +421,27 @@ class ConversationService:
         if state.finished:
             await self._after_finish(turn, conversation)
 
+    async def _resume_or_restart(
+        self, turn: _Turn, conversation: Conversation, restart: bool
+    ) -> None:
+        """The person chose, in the resume flow, to go on or to start again."""
+        target_id = State.from_json(conversation.state).variables.get("resume_conversation")
+        target = await turn.session.get(Conversation, target_id) if target_id else None
+        if target is None or target.participant_id != turn.participant.id:
+            return
+        if restart:
+            convs.set_status(target, convs.ABANDONED)
+            turn.restart_flow = target.flow_id
+        else:
+            convs.set_status(target, convs.PAUSED)
+
     async def _after_finish(self, turn: _Turn, conversation: Conversation) -> None:
         flow = self.library.get(conversation.flow_id)
         participant = turn.participant
+        if turn.restart_flow and (again := self.library.get(turn.restart_flow)) is not None:
+            turn.restart_flow = None
+            await self._start_flow(turn, again)
+            return
         if flow is not None and flow.then and participant.consented_at is not None:
             following = self.library.get(flow.then)
             if following is not None:

@@ -20,17 +20,23 @@ from bot.flows.steps.confirm import ConfirmStep
 from bot.flows.steps.consent import ConsentStep
 from bot.flows.steps.multiple_choice import MultipleChoiceStep
 
+PREFILL = "prefill"
+
 
 def start(
     flow: Flow, ctx: FlowContext, variables: dict[str, Any] | None = None
 ) -> tuple[Turn, State]:
-    """Begin a flow: the messages up to and including its first question."""
+    """Begin a flow: the messages up to and including its first question.
+
+    `variables` fill the `{name}` placeholders of the flow's texts; under `prefill` they
+    may hold answers already known (a neighbourhood from a poster's QR code), which are
+    taken without asking.
+    """
     state = State(
         flow=flow.id, version=flow.version, step=flow.steps[0].key, variables=variables or {}
     )
-    ctx = ctx.with_variables(state.variables)
     turn = Turn()
-    state = _advance(flow, state, ctx, turn)
+    state = _advance(flow, state, ctx.with_variables(state.variables), turn)
     return turn, state
 
 
@@ -60,29 +66,8 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
         state = replace(state, selection=list(parsed.selection))
         turn.messages.append(replace(_ask(flow, step, state, ctx), refresh=True))
         return turn, state
-    assert isinstance(parsed, Accept)
-
-    answer = Answer(
-        step=step.key,
-        value=parsed.value,
-        raw=parsed.raw,
-        display=parsed.display,
-        skipped=parsed.skipped,
-    )
-    turn.accepted = answer
-    values = {**state.values, step.key: parsed.value}
-    if isinstance(step, ConsentStep):
-        turn.effects.append(Effect("consent", value=bool(parsed.value)))
-    elif isinstance(step, ConfirmStep):
-        turn.effects.append(Effect("action", field=step.action, value=bool(parsed.value)))
-    else:
-        turn.answers.append(answer)
-    if step.store_as and not parsed.skipped:
-        turn.effects.append(Effect("profile", field=step.store_as, value=parsed.value))
-        if step.store_as == "language":
-            ctx = ctx.with_language(str(parsed.value))
-            turn.language = str(parsed.value)
-    state = replace(state, values=values, selection=[], retries=0, step=_next(flow, step, values))
+    state, ctx = _accept(flow, step, parsed, state, ctx, turn)
+    turn.accepted = turn.answers[-1] if turn.answers else _answer(step, parsed)
     state = _advance(flow, state, ctx, turn)
     return turn, state
 
@@ -94,6 +79,43 @@ def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
     if state.step is not None:
         turn.messages.append(_ask(flow, flow.step(state.step), state, ctx))
     return turn
+
+
+def progress(flow: Flow, state: State) -> tuple[int, int]:
+    """How many questions are answered, of how many there are."""
+    questions = [s.key for s in flow.questions()]
+    return sum(1 for key in questions if key in state.values), len(questions)
+
+
+def _answer(step: Step, parsed: Accept) -> Answer:
+    return Answer(
+        step=step.key,
+        value=parsed.value,
+        raw=parsed.raw,
+        display=parsed.display,
+        skipped=parsed.skipped,
+    )
+
+
+def _accept(
+    flow: Flow, step: Step, parsed: Accept, state: State, ctx: FlowContext, turn: Turn
+) -> tuple[State, FlowContext]:
+    """Record an accepted answer and its effects; move to the next step."""
+    answer = _answer(step, parsed)
+    if isinstance(step, ConsentStep):
+        turn.effects.append(Effect("consent", value=bool(parsed.value)))
+    elif isinstance(step, ConfirmStep):
+        turn.effects.append(Effect("action", field=step.action, value=bool(parsed.value)))
+    else:
+        turn.answers.append(answer)
+    if step.store_as and not parsed.skipped:
+        turn.effects.append(Effect("profile", field=step.store_as, value=parsed.value))
+        if step.store_as == "language":
+            ctx = ctx.with_language(str(parsed.value))
+            turn.language = str(parsed.value)
+    values = {**state.values, step.key: parsed.value}
+    next_step = _next(flow, step, values)
+    return replace(state, values=values, selection=[], retries=0, step=next_step), ctx
 
 
 def _stale(turn: Turn, ctx: FlowContext) -> Turn:
@@ -129,15 +151,27 @@ def _next(flow: Flow, step: Step, values: dict[str, object]) -> str | None:
     return None if target in (None, END) else target
 
 
+def _prefilled(step: Step, state: State, ctx: FlowContext, flow_id: str) -> Accept | None:
+    known = state.variables.get(PREFILL) or {}
+    if step.key not in known or isinstance(step, ConsentStep | ConfirmStep):
+        return None
+    parsed = step.parse(Pick(step.key, str(known[step.key])), ctx, flow_id, state)
+    return parsed if isinstance(parsed, Accept) else None
+
+
 def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
-    """Say messages until the next question (or the end)."""
+    """Say messages until the next question that needs asking (or the end)."""
     guard = 0
-    while state.step is not None and guard <= len(flow.steps):
+    while state.step is not None and guard <= 2 * len(flow.steps):
         guard += 1
         step = flow.step(state.step)
         if step.is_question:
-            turn.messages.append(_ask(flow, step, state, ctx))
-            return state
+            parsed = _prefilled(step, state, ctx, flow.id)
+            if parsed is None:
+                turn.messages.append(_ask(flow, step, state, ctx))
+                return state
+            state, ctx = _accept(flow, step, parsed, state, ctx, turn)
+            continue
         turn.messages.append(Say(step.question_text(ctx, flow.id)))
         state = replace(state, step=_next(flow, step, state.values))
     turn.finished = True
@@ -155,9 +189,3 @@ def _ask(flow: Flow, step: Step, state: State, ctx: FlowContext) -> Ask:
             )
             prefix += "\n"
     return step.ask(ctx, flow.id, state, prefix)
-
-
-def progress(flow: Flow, state: State) -> tuple[int, int]:
-    """How many questions are answered, of how many there are."""
-    questions = [s.key for s in flow.questions()]
-    return sum(1 for key in questions if key in state.values), len(questions)

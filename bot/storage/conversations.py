@@ -38,6 +38,20 @@ async def latest_paused(session: AsyncSession, participant_id: int) -> Conversat
     return result.scalar_one_or_none()
 
 
+async def latest_unfinished(session: AsyncSession, participant_id: int) -> Conversation | None:
+    """The most recent paused or expired conversation, to pick up again."""
+    result = await session.execute(
+        select(Conversation)
+        .where(
+            Conversation.participant_id == participant_id,
+            Conversation.status.in_([PAUSED, EXPIRED]),
+        )
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
 async def begin(session: AsyncSession, participant_id: int, state: State) -> Conversation:
     conversation = Conversation(
         participant_id=participant_id,
