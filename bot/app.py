@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.conversation.extensions import Extensions
 from bot.conversation.library import FlowLibrary
 from bot.conversation.service import ConversationService
 from bot.deployment import Deployment, load_deployment
@@ -35,7 +36,8 @@ def build(settings: Settings | None = None, migrate: bool = True) -> App:
     deployment = load_deployment(settings.deployment_file)
     library = FlowLibrary.load(settings.conversations_dir)
     catalogs = Catalogs(default=settings.default_language)
-    service = ConversationService(database, library, deployment, settings, catalogs)
+    extensions = Extensions()
+    service = ConversationService(database, library, deployment, settings, catalogs, extensions)
     return App(settings, database, deployment, library, service)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation.extensions import Actions, Extensions, has_role
 from bot.conversation.keywords import match_keyword, parse_command
 from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
@@ -122,7 +123,9 @@ class ConversationService:
         deployment: Deployment,
         settings: Settings,
         catalogs: Catalogs | None = None,
+        extensions: Extensions | None = None,
     ):
+        self.extensions = extensions or Extensions()
         self.db = database
         self.library = library
         self.deployment = deployment
@@ -257,10 +260,18 @@ class ConversationService:
             await self._repeat_current(turn)
         elif name in ("language", "forget"):
             await self._interrupt(turn, self.library[name])
+        elif (command := self.extensions.commands.get(name)) is not None:
+            if not has_role(participant, command.role):
+                self._not_allowed(turn, name)
+                return
+            await command.handler(self._actions(turn), argument)
         elif (flow := self.library.by_command(name)) is not None:
-            if participant.consented_at is None:
+            if participant.consented_at is None and flow.role == "resident":
                 self._say(turn, t.gettext("First, let us get to know each other."))
                 await self._restart_onboarding(turn)
+                return
+            if not has_role(participant, flow.role):
+                self._not_allowed(turn, name)
                 return
             await self._interrupt(turn, flow)
         else:
@@ -315,6 +326,24 @@ class ConversationService:
             variables["campaign"] = payload.campaign
         return variables
 
+    def _not_allowed(self, turn: _Turn, name: str) -> None:
+        log.warning("/%s refused: participant %s is not allowed", name, turn.participant.id)
+        t = self._t(turn.participant)
+        self._say(turn, t.gettext("Sorry, only community workers can do that."))
+
+    def _actions(self, turn: _Turn) -> Actions:
+        async def start(flow_id: str, variables: dict[str, object] | None) -> None:
+            await self._interrupt(turn, self.library[flow_id], variables)
+
+        return Actions(
+            self,
+            turn.session,
+            turn.participant,
+            self._t(turn.participant),
+            turn.reply.messages,
+            start,
+        )
+
     async def _restart_onboarding(self, turn: _Turn) -> None:
         conversation = await convs.active(turn.session, turn.participant.id)
         if conversation is not None and conversation.flow_id == START_FLOW:
@@ -322,15 +351,17 @@ class ConversationService:
             return
         await self._start_flow(turn, self.library[START_FLOW])
 
-    async def _interrupt(self, turn: _Turn, flow: Flow) -> None:
+    async def _interrupt(
+        self, turn: _Turn, flow: Flow, variables: dict[str, object] | None = None
+    ) -> None:
         """Start `flow` now; the current conversation waits and resumes after it."""
         current = await convs.active(turn.session, turn.participant.id)
         if current is not None:
-            if current.flow_id == flow.id:
+            if current.flow_id == flow.id and not variables:
                 await self._repeat_current(turn)
                 return
             convs.set_status(current, convs.PAUSED)
-        await self._start_flow(turn, flow)
+        await self._start_flow(turn, flow, variables)
 
     # ---- running flows ---------------------------------------------------------------
 
@@ -419,6 +450,8 @@ class ConversationService:
             )
         convs.save_state(conversation, state)
         if state.finished:
+            for hook in self.extensions.finish_hooks.get(conversation.flow_id, []):
+                await hook(self._actions(turn), conversation, state)
             await self._after_finish(turn, conversation)
 
     async def _resume_or_restart(

@@ -65,6 +65,20 @@ class FlowContext:
             return ""
         return fill(self.t.pgettext(context, source), self.values())
 
+    def localised(self, value: Any) -> Any:
+        """A worker's text in the person's language when it has a translation.
+
+        Worker-written content is stored as `{"_": original, "tr": "...", ...}`; someone
+        without a translation gets the original.
+        """
+        if not isinstance(value, Mapping) or "_" not in value:
+            return value
+        base = self.language.replace("-", "_").split("_")[0]
+        for code in (self.language, base):
+            if value.get(code):
+                return value[code]
+        return value["_"]
+
     def values(self) -> dict[str, Any]:
         org = self.deployment.organisation
         base = {
@@ -74,5 +88,5 @@ class FlowContext:
             "privacy_url": org.privacy_url,
             "contact": org.contact,
         }
-        base.update(self.variables)
+        base.update({name: self.localised(value) for name, value in self.variables.items()})
         return base

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -48,7 +48,8 @@ AnyStep = Annotated[Union[tuple(STEP_KINDS.values())], Field(discriminator="kind
 class Flow(BaseModel):
     """One conversation.
 
-    `command` lets a person start it (`/propose`); `then` is the flow that follows when
+    `command` lets a person start it (`/propose`), if they have at least `role` (worker
+    flows are for community workers only); `then` is the flow that follows when
     this one ends; `followups` are scheduled after it ends; `remind_after` and
     `expires_after` say how long a half-finished conversation waits.
     """
@@ -61,6 +62,7 @@ class Flow(BaseModel):
     title: str
     description: str = ""
     command: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    role: Literal["resident", "worker", "admin"] = "resident"
     progress: bool = False
     then: str | None = None
     followups: list[FollowUp] = []

@@ -1,0 +1,92 @@
+"""How other parts of the bot (community work, privacy) add to conversations.
+
+They register commands (`/newactivity`) and hooks that run when a flow ends (a proposal
+goes to the workers); the service calls them inside the turn's transaction, with the
+`Actions` they may take. The flows themselves stay data; the hooks do what data cannot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.context import Translator
+from bot.flows.events import Outgoing, Say
+from bot.flows.state import State
+from bot.storage.models import Conversation, Participant
+
+if TYPE_CHECKING:
+    from bot.conversation.service import ConversationService
+
+ROLES = ("resident", "worker", "admin")
+
+
+def has_role(participant: Participant, role: str) -> bool:
+    """Whether a participant has at least `role` (admin > worker > resident)."""
+    return ROLES.index(
+        participant.role if participant.role in ROLES else "resident"
+    ) >= ROLES.index(role)
+
+
+@dataclass
+class Actions:
+    """What a command handler or hook may do in the current turn."""
+
+    service: ConversationService
+    session: AsyncSession
+    participant: Participant
+    t: Translator
+    messages: list[Outgoing]
+    _start: Callable[[str, dict[str, Any] | None], Awaitable[None]]
+
+    def say(self, text: str) -> None:
+        self.messages.append(Say(text))
+
+    def send(self, message: Outgoing) -> None:
+        self.messages.append(message)
+
+    async def start_flow(self, flow_id: str, variables: dict[str, Any] | None = None) -> None:
+        """Start a flow now; the person's current conversation resumes after it."""
+        await self._start(flow_id, variables)
+
+
+CommandHandler = Callable[[Actions, str], Awaitable[None]]
+FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
+
+
+@dataclass
+class Command:
+    handler: CommandHandler
+    role: str = "resident"
+
+
+@dataclass
+class Extensions:
+    """The registry the service consults."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    finish_hooks: dict[str, list[FinishHook]] = field(default_factory=lambda: defaultdict(list))
+
+    def command(
+        self, name: str, role: str = "resident"
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """Register `/name`; only people with at least `role` may use it."""
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.commands[name] = Command(handler, role)
+            return handler
+
+        return register
+
+    def on_finish(self, flow_id: str) -> Callable[[FinishHook], FinishHook]:
+        """Run a hook when a conversation of `flow_id` ends."""
+
+        def register(hook: FinishHook) -> FinishHook:
+            self.finish_hooks[flow_id].append(hook)
+            return hook
+
+        return register
