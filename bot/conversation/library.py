@@ -9,7 +9,7 @@ from bot.flows.check import check_folder
 from bot.flows.loader import FlowError
 from bot.flows.model import Flow
 
-REQUIRED = ("onboarding", "language", "forget")
+REQUIRED = ("onboarding", "language", "forget", "resume")
 
 
 @dataclass

@@ -52,7 +52,21 @@ def check_graph(loaded: LoadedFlow) -> list[Problem]:
                         Problem(name, at(i, "next", r, "goto"), f"unknown step {rule.goto!r}")
                     )
                 if rule.when is not None:
-                    problems += _check_condition(flow, rule, at(i, "next", r, "when"), name)
+                    line = at(i, "next", r, "when")
+                    problems += _check_condition(flow, rule, line, name)
+                    target = rule.when.step
+                    if (
+                        flow.has_step(target)
+                        and target != step.key
+                        and step.key not in _reachable(flow, target)
+                    ):
+                        problems.append(
+                            Problem(
+                                name,
+                                line,
+                                f"step {target!r} is never answered before {step.key!r}",
+                            )
+                        )
             defaults = [r for r, rule in enumerate(step.next) if rule.when is None]
             if defaults and defaults[0] != len(step.next) - 1:
                 problems.append(
@@ -117,9 +131,10 @@ def _check_condition(flow: Flow, rule: Rule, line: int, name: str) -> list[Probl
     return problems
 
 
-def _reachable(flow: Flow) -> set[str]:
+def _reachable(flow: Flow, start: str | None = None) -> set[str]:
+    """The steps a conversation can reach from `start` (the first step by default)."""
     seen: set[str] = set()
-    todo = [flow.steps[0].key]
+    todo = [start or flow.steps[0].key]
     while todo:
         key = todo.pop()
         if key in seen or key == END or not flow.has_step(key):

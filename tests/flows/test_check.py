@@ -118,3 +118,29 @@ def test_shipped_flows_are_valid() -> None:
     assert {"onboarding", "what-matters", "language", "forget"} <= {f.flow.id for f in loaded}
     result = CliRunner().invoke(app, ["flows", "check", str(root)])
     assert result.exit_code == 0, result.output
+
+
+def test_condition_on_a_later_question_is_refused(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "later.yaml",
+        """\
+id: later
+version: 1
+title: Later
+steps:
+  - key: first
+    kind: yes_no
+    text: First?
+    next:
+      - when: {step: second, equals: true}
+        goto: end
+  - key: second
+    kind: yes_no
+    text: Second?
+""",
+    )
+    _, problems = check_folder(tmp_path)
+    assert [str(p).split(":", 1)[1] for p in problems] == [
+        "9: step 'second' is never answered before 'first'"
+    ]
