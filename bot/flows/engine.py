@@ -182,10 +182,25 @@ def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
 def _ask(flow: Flow, step: Step, state: State, ctx: FlowContext) -> Ask:
     prefix = ""
     if flow.progress and step.counts_in_progress:
-        questions = [s.key for s in flow.questions()]
-        if step.key in questions:
-            prefix = ctx.t.gettext("Question {n} of {total}").format(
-                n=questions.index(step.key) + 1, total=len(questions)
-            )
-            prefix += "\n"
+        done, total = _position(flow, state)
+        prefix = ctx.t.gettext("Question {n} of {total}").format(n=done + 1, total=total) + "\n"
     return step.ask(ctx, flow.id, state, prefix)
+
+
+def _position(flow: Flow, state: State) -> tuple[int, int]:
+    """Questions answered so far, and the questions on the way ahead as answered now.
+
+    Branches the person did not take are not counted, so someone who never sees the
+    follow-up question of "something else" is not told "question 3 of 7" and then "5".
+    """
+    answered = sum(1 for s in flow.questions() if s.key in state.values)
+    ahead = 0
+    key = state.step
+    seen: set[str] = set()
+    while key is not None and key not in seen:
+        seen.add(key)
+        step = flow.step(key)
+        if step.counts_in_progress and step.key not in state.values:
+            ahead += 1
+        key = _next(flow, step, state.values)
+    return answered, answered + ahead

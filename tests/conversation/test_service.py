@@ -33,7 +33,7 @@ async def test_onboarding_then_what_matters_stores_each_answer_once(app: App) ->
     person = Person(app.service)
     reply = await onboard(person)
     assert "What is good about your neighbourhood?" in reply
-    assert "Question 1 of 7" in reply
+    assert "Question 1 of 6" in reply  # 7 with "something else"
     await person.say("The park and the market")
     await person.say("1, 9")  # green + other -> asks what else
     assert person.question().step == "change_other"

@@ -51,7 +51,8 @@ def test_start_says_messages_then_asks_the_first_question(ctx: FlowContext) -> N
     assert turn.messages[0].text == "Hello from Welzijn Almelo!"
     ask = turn.messages[1]
     assert isinstance(ask, Ask) and ask.step == "age"
-    assert ask.text.startswith("Question 1 of 3\n")
+    # Unanswered branches take their default: age -> themes.
+    assert ask.text.startswith("Question 1 of 2\n")
     assert [o.value for o in ask.options] == ["young", "old", "_skip"]
     assert state.step == "age" and state.version == 3
 
@@ -61,6 +62,7 @@ def test_branching_on_an_answer(ctx: FlowContext) -> None:
     _, state = engine.start(flow, ctx)
     turn, state = engine.handle(flow, state, Pick("age", "young"), ctx)
     assert state.step == "youth"
+    assert turn.messages[-1].text.startswith("Question 2 of 3\n")  # the branch is counted
     assert turn.answers[0].value == "young" and turn.answers[0].display == "Young"
     turn, state = engine.handle(flow, state, Text("A football day"), ctx)
     assert state.step == "themes"
