@@ -155,7 +155,7 @@ class ConversationService:
         erased = False
         async with self.db.transaction() as session:
             if incoming.key and not await self._first_time(session, incoming):
-                return Reply(duplicate=True)
+                return await self._duplicate(session, incoming)
             participant = await participants.get_or_create(
                 session, incoming.channel, incoming.user_id
             )
@@ -172,6 +172,30 @@ class ConversationService:
                 reply.conversation_id = current.id if current else None
         if erased:
             await self._after_erase()
+        return reply
+
+    async def _duplicate(self, session: AsyncSession, incoming: Incoming) -> Reply:
+        """An update handled before comes again: the platform did not see our reply.
+
+        The answer was stored then; the reply may not have reached the person (a crash
+        between storing and sending). So ask the current question again rather than
+        stay silent: at worst the person sees it twice, never not at all.
+        """
+        reply = Reply(duplicate=True)
+        if _is_button(incoming.event):
+            return reply
+        participant = await participants.get(session, incoming.channel, incoming.user_id)
+        if participant is None or participant.opted_out_at is not None:
+            return reply
+        conversation = await convs.active(session, participant.id)
+        flow = self.library.get(conversation.flow_id) if conversation else None
+        if conversation is None or flow is None:
+            return reply
+        state = State.from_json(conversation.state)
+        if state.step is not None and flow.has_step(state.step):
+            reply.messages = list(engine.repeat(flow, state, self.context(participant)).messages)
+            reply.conversation_id = conversation.id
+            reply.language = participant.language or reply.language
         return reply
 
     async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
