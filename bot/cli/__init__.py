@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, flows, run
+from bot.cli import db, flows, i18n, run
 from bot.flows.loader import FlowError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.command("run")(run.run_command)
 app.command("chat")(run.chat_command)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
+app.add_typer(i18n.app, name="i18n")
 
 
 def main() -> None:

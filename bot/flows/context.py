@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.deployment import Deployment
+from bot.i18n import bidi
 
 
 class Translator(Protocol):
@@ -63,7 +64,11 @@ class FlowContext:
         """A flow's text in the person's language, with the deployment's values filled in."""
         if not source:
             return ""
-        return fill(self.t.pgettext(context, source), self.values())
+        text = self.t.pgettext(context, source)
+        if bidi.is_rtl(self.language):
+            # Values keep their own direction; lines stay right-to-left.
+            return bidi.rtl_lines(fill(text, bidi.isolate_values(self.values())))
+        return fill(text, self.values())
 
     def localised(self, value: Any) -> Any:
         """A worker's text in the person's language when it has a translation.

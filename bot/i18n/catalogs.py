@@ -17,7 +17,21 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "buurtbot"
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+
+
+def _locales_dir() -> Path:
+    """The catalogs beside the source tree, or in the working folder (an installed image)."""
+    beside = Path(__file__).resolve().parents[2] / "locales"
+    return beside if beside.is_dir() else Path.cwd() / "locales"
+
+
+LOCALES_DIR = _locales_dir()
+
+
+def normalise_code(code: str) -> str:
+    """Telegram's `pt-br` and gettext's `pt_BR` name the same folder: `pt_BR`."""
+    language, _, region = code.replace("-", "_").partition("_")
+    return f"{language.lower()}_{region.upper()}" if region else language.lower()
 
 
 def _load_one(folder: Path, language: str) -> NullTranslations | None:
@@ -57,7 +71,8 @@ class Catalogs:
     def chain(self, language: str | None) -> list[str]:
         """The languages tried for `language`, in order."""
         order: list[str] = []
-        for code in [language or "", base_language(language or ""), self.default]:
+        requested = normalise_code(language) if language else ""
+        for code in [requested, base_language(requested), self.default]:
             if code and code not in order:
                 order.append(code)
         return order

@@ -91,7 +91,14 @@ async def test_propose_needs_consent_first(app: App) -> None:
     person = Person(app.service)
     await person.say("/start")
     reply = await person.say("/propose")
-    assert "get to know each other" in reply and "Which language" in reply
+    nl = app.service.catalogs("nl")
+    assert nl.gettext("First, let us get to know each other.") in reply
+    assert (
+        app.service.catalogs("nl").pgettext(
+            "onboarding:language", "Hello! 👋 Which language do you want?"
+        )
+        in reply
+    )
 
 
 async def test_activity_feedback(app: App) -> None:
