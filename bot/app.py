@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.community import register as register_community
 from bot.conversation.extensions import Extensions
 from bot.conversation.library import FlowLibrary
 from bot.conversation.service import ConversationService
@@ -37,6 +38,7 @@ def build(settings: Settings | None = None, migrate: bool = True) -> App:
     library = FlowLibrary.load(settings.conversations_dir)
     catalogs = Catalogs(default=settings.default_language)
     extensions = Extensions()
+    register_community(extensions)
     service = ConversationService(database, library, deployment, settings, catalogs, extensions)
     return App(settings, database, deployment, library, service)
 

@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 
 from bot.conversation.service import ConversationService, Incoming
-from bot.flows.events import Ask, Outgoing, Say, Text
+from bot.flows.events import Document, Outgoing, Say, Text
 
 CHANNEL = "terminal"
 
@@ -22,7 +22,8 @@ def render(message: Outgoing) -> str:
     """A message as terminal text: options numbered, one per line."""
     if isinstance(message, Say):
         return message.text.rstrip()
-    assert isinstance(message, Ask)
+    if isinstance(message, Document):
+        return f"📎 {message.caption} ({message.filename}, {len(message.data)} bytes)".strip()
     lines = [message.text.rstrip()]
     for number, option in enumerate(message.options, start=1):
         mark = "[x] " if message.multiple and option.value in message.selected else ""
@@ -50,6 +51,13 @@ class TerminalChannel:
     async def say(self, messages: list[Outgoing]) -> None:
         for message in messages:
             self.console.print(render(message), markup=False)
+            if isinstance(message, Document):
+                # A file (your data, a chart) is saved where the terminal user can open it.
+                folder = self.service.settings.data_dir / "files"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / message.filename
+                path.write_bytes(message.data)
+                self.console.print(f"   → {path}", markup=False)
             self.console.print()
 
     async def send(self, text: str) -> None:

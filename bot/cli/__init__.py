@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import activities as activities_cli
+from bot.cli import broadcast as broadcast_cli
 from bot.cli import db, flows, i18n, run
+from bot.cli import export as export_cli
+from bot.cli import outbox as outbox_cli
+from bot.cli import report as report_cli
+from bot.cli import workers as workers_cli
 from bot.flows.loader import FlowError
 
 app = typer.Typer(
@@ -18,6 +24,12 @@ app.command("run")(run.run_command)
 app.command("chat")(run.chat_command)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
+app.add_typer(workers_cli.app, name="workers")
+app.add_typer(activities_cli.app, name="activities")
+app.command("broadcast")(broadcast_cli.broadcast_command)
+app.add_typer(export_cli.app, name="export")
+app.command("report")(report_cli.report_command)
+app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(i18n.app, name="i18n")
 
 

@@ -56,6 +56,7 @@ class Actions:
 
 CommandHandler = Callable[[Actions, str], Awaitable[None]]
 FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
+VariableProvider = Callable[[AsyncSession, Participant], Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Extensions:
 
     commands: dict[str, Command] = field(default_factory=dict)
     finish_hooks: dict[str, list[FinishHook]] = field(default_factory=lambda: defaultdict(list))
+    variable_providers: list[VariableProvider] = field(default_factory=list)
 
     def command(
         self, name: str, role: str = "resident"
@@ -81,6 +83,11 @@ class Extensions:
             return handler
 
         return register
+
+    def variables(self, provider: VariableProvider) -> VariableProvider:
+        """Add `{placeholders}` to every flow a person starts (a neighbourhood's news)."""
+        self.variable_providers.append(provider)
+        return provider
 
     def on_finish(self, flow_id: str) -> Callable[[FinishHook], FinishHook]:
         """Run a hook when a conversation of `flow_id` ends."""

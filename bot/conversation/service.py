@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.extensions import Actions, Extensions, has_role
 from bot.conversation.keywords import match_keyword, parse_command
 from bot.conversation.library import FlowLibrary
+from bot.delivery.followups import schedule_followups
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
@@ -30,6 +30,7 @@ from bot.flows.events import Answer, Done, Event, Outgoing, Pick, Say, Skip, Tex
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
+from bot.privacy import erasure, mydata
 from bot.settings import Settings
 from bot.storage import conversations as convs
 from bot.storage import participants
@@ -140,16 +141,19 @@ class ConversationService:
 
     async def handle(self, incoming: Incoming) -> Reply:
         """Handle one event; events of one person are handled one at a time, in order."""
-        lock_key = (incoming.channel, incoming.user_id)
-        lock = self._locks.get(lock_key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[lock_key] = lock
-        async with lock:
+        async with self._lock(incoming.channel, incoming.user_id):
             reply = await self._handle(incoming)
         if reply.messages is None:
             reply.messages = []
         return reply
+
+    def _lock(self, channel: str, user_id: str) -> asyncio.Lock:
+        """One lock a person, so their events (and flows started for them) take turns."""
+        lock = self._locks.get((channel, user_id))
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[(channel, user_id)] = lock
+        return lock
 
     async def _handle(self, incoming: Incoming) -> Reply:
         erased = False
@@ -280,7 +284,17 @@ class ConversationService:
             self._say(turn, self.privacy_text(participant))
             await self._repeat_current(turn)
         elif name == "mydata":
-            self._say(turn, await self.mydata_text(session, participant))
+            turn.reply.messages.extend(
+                await mydata.messages(
+                    session,
+                    participant,
+                    self.deployment,
+                    t,
+                    library=self.library,
+                    secret=self.settings.secret,
+                    timezone=self.settings.timezone,
+                )
+            )
             await self._repeat_current(turn)
         elif name in ("language", "forget"):
             await self._interrupt(turn, self.library[name])
@@ -412,7 +426,10 @@ class ConversationService:
         self, turn: _Turn, flow: Flow, variables: dict[str, object] | None = None
     ) -> None:
         ctx = self.context(turn.participant, turn.incoming.language_hint)
-        result, state = engine.start(flow, ctx, variables)
+        provided: dict[str, object] = {}
+        for provider in self.extensions.variable_providers:
+            provided.update(await provider(turn.session, turn.participant))
+        result, state = engine.start(flow, ctx, {**provided, **(variables or {})})
         conversation = await convs.begin(turn.session, turn.participant.id, state)
         await self._apply(turn, conversation, result, state)
 
@@ -461,7 +478,7 @@ class ConversationService:
         if refused:
             # No consent: keep nothing more about this person than the row of this turn,
             # which goes too.
-            await participants.erase(session, participant.id)
+            await erasure.erase_person(session, participant.id)
             turn.erased = True
             return
         if participant.consented_at is not None and result.answers:
@@ -495,6 +512,16 @@ class ConversationService:
     async def _after_finish(self, turn: _Turn, conversation: Conversation) -> None:
         flow = self.library.get(conversation.flow_id)
         participant = turn.participant
+        if flow is not None and flow.followups and participant.consented_at is not None:
+            await schedule_followups(
+                turn.session,
+                participant.id,
+                flow,
+                conversation.id,
+                conversation.finished_at or utcnow(),
+            )
+        if await convs.active(turn.session, participant.id) is not None:
+            return  # a hook started a flow: what waits resumes after that one ends
         if turn.restart_flow and (again := self.library.get(turn.restart_flow)) is not None:
             turn.restart_flow = None
             await self._start_flow(turn, again)
@@ -526,7 +553,7 @@ class ConversationService:
 
     async def _forget(self, turn: _Turn) -> None:
         t = self._t(turn.participant)
-        await participants.erase(turn.session, turn.participant.id)
+        await erasure.erase_person(turn.session, turn.participant.id)
         turn.erased = True
         self._say(
             turn,
@@ -534,10 +561,8 @@ class ConversationService:
         )
 
     async def _after_erase(self) -> None:
-        """Make erased rows leave SQLite's write-ahead log too."""
-        if self.db.is_sqlite:
-            async with self.db.engine.connect() as connection:
-                await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        """Make erased rows leave the database file and its journal too."""
+        await erasure.vacuum_after_erase(self.db)
 
     def help_text(self, participant: Participant) -> str:
         t = self._t(participant)
@@ -573,36 +598,6 @@ class ConversationService:
             ]
         ).strip()
 
-    async def mydata_text(self, session: AsyncSession, participant: Participant) -> str:
-        from sqlalchemy import select
-
-        from bot.storage.models import Answer as AnswerRow
-
-        t = self._t(participant)
-        if participant.consented_at is None:
-            return t.gettext("We keep nothing about you, only your language choice.")
-        rows = (
-            await session.execute(
-                select(AnswerRow)
-                .where(AnswerRow.participant_id == participant.id)
-                .order_by(AnswerRow.id)
-            )
-        ).scalars()
-        neighbourhood = self.deployment.neighbourhood(participant.neighbourhood or "")
-        lines = [
-            t.gettext("This is what we know about you:"),
-            t.gettext("Language: {value}").format(value=participant.language or "-"),
-            t.gettext("Neighbourhood: {value}").format(
-                value=neighbourhood.name if neighbourhood else "-"
-            ),
-            t.gettext("Age group: {value}").format(value=participant.age_group or "-"),
-            t.gettext("Your answers:"),
-        ]
-        for row in rows:
-            shown = t.gettext("(rather not say)") if row.skipped else _shown(row.value)
-            lines.append(f"• {row.flow_id}/{row.step_key}: {shown}")
-        return "\n".join(lines)
-
     # ---- for channels and the outbox -------------------------------------------------
 
     async def mark_unreachable(self, channel: str, user_id: str) -> None:
@@ -620,19 +615,20 @@ class ConversationService:
         The conversation they are in waits and resumes when this one ends.
         """
         async with self.db.transaction() as session:
+            found = await session.get(Participant, participant_id)
+            if found is None:
+                return Reply()
+            channel, user_id = found.channel, found.channel_user_id
+        async with self._lock(channel, user_id), self.db.transaction() as session:
             participant = await session.get(Participant, participant_id)
             if participant is None:
                 return Reply()
             incoming = Incoming(participant.channel, participant.channel_user_id, Text(""))
             turn = _Turn(session, participant, incoming, Reply(language=participant.language or ""))
-            flow = self.library[flow_id]
             current = await convs.active(session, participant.id)
             if current is not None:
                 convs.set_status(current, convs.PAUSED)
-            ctx = self.context(participant)
-            result, state = engine.start(flow, ctx, dict(variables or {}))
-            conversation = await convs.begin(session, participant.id, state)
-            await self._apply(turn, conversation, result, state)
+            await self._start_flow(turn, self.library[flow_id], dict(variables or {}))
             active = await convs.active(session, participant.id)
             turn.reply.conversation_id = active.id if active else None
             return turn.reply
@@ -684,15 +680,3 @@ class ConversationService:
 
 def _is_button(event: Event) -> bool:
     return isinstance(event, Pick | Toggle | Done | Skip)
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return str(value.get("text") or value.get("kind") or value)
-    if value is True:
-        return "✓"
-    if value is False:
-        return "✗"
-    return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,12 +34,3 @@ async def get_or_create(session: AsyncSession, channel: str, user_id: str) -> Pa
         assert found is not None
         return found
     return participant
-
-
-async def erase(session: AsyncSession, participant_id: int) -> None:
-    """Delete a participant; conversations and answers go with them (ON DELETE CASCADE)."""
-    from bot.storage.models import Answer, Conversation
-
-    await session.execute(delete(Answer).where(Answer.participant_id == participant_id))
-    await session.execute(delete(Conversation).where(Conversation.participant_id == participant_id))
-    await session.execute(delete(Participant).where(Participant.id == participant_id))

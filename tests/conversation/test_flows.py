@@ -167,3 +167,25 @@ async def test_stop_halfway_keeps_what_was_given_and_nothing_after(app: App) -> 
     stored = await answers(app)
     assert "what-matters.change" not in stored
     assert stored["what-matters.good"] == "The park"
+
+
+async def test_finishing_what_matters_schedules_the_checkin_in_14_days(app: App) -> None:
+    from datetime import timedelta
+
+    from bot.storage.models import OutboxMessage
+
+    person = Person(app.service)
+    await onboard(person)
+    for answer in ("Het park", "1", "Meer bankjes", "Een moestuin"):
+        await person.say(answer)
+    await person.toggle("time")
+    await person.say("yes")
+    async with app.database.transaction() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+        finished = (
+            await session.execute(
+                select(Conversation.finished_at).where(Conversation.flow_id == "what-matters")
+            )
+        ).scalar_one()
+    assert [(r.content["flow"], r.kind) for r in rows] == [("checkin", "followup")]
+    assert abs(rows[0].due_at - (finished + timedelta(days=14))) < timedelta(hours=13)

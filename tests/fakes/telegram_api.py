@@ -1124,15 +1124,36 @@ class FakeUser:
                 f"no single callback button matching text={button_text!r} "
                 f"data={callback_data!r} on message {message['message_id']}: {shown}"
             )
-        self._mark(target_chat)
+        return self._query(target_chat, message, candidates[0]["callback_data"])
+
+    def press_data(
+        self, data: str, message_id: int | None = None, *, chat_id: int | None = None
+    ) -> UpdateDict:
+        """Press a button carrying any ``data``, as a modified client can (forged buttons).
+
+        The query refers to ``message_id`` (default: the latest bot message in the chat,
+        with or without a keyboard), so old buttons whose keyboard is gone can be replayed.
+        """
+        target_chat = self.user_id if chat_id is None else chat_id
+        messages = self.server.messages_for(target_chat)
+        if message_id is None:
+            if not messages:
+                raise LookupError(f"no bot message in chat {target_chat}")
+            message_id = max(messages)
+        if message_id not in messages:
+            raise LookupError(f"no bot message {message_id} in chat {target_chat}")
+        return self._query(target_chat, messages[message_id], data)
+
+    def _query(self, chat_id: int, message: dict[str, Any], data: str) -> UpdateDict:
+        self._mark(chat_id)
         query_id = str(next(self.server._query_ids))
         self.server._callback_queries[query_id] = None
         query = {
             "id": query_id,
             "from": self.as_json(),
             "message": copy.deepcopy(message),
-            "chat_instance": f"{abs(target_chat) * 7919 % 10**12}",
-            "data": candidates[0]["callback_data"],
+            "chat_instance": f"{abs(chat_id) * 7919 % 10**12}",
+            "data": data,
         }
         return self.server.queue_update({"callback_query": query})
 

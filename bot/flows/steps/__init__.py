@@ -9,6 +9,7 @@ from bot.flows.steps import (  # noqa: F401  (importing registers the kinds)
     confirm,
     consent,
     date,
+    dynamic_choice,
     language,
     media,
     message,
@@ -17,6 +18,8 @@ from bot.flows.steps import (  # noqa: F401  (importing registers the kinds)
     number,
     scale,
     text,
+    time,
+    translations,
     yes_no,
 )
 from bot.flows.steps.base import END, SKIP, STEP_KINDS, Rule, Step

@@ -4,14 +4,17 @@ Every change here needs an Alembic migration in `bot/storage/migrations/versions
 Importing this package registers every table on `Base.metadata`.
 """
 
+from bot.storage.models import community  # noqa: F401  (registers the community tables)
 from bot.storage.models.base import Base, UTCDateTime, utcnow
 from bot.storage.models.core import Answer, Conversation, InboundReceipt, Participant
+from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
     "Answer",
     "Base",
     "Conversation",
     "InboundReceipt",
+    "OutboxMessage",
     "Participant",
     "UTCDateTime",
     "utcnow",

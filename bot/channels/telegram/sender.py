@@ -1,0 +1,231 @@
+"""Sending a `Reply` to a Telegram chat: for direct replies and for the outbox.
+
+`ReplyWriter` turns a reply into Bot API calls, in order:
+
+1. when the reply accepted an answer, the question message is edited to show it (its
+   text, then ✅ and the answer) and loses its buttons, so they cannot be pressed twice;
+2. each message: texts (split at 4,096 characters), questions with their inline
+   keyboard on the last piece, documents with their caption (a caption over 1,024
+   characters follows as a text);
+3. a `refresh` question (a multiple-choice toggle) edits the pressed message's keyboard
+   in place instead of sending a new message.
+
+How each call is attempted is the caller's: a direct reply retries in place (see
+`errors.with_retries`), the outbox makes one attempt (`TelegramSender.deliver`) and its
+dispatcher owns the retries.
+
+The writer remembers the last question with buttons in each chat (a bounded map, in
+memory), so that an answer typed instead of pressed also closes that question's buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import TelegramError
+
+from bot.channels.telegram import render
+from bot.channels.telegram.callbacks import CallbackSigner
+from bot.channels.telegram.errors import classify
+from bot.channels.telegram.updates import CHANNEL
+from bot.conversation.service import Reply
+from bot.delivery.sender import Delivery, Status
+from bot.flows.events import Ask, Document, Say
+
+if TYPE_CHECKING:
+    from bot.conversation.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+REMEMBERED_CHATS = 50_000
+
+# How one Bot API call is attempted: `attempt(what, call)`; returns the call's result
+# (None when it was refused and skipped).
+Attempt = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+async def once(what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    """One attempt; errors propagate (the outbox's way)."""
+    return await call()
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question message with buttons, as shown in a chat."""
+
+    message_id: int
+    step: str
+    text: str
+
+
+class ReplyWriter:
+    """Turns replies into Bot API calls for one bot (see the module docstring)."""
+
+    def __init__(self, bot: Bot, signer: CallbackSigner):
+        self.bot = bot
+        self.signer = signer
+        self._questions: OrderedDict[int, Question] = OrderedDict()
+
+    # ---- the last question with buttons, per chat ------------------------------------
+
+    def question(self, chat_id: int) -> Question | None:
+        return self._questions.get(chat_id)
+
+    def _remember(self, chat_id: int, question: Question | None) -> None:
+        self._questions.pop(chat_id, None)
+        if question is not None:
+            self._questions[chat_id] = question
+            while len(self._questions) > REMEMBERED_CHATS:
+                self._questions.popitem(last=False)
+
+    # ---- writing -----------------------------------------------------------------------
+
+    async def write(
+        self,
+        chat_id: int,
+        user_id: str,
+        reply: Reply,
+        attempt: Attempt = once,
+        pressed: Question | None = None,
+    ) -> None:
+        """Send `reply` to the chat; `pressed` is the question whose button was pressed."""
+        accepted = reply.accepted
+        if accepted is not None:
+            shown = pressed if pressed is not None else self.question(chat_id)
+            if shown is not None and shown.step == accepted.step:
+                await self._close(chat_id, shown, accepted.display, attempt)
+        for message in reply.messages:
+            if isinstance(message, Say):
+                await self._text(chat_id, message.text, attempt)
+            elif isinstance(message, Ask):
+                await self._ask(chat_id, user_id, message, reply, attempt, pressed)
+            elif isinstance(message, Document):
+                await self._document(chat_id, message, attempt)
+
+    async def _close(self, chat_id: int, shown: Question, display: str, attempt: Attempt) -> None:
+        text = render.answered_text(shown.text, display)
+        await attempt(
+            f"editMessageText (answer to {shown.step})",
+            lambda: self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=shown.message_id,
+                reply_markup=None,
+                link_preview_options=NO_PREVIEW,
+            ),
+        )
+        current = self.question(chat_id)
+        if current is not None and current.message_id == shown.message_id:
+            self._remember(chat_id, None)
+
+    async def _text(
+        self,
+        chat_id: int,
+        text: str,
+        attempt: Attempt,
+        markup: InlineKeyboardMarkup | None = None,
+        what: str = "sendMessage",
+    ) -> Any:
+        pieces = render.split_text(text)
+        if not pieces and markup is not None:
+            pieces = ["…"]
+        sent = None
+        for number, piece in enumerate(pieces, start=1):
+            last = number == len(pieces)
+            sent = await attempt(
+                what,
+                lambda piece=piece, last=last: self.bot.send_message(
+                    chat_id,
+                    piece,
+                    reply_markup=markup if last else None,
+                    link_preview_options=NO_PREVIEW,
+                ),
+            )
+        return sent
+
+    async def _ask(
+        self,
+        chat_id: int,
+        user_id: str,
+        ask: Ask,
+        reply: Reply,
+        attempt: Attempt,
+        pressed: Question | None,
+    ) -> None:
+        markup = render.keyboard(ask, self.signer, user_id, reply.conversation_id)
+        if ask.refresh and markup is not None and pressed is not None and pressed.step == ask.step:
+            await attempt(
+                f"editMessageReplyMarkup (question {ask.step})",
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=pressed.message_id, reply_markup=markup
+                ),
+            )
+            self._remember(chat_id, pressed)
+            return
+        what = f"sendMessage (question {ask.step})"
+        sent = await self._text(chat_id, ask.text, attempt, markup, what)
+        if markup is None:
+            self._remember(chat_id, None)
+        elif sent is not None:
+            self._remember(chat_id, Question(sent.message_id, ask.step, sent.text or ""))
+
+    async def _document(self, chat_id: int, document: Document, attempt: Attempt) -> None:
+        caption = document.caption.strip()
+        fits = render.utf16_len(caption) <= render.MAX_CAPTION
+        await attempt(
+            "sendDocument",
+            lambda: self.bot.send_document(
+                chat_id,
+                document.data,
+                filename=document.filename,
+                caption=(caption or None) if fits else None,
+            ),
+        )
+        if caption and not fits:
+            await self._text(chat_id, caption, attempt)
+
+
+class TelegramSender:
+    """The outbox's way to Telegram: one attempt to deliver one whole reply.
+
+    A reply of several messages that fails halfway is retried as a whole by the
+    dispatcher, so its first messages may arrive twice; a rate limit is the usual cause
+    and `rate`/`per_chat_interval` keep the dispatcher below Telegram's limits.
+    """
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        writer: ReplyWriter,
+        service: ConversationService,
+        rate: float,
+        names: Callable[[int | str], str] = str,
+    ):
+        self.writer = writer
+        self.service = service
+        self.names = names
+        self.rate = rate
+        self.per_chat_interval = 1.0
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        try:
+            chat_id = int(user_id)
+        except ValueError:
+            return Delivery(Status.FAILED, error=f"not a Telegram user id: {user_id!r}")
+        try:
+            await self.writer.write(chat_id, user_id, reply, once)
+        except TelegramError as error:
+            status, retry_after = classify(error)
+            if status is Status.UNREACHABLE:
+                await self.service.mark_unreachable(CHANNEL, user_id)
+            elif status is Status.FAILED:
+                log.warning("Telegram refused a message to %s: %s", self.names(chat_id), error)
+            return Delivery(status, retry_after=retry_after, error=str(error))
+        return Delivery(Status.SENT)

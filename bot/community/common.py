@@ -1,0 +1,125 @@
+"""What the community modules share: translators, dates in a person's language,
+pseudonyms, worker-written texts, and queueing through the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import outbox
+from bot.delivery.quiet_hours import QuietHours
+from bot.flows.context import Translator
+from bot.i18n.format import format_when
+from bot.privacy import pseudonyms
+from bot.settings import Settings
+from bot.storage.models import Participant
+
+if TYPE_CHECKING:
+    from bot.conversation.service import ConversationService
+
+log = logging.getLogger("bot.community")
+
+
+def translator(service: ConversationService, participant: Participant) -> Translator:
+    """The translator of a person (not necessarily the one in the current turn)."""
+    return service.catalogs(participant.language or service.settings.default_language)
+
+
+def language_of(service: ConversationService, participant: Participant) -> str:
+    return participant.language or service.settings.default_language
+
+
+def localised(value: Any, language: str) -> str:
+    """A worker's text (`{"_": original, "tr": ...}` or a plain string) in `language`."""
+    if not isinstance(value, Mapping):
+        return "" if value is None else str(value)
+    base = language.replace("-", "_").split("_")[0]
+    for code in (language, base):
+        if value.get(code):
+            return str(value[code])
+    return str(value.get("_", ""))
+
+
+def worker_text(original: str, translations: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A worker-written text with its translations, as activities store it."""
+    text: dict[str, str] = {"_": original.strip()}
+    for code, translated in (translations or {}).items():
+        if translated and translated.strip():
+            text[code] = translated.strip()
+    return text
+
+
+def as_worker_text(value: str | Mapping[str, str]) -> dict[str, str]:
+    """A plain text, or `{language: text}` (with or without `"_"`: without it, the first
+    one is the original), as a worker-written text with translations."""
+    if isinstance(value, str):
+        return worker_text(value)
+    texts = {code: text for code, text in value.items() if code != "_"}
+    original = value.get("_") or next(iter(texts.values()), "")
+    return worker_text(original, texts)
+
+
+def when(
+    service: ConversationService, moment: datetime, language: str, now: datetime | None = None
+) -> str:
+    """A date and time in `language`, in the deployment's time zone."""
+    return format_when(
+        moment,
+        language,
+        service.settings.timezone,
+        translator=service.catalogs(language),
+        now=now,
+    )
+
+
+def when_by_language(
+    settings: Settings, catalogs: Any, moment: datetime, languages: Iterable[str]
+) -> dict[str, str]:
+    """`{"_": in the default language, "nl": ..., "tr": ...}` for a flow variable: the
+    flow picks the person's language when it is started at send time."""
+    found: dict[str, str] = {}
+    for code in dict.fromkeys([settings.default_language, *languages]):
+        found[code] = format_when(
+            moment, code, settings.timezone, translator=catalogs(code), now=None
+        )
+    found["_"] = found[settings.default_language]
+    return found
+
+
+def pseudonym(settings: Settings, participant: Participant) -> str:
+    """How workers see a resident: never their platform id or phone number."""
+    return pseudonyms.of(settings.secret, participant)
+
+
+def quiet_hours(settings: Settings) -> QuietHours | None:
+    return QuietHours.from_settings(settings)
+
+
+async def notify(
+    session: AsyncSession,
+    settings: Settings,
+    participant_id: int,
+    content: dict[str, Any],
+    *,
+    kind: str = "notice",
+    urgent: bool = False,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    batch_id: str | None = None,
+) -> int | None:
+    """Queue one message in the outbox, in the caller's transaction."""
+    return await outbox.enqueue(
+        session,
+        participant_id,
+        kind,
+        content,
+        due_at=due_at,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+        batch_id=batch_id,
+        quiet=quiet_hours(settings),
+    )

@@ -1,0 +1,73 @@
+"""`/results` and `/export` in chat: what people in a worker's neighbourhoods said.
+
+The reports and exports themselves live in `bot/reports`; here the worker's scope is
+checked on the server, and only their neighbourhoods are shown (the whole town for a
+town-wide worker). Groups of fewer than five people stay hidden, as everywhere.
+"""
+
+from __future__ import annotations
+
+from bot.community.roles import Refused, require_worker
+from bot.conversation.extensions import Actions, Extensions
+from bot.reports.export import export_document
+from bot.reports.report import results_messages
+
+
+async def _scope(actions: Actions, what: str) -> list[str] | bool | None:
+    try:
+        allowed = await require_worker(actions, what)
+    except Refused:
+        actions.say(actions.t.gettext("Sorry, only community workers can do that."))
+        return False
+    return sorted(allowed) if allowed is not None else None
+
+
+def _flow(actions: Actions, argument: str) -> str | None:
+    name = argument.strip().split(" ")[0] if argument.strip() else ""
+    return name if name and actions.service.library.get(name) else None
+
+
+async def results(actions: Actions, argument: str) -> None:
+    """`/results [flow]`: counts and charts for the worker's neighbourhoods."""
+    scope = await _scope(actions, "/results")
+    if scope is False:
+        return
+    service = actions.service
+    for message in await results_messages(
+        service.db,
+        library=service.library,
+        deployment=service.deployment,
+        translator=actions.t,
+        neighbourhoods=scope or None,
+        flow=_flow(actions, argument),
+        compare="this-month",
+        timezone=service.settings.timezone,
+    ):
+        actions.send(message)
+
+
+async def export(actions: Actions, argument: str) -> None:
+    """`/export [flow] [csv]`: the answers of the worker's neighbourhoods as a file."""
+    scope = await _scope(actions, "/export")
+    if scope is False:
+        return
+    service = actions.service
+    fmt = "csv" if "csv" in argument.lower().split() else "xlsx"
+    actions.send(
+        await export_document(
+            service.db,
+            library=service.library,
+            deployment=service.deployment,
+            secret=service.settings.secret,
+            translator=actions.t,
+            neighbourhoods=scope or None,
+            flow=_flow(actions, argument),
+            fmt=fmt,
+            timezone=service.settings.timezone,
+        )
+    )
+
+
+def register(extensions: Extensions) -> None:
+    extensions.command("results", role="worker")(results)
+    extensions.command("export", role="worker")(export)

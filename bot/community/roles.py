@@ -1,0 +1,331 @@
+"""Who may do community work: workers (for some neighbourhoods, or the whole town) and
+admins, made by a single-use invite code or by an operator.
+
+An invite code is 12 random characters (about 60 bits) from an alphabet without look-
+alikes (no 0/O, 1/I/L), printed as `ABCD-EFGH-JKMN`. Only its HMAC-SHA256 under the
+deployment's secret key is stored; it expires after 7 days and works once. A person who
+sends `/worker CODE` becomes a worker for the code's neighbourhoods. Every worker action
+checks the role and the neighbourhood on the server again (`require_worker`), and every
+refusal is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.community.common import log
+from bot.conversation.extensions import Actions, Extensions, has_role
+from bot.storage.models import Participant, utcnow
+from bot.storage.models.community import WorkerInvite, WorkerNeighbourhood
+
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
+CODE_TTL = timedelta(days=7)
+WORKER_ROLES = ("worker", "admin")
+
+
+# ---- invite codes ----------------------------------------------------------------------
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(text: str) -> str:
+    """What the person typed, without spaces, dashes and case: `abcd efgh-jkmn` works."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def hash_code(code: str, secret: bytes) -> str:
+    return hmac.new(secret, normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+async def create_invite(
+    session: AsyncSession,
+    secret: bytes,
+    neighbourhoods: Iterable[str] = (),
+    now: datetime | None = None,
+) -> str:
+    """A new single-use code; only its hash is stored."""
+    now = now or utcnow()
+    code = new_code()
+    session.add(
+        WorkerInvite(
+            code_hash=hash_code(code, secret),
+            neighbourhoods=sorted(set(neighbourhoods)),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    await session.flush()
+    return code
+
+
+async def redeem(
+    session: AsyncSession,
+    participant: Participant,
+    code: str,
+    secret: bytes,
+    now: datetime | None = None,
+) -> list[str] | None:
+    """Use a code: the neighbourhoods it grants ([] for the whole town), or None.
+
+    One UPDATE that only matches an unused, unexpired code, so two people sending the
+    same code at once cannot both use it.
+    """
+    now = now or utcnow()
+    if len(normalise_code(code)) != CODE_LENGTH:
+        return None
+    digest = hash_code(code, secret)
+    result = await session.execute(
+        update(WorkerInvite)
+        .where(
+            WorkerInvite.code_hash == digest,
+            WorkerInvite.used_at.is_(None),
+            WorkerInvite.expires_at > now,
+        )
+        .values(used_at=now, used_by=participant.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    invite = (
+        await session.execute(select(WorkerInvite).where(WorkerInvite.code_hash == digest))
+    ).scalar_one()
+    neighbourhoods = list(invite.neighbourhoods or [])
+    await grant(session, participant, neighbourhoods)
+    return neighbourhoods
+
+
+# ---- roles and neighbourhoods ----------------------------------------------------------
+
+
+def is_worker(participant: Participant) -> bool:
+    return has_role(participant, "worker")
+
+
+async def neighbourhoods_of(session: AsyncSession, participant_id: int) -> list[str]:
+    rows = await session.execute(
+        select(WorkerNeighbourhood.neighbourhood)
+        .where(WorkerNeighbourhood.participant_id == participant_id)
+        .order_by(WorkerNeighbourhood.neighbourhood)
+    )
+    return list(rows.scalars())
+
+
+async def grant(
+    session: AsyncSession,
+    participant: Participant,
+    neighbourhoods: Iterable[str] = (),
+    role: str = "worker",
+) -> None:
+    """Make someone a worker (or admin) for `neighbourhoods`; none means the whole town.
+
+    A worker who already works in the whole town keeps that; an admin stays an admin.
+    """
+    wanted = sorted(set(neighbourhoods))
+    was_worker = is_worker(participant)
+    current = await neighbourhoods_of(session, participant.id) if was_worker else []
+    if participant.role != "admin":
+        participant.role = role
+    if not was_worker:
+        await session.execute(
+            delete(WorkerNeighbourhood).where(WorkerNeighbourhood.participant_id == participant.id)
+        )
+    if not wanted:
+        await session.execute(
+            delete(WorkerNeighbourhood).where(WorkerNeighbourhood.participant_id == participant.id)
+        )
+    elif not was_worker or current:
+        for key in wanted:
+            if key not in current:
+                session.add(WorkerNeighbourhood(participant_id=participant.id, neighbourhood=key))
+    await session.flush()
+    log.info(
+        "participant %s is now %s for %s",
+        participant.id,
+        participant.role,
+        ", ".join(wanted) or "the whole town",
+    )
+
+
+async def revoke(
+    session: AsyncSession, participant: Participant, neighbourhoods: Iterable[str] = ()
+) -> bool:
+    """Take one or more neighbourhoods away, or (with none given) the worker role.
+
+    A worker left without neighbourhoods becomes a resident again, not a town-wide worker.
+    """
+    if not is_worker(participant):
+        return False
+    taken = set(neighbourhoods)
+    if taken:
+        await session.execute(
+            delete(WorkerNeighbourhood).where(
+                WorkerNeighbourhood.participant_id == participant.id,
+                WorkerNeighbourhood.neighbourhood.in_(taken),
+            )
+        )
+        if await neighbourhoods_of(session, participant.id):
+            log.info("participant %s no longer works in %s", participant.id, ", ".join(taken))
+            return True
+    await session.execute(
+        delete(WorkerNeighbourhood).where(WorkerNeighbourhood.participant_id == participant.id)
+    )
+    participant.role = "resident"
+    log.info("participant %s is no longer a worker", participant.id)
+    return True
+
+
+async def scope(session: AsyncSession, participant: Participant) -> frozenset[str] | None:
+    """The neighbourhoods someone may work in: None for the whole town, empty for none."""
+    if participant.role == "admin":
+        return None
+    if not is_worker(participant):
+        return frozenset()
+    found = await neighbourhoods_of(session, participant.id)
+    return frozenset(found) if found else None
+
+
+def covers(allowed: frozenset[str] | None, neighbourhoods: Iterable[str]) -> bool:
+    """Whether a worker with `allowed` may act for all of `neighbourhoods`.
+
+    Something for the whole town (no neighbourhoods) is for town-wide workers only.
+    """
+    wanted = set(neighbourhoods)
+    if allowed is None:
+        return True
+    return bool(wanted) and wanted <= allowed
+
+
+def overlaps(allowed: frozenset[str] | None, neighbourhoods: Iterable[str]) -> bool:
+    """Whether something in `neighbourhoods` concerns a worker with `allowed` at all."""
+    wanted = set(neighbourhoods)
+    return allowed is None or not wanted or bool(wanted & allowed)
+
+
+@dataclass
+class Refused(Exception):
+    """A worker action the server does not allow; the reason is logged, not shown."""
+
+    reason: str
+
+
+async def require_worker(
+    actions: Actions, what: str, neighbourhoods: Iterable[str] | None = None
+) -> frozenset[str] | None:
+    """The worker's scope, after checking role and neighbourhoods again; else Refused.
+
+    Flows and commands check the role when they start; hooks call this again because a
+    role can be revoked mid-flow and a button can be forged.
+    """
+    participant = actions.participant
+    if not is_worker(participant):
+        log.warning("%s refused: participant %s is not a worker", what, participant.id)
+        raise Refused("not a worker")
+    allowed = await scope(actions.session, participant)
+    if neighbourhoods is not None and not covers(allowed, neighbourhoods):
+        log.warning(
+            "%s refused: participant %s does not work in %s",
+            what,
+            participant.id,
+            ", ".join(sorted(neighbourhoods)) or "the whole town",
+        )
+        raise Refused("outside the worker's neighbourhoods")
+    return allowed
+
+
+async def workers_for(session: AsyncSession, neighbourhood: str | None) -> list[Participant]:
+    """The workers to tell about something in `neighbourhood`: those who work there,
+    town-wide workers and admins; for something without a neighbourhood, the last two."""
+    has_any = exists().where(WorkerNeighbourhood.participant_id == Participant.id)
+    conditions = [Participant.role == "admin", ~has_any]
+    if neighbourhood:
+        conditions.append(
+            exists().where(
+                WorkerNeighbourhood.participant_id == Participant.id,
+                WorkerNeighbourhood.neighbourhood == neighbourhood,
+            )
+        )
+    rows = await session.execute(
+        select(Participant)
+        .where(
+            Participant.role.in_(WORKER_ROLES),
+            Participant.opted_out_at.is_(None),
+            Participant.unreachable_at.is_(None),
+            or_(*conditions),
+        )
+        .order_by(Participant.id)
+    )
+    return list(rows.scalars())
+
+
+async def list_workers(session: AsyncSession) -> list[tuple[Participant, list[str]]]:
+    rows = await session.execute(
+        select(Participant)
+        .where(Participant.role.in_(WORKER_ROLES))
+        .order_by(Participant.channel, Participant.id)
+    )
+    return [(p, await neighbourhoods_of(session, p.id)) for p in rows.scalars()]
+
+
+# ---- /worker ---------------------------------------------------------------------------
+
+
+def worker_help(actions: Actions) -> str:
+    t = actions.t
+    return "\n".join(
+        [
+            t.gettext("You are a community worker. You can type:"),
+            t.gettext("/newactivity – make an activity"),
+            t.gettext("/invite – invite residents to an activity"),
+            t.gettext("/activities – upcoming activities and who comes"),
+            t.gettext("/proposals – ideas from young people"),
+            t.gettext("/news – what residents of a neighbourhood hear in the check-in"),
+        ]
+    )
+
+
+def register(extensions: Extensions) -> None:
+    @extensions.command("worker")
+    async def worker(actions: Actions, argument: str) -> None:
+        t = actions.t
+        participant = actions.participant
+        if not argument.strip():
+            if is_worker(participant):
+                actions.say(worker_help(actions))
+            else:
+                actions.say(t.gettext("Send /worker and the code you got, like /worker ABCD-EFGH"))
+            return
+        settings = actions.service.settings
+        granted = await redeem(actions.session, participant, argument, settings.secret)
+        if granted is None:
+            log.warning("/worker refused: participant %s sent a wrong code", participant.id)
+            actions.say(
+                t.gettext("This code does not work. It may be used or too old. Ask for a new one.")
+            )
+            return
+        deployment = actions.service.deployment
+        names = [found.name if (found := deployment.neighbourhood(key)) else key for key in granted]
+        if names:
+            actions.say(
+                t.gettext("Welcome! You are now a community worker for {places}.").format(
+                    places=", ".join(names)
+                )
+            )
+        else:
+            actions.say(t.gettext("Welcome! You are now a community worker for the whole town."))
+        actions.say(worker_help(actions))
+        if participant.consented_at is None:
+            # Messages (proposal notices) only go to people who agreed to the chat.
+            actions.say(t.gettext("First, let us get to know each other."))
+            await actions.start_flow("onboarding")

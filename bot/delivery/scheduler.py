@@ -1,0 +1,156 @@
+"""APScheduler wiring: the dispatcher and the periodic jobs of `buurtbot run`.
+
+An `AsyncIOScheduler` on the bot's event loop runs:
+
+* `outbox-dispatch`, every second: starts a dispatcher pass unless one is running; a
+  transaction that queues messages in this process also wakes it at once;
+* `outbox-leases`, every 30 s: re-queues rows whose sending process died (lease expired);
+* `conversation-reminders`, every 5 minutes: one gentle reminder for half-finished
+  conversations (`bot.delivery.reminders`);
+* `conversation-expiry`, every 15 minutes: expires conversations idle past their limit;
+* `retention-purge`, hourly: `bot.privacy.retention.purge(app)`, once that module exists.
+
+Jobs keep no state of their own: what is due lives in the database (`outbox.due_at`,
+`conversations.updated_at`), so jobs are in memory and a restart picks up where the last
+run stopped. Each job coalesces missed runs and never runs twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from bot.delivery import outbox, reminders
+from bot.delivery.clock import SYSTEM, Clock
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.sender import Sender
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryScheduler:
+    """The running scheduler; `stop()` ends it (the runner calls it on shutdown)."""
+
+    def __init__(
+        self,
+        app: App,
+        senders: Iterable[Sender],
+        clock: Clock = SYSTEM,
+        *,
+        dispatch_every: float = 1.0,
+        reminders_every: timedelta = timedelta(minutes=5),
+        expiry_every: timedelta = timedelta(minutes=15),
+        retention_every: timedelta = timedelta(hours=1),
+        dispatcher: Dispatcher | None = None,
+    ):
+        self.app = app
+        self.clock = clock
+        self.dispatcher = dispatcher or Dispatcher(app, senders, clock)
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.dispatch_every = dispatch_every
+        self.reminders_every = reminders_every
+        self.expiry_every = expiry_every
+        self.retention_every = retention_every
+        self._unsubscribe = None
+
+    async def start(self) -> DeliveryScheduler:
+        await self.dispatcher.recover()
+        now = datetime.now(UTC)
+        defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        self.scheduler.add_job(
+            self._dispatch,
+            "interval",
+            seconds=self.dispatch_every,
+            id="outbox-dispatch",
+            next_run_time=now,
+            **defaults,
+        )
+        self.scheduler.add_job(self._leases, "interval", seconds=30, id="outbox-leases", **defaults)
+        self.scheduler.add_job(
+            self._reminders,
+            "interval",
+            seconds=self.reminders_every.total_seconds(),
+            id="conversation-reminders",
+            next_run_time=now + timedelta(seconds=5),
+            **defaults,
+        )
+        self.scheduler.add_job(
+            self._expiry,
+            "interval",
+            seconds=self.expiry_every.total_seconds(),
+            id="conversation-expiry",
+            next_run_time=now + timedelta(seconds=10),
+            **defaults,
+        )
+        self.scheduler.add_job(
+            self._retention,
+            "interval",
+            seconds=self.retention_every.total_seconds(),
+            id="retention-purge",
+            next_run_time=now + timedelta(seconds=30),
+            **defaults,
+        )
+        self.scheduler.start()
+        self._unsubscribe = outbox.on_enqueue(self.dispatcher.kick)
+        channels = ", ".join(self.dispatcher.senders) or "no channel"
+        log.info("scheduler started; the outbox sends through %s", channels)
+        return self
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        with contextlib.suppress(Exception):
+            self.scheduler.pause()
+        await self.dispatcher.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)
+
+    # ---- the jobs --------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        self.dispatcher.kick()
+
+    async def _leases(self) -> None:
+        count = await self.dispatcher.requeue_expired_leases()
+        if count:
+            log.warning("outbox: %d messages with an expired lease re-queued", count)
+
+    async def _reminders(self) -> None:
+        await reminders.remind_idle(self.app, self.clock)
+
+    async def _expiry(self) -> None:
+        await reminders.expire_idle(self.app, self.clock)
+
+    async def _retention(self) -> None:
+        await purge_retention(self.app)
+
+
+async def purge_retention(app: App) -> None:
+    """Call `bot.privacy.retention.purge(app)` if the privacy module provides it."""
+    try:
+        retention = importlib.import_module("bot.privacy.retention")
+    except ModuleNotFoundError as error:
+        if error.name in ("bot.privacy", "bot.privacy.retention"):
+            return
+        raise
+    purge = getattr(retention, "purge", None)
+    if purge is None:
+        return
+    result = purge(app)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def start(app: App, senders: Iterable[Sender], clock: Clock = SYSTEM) -> DeliveryScheduler:
+    """Start delivery for `buurtbot run`; returns the running part (with `stop()`)."""
+    return await DeliveryScheduler(app, list(senders), clock).start()

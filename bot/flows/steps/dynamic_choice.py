@@ -1,0 +1,177 @@
+"""`dynamic_choice`: one or more answers from a list that the bot fills in when it starts
+the flow (a worker's activities, their neighbourhoods, the open proposals).
+
+Example::
+
+    - key: activity
+      kind: dynamic_choice
+      text: Which activity?
+      options_from: activities
+      options:
+        - {value: none, label: None of these}
+
+`options_from` names a flow variable holding a list of `{value, label}`; a label may be
+a worker's text with translations (`{"_": ..., "tr": ...}`). The fixed `options` come
+after them and are translated like any flow text. With `multiple: true` the buttons
+toggle and "done" closes, as in `multiple_choice`, between `min` and `max` answers; the
+stored value is then the list of chosen values, and a flow's `prefill` gives it as a
+JSON list (`'["centrum"]'`). Values that were not offered are never
+accepted, so a flow started with a worker's own activities cannot be answered with
+someone else's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from bot.flows.context import FlowContext
+from bot.flows.events import Ask, Done, Event, Option, Pick, Text, Toggle
+from bot.flows.state import State
+from bot.flows.steps.base import SKIP, Accept, Parsed, Refresh, Reject, Step, register
+from bot.flows.steps.base import match_option as _match
+from bot.flows.steps.choice import OptionDef
+
+_SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
+
+
+def listed_options(ctx: FlowContext, name: str) -> list[Option]:
+    """The options held by flow variable `name`; anything malformed is left out."""
+    found: list[Option] = []
+    raw = ctx.variables.get(name) or []
+    if not isinstance(raw, list):
+        return found
+    for item in raw:
+        if not isinstance(item, Mapping) or "value" not in item:
+            continue
+        label = ctx.localised(item.get("label", item["value"]))
+        found.append(Option(str(item["value"]), str(label)))
+    return found
+
+
+@register
+class DynamicChoiceStep(Step):
+    kind: Literal["dynamic_choice"] = "dynamic_choice"
+    options_from: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    fixed: list[OptionDef] = Field(default_factory=list, alias="options")
+    multiple: bool = False
+    min: int = 1
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> DynamicChoiceStep:
+        if self.min < 0:
+            raise ValueError("min must be 0 or more")
+        if self.max is not None and self.max < max(self.min, 1):
+            raise ValueError("max must be at least min and at least 1")
+        if not self.multiple and (self.min != 1 or self.max is not None):
+            raise ValueError("min and max are for multiple: true")
+        return self
+
+    @property
+    def expects(self) -> str:  # type: ignore[override]
+        return "multiple" if self.multiple else "choice"
+
+    def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
+        fixed = [
+            Option(o.value, ctx.flow_text(self.msgctxt(flow_id, o.value), o.label))
+            for o in self.fixed
+        ]
+        return listed_options(ctx, self.options_from) + fixed + self.skip_option(ctx)
+
+    def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
+        if not self.multiple:
+            return super().ask(ctx, flow_id, state, prefix)
+        return Ask(
+            step=self.key,
+            text=self.question_text(ctx, flow_id, prefix),
+            options=tuple(self.options(ctx, flow_id)),
+            multiple=True,
+            selected=tuple(state.selection),
+            done_label=ctx.t.gettext("Done"),
+            expects=self.expects,
+        )
+
+    def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
+        options = [o for o in self.options(ctx, flow_id) if o.value != SKIP]
+        values = [o.value for o in options]
+        if not self.multiple:
+            option = None
+            if isinstance(event, Pick):
+                option = next((o for o in options if o.value == event.value), None)
+            elif isinstance(event, Text):
+                option = _match(event.text, options)
+            if option is None:
+                return Reject(ctx.t.gettext("Please choose one of the options."))
+            raw = event.text if isinstance(event, Text) else ""
+            return Accept(option.value, raw=raw, display=option.label)
+        if isinstance(event, Pick) and event.value.startswith("["):
+            return self._prefilled(event.value, ctx, options)
+        if isinstance(event, Pick | Toggle):
+            if event.value not in values:
+                return Reject(ctx.t.gettext("Please choose one of the options."))
+            chosen = set(state.selection) ^ {event.value}
+            if self.max is not None and len(chosen) > self.max:
+                return Reject(self._too_many(ctx))
+            return Refresh(tuple(v for v in values if v in chosen))
+        if isinstance(event, Done):
+            return self._close(list(state.selection), ctx, options)
+        if isinstance(event, Text):
+            parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
+            picked: list[str] = []
+            for part in parts:
+                option = _match(part, options)
+                if option is None:
+                    return Reject(ctx.t.gettext("Please choose one or more of the options."))
+                picked.append(option.value)
+            if not picked:
+                return Reject(ctx.t.gettext("Please choose one or more of the options."))
+            return self._close(picked, ctx, options, raw=event.text)
+        return Reject(ctx.t.gettext("Please choose one or more of the options."))
+
+    def _prefilled(self, text: str, ctx: FlowContext, options: list[Option]) -> Parsed:
+        try:
+            picked = json.loads(text)
+        except ValueError:
+            picked = None
+        values = {o.value for o in options}
+        if not isinstance(picked, list) or not all(str(v) in values for v in picked):
+            return Reject(ctx.t.gettext("Please choose one or more of the options."))
+        return self._close([str(v) for v in picked], ctx, options)
+
+    def _close(
+        self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
+    ) -> Parsed:
+        chosen = set(picked)
+        values = [o.value for o in options if o.value in chosen]
+        if len(values) < self.min:
+            return Reject(
+                ctx.t.ngettext(
+                    "Please choose at least {n} option.",
+                    "Please choose at least {n} options.",
+                    self.min,
+                ).format(n=self.min)
+            )
+        if self.max is not None and len(values) > self.max:
+            return Reject(self._too_many(ctx))
+        labels = {o.value: o.label for o in options}
+        return Accept(values, raw=raw, display=", ".join(labels[v] for v in values))
+
+    def _too_many(self, ctx: FlowContext) -> str:
+        n = self.max or 0
+        return ctx.t.ngettext(
+            "You can choose at most {n} option.", "You can choose at most {n} options.", n
+        ).format(n=n)
+
+    def option_values(self) -> list[str]:
+        """The fixed values (the listed ones are only known when the flow starts)."""
+        return [o.value for o in self.fixed]
+
+
+def option(value: Any, label: Any) -> dict[str, Any]:
+    """One entry for a `dynamic_choice` variable."""
+    return {"value": str(value), "label": label}

@@ -1,0 +1,148 @@
+"""Readable names for what is stored: flow titles, questions, options, neighbourhoods.
+
+Stored answers hold codes (`green`, `true`, `3`); people read labels in their language.
+The labels come from the flows themselves, through the same translations the engine uses
+(`{flow}:{step}:{option}` message contexts), so a report reads like the questions did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.conversation.library import FlowLibrary
+from bot.deployment import Deployment
+from bot.flows.context import FlowContext, Translator
+from bot.flows.steps.base import SKIP, Step
+from bot.flows.steps.language import language_name
+
+FREE_TEXT_KINDS = frozenset({"text", "media"})
+SKIPPED = SKIP
+OTHER = "other"
+UNKNOWN = ""
+
+
+def option_keys(value: Any) -> list[str]:
+    """The option codes of a stored value: a list gives one code per element."""
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return [str(int(value))]
+    return [str(value)]
+
+
+def free_text_of(value: Any) -> str | None:
+    """The text of a free-text answer (a text step, or a media step answered in words)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        return value["text"]
+    return None
+
+
+class Labels:
+    """Labels in one language for the flows of a deployment."""
+
+    def __init__(
+        self,
+        library: FlowLibrary,
+        deployment: Deployment,
+        translator: Translator,
+        languages: Iterable[str] = (),
+    ):
+        self.library = library
+        self.deployment = deployment
+        self.t = translator
+        self.ctx = FlowContext(
+            language="",
+            translators=lambda _code: translator,
+            deployment=deployment,
+            languages=tuple(languages),
+        )
+        self._options: dict[tuple[str, str], dict[str, str]] = {}
+
+    def step(self, flow_id: str, step_key: str) -> Step | None:
+        flow = self.library.get(flow_id)
+        if flow is None or not flow.has_step(step_key):
+            return None
+        return flow.step(step_key)
+
+    def kind(self, flow_id: str, step_key: str) -> str | None:
+        step = self.step(flow_id, step_key)
+        return step.kind if step is not None else None
+
+    def is_free_text(self, flow_id: str, step_key: str) -> bool:
+        """Whether answers to this step are typed words; an unknown step counts as such."""
+        kind = self.kind(flow_id, step_key)
+        return kind is None or kind in FREE_TEXT_KINDS
+
+    def flow_title(self, flow_id: str) -> str:
+        flow = self.library.get(flow_id)
+        if flow is None:
+            return flow_id
+        return self.t.pgettext(f"{flow_id}:title", flow.title)
+
+    def question(self, flow_id: str, step_key: str, width: int = 90) -> str:
+        """The question's first line in this language, shortened to `width` characters."""
+        step = self.step(flow_id, step_key)
+        if step is None or not step.text:
+            return step_key
+        text = step.question_text(self.ctx, flow_id).strip().splitlines()[0].strip()
+        # "What would you like to change? Choose one or more, ..." -> the question only.
+        ends = [i for i in (text.find("?"), text.find("؟")) if i > 0]
+        if ends:
+            text = text[: min(ends) + 1]
+        return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+    def options(self, flow_id: str, step_key: str) -> dict[str, str]:
+        """Option code -> label, in the flow's order, "rather not say" last."""
+        key = (flow_id, step_key)
+        if key not in self._options:
+            found: dict[str, str] = {}
+            step = self.step(flow_id, step_key)
+            if step is not None and step.kind != "language":
+                try:
+                    found = {o.value: o.label for o in step.options(self.ctx, flow_id)}
+                except Exception:  # a step whose options need a live conversation
+                    found = {}
+            found.pop(SKIP, None)
+            found[SKIP] = self.t.gettext("Rather not say")
+            self._options[key] = found
+        return self._options[key]
+
+    def option(self, flow_id: str, step_key: str, code: str) -> str:
+        if self.kind(flow_id, step_key) == "language":
+            return language_name(code)
+        return self.options(flow_id, step_key).get(code, code)
+
+    def profile(self, field: str, code: str) -> str:
+        """The label of a profile value (`interests`: `green`) from the step that sets it."""
+        for flow in self.library.flows.values():
+            for step in flow.steps:
+                if step.store_as == field:
+                    return self.option(flow.id, step.key, code)
+        return code
+
+    def neighbourhood(self, key: str | None) -> str:
+        if not key:
+            return self.t.gettext("Not known")
+        if key == OTHER:
+            return self.t.gettext("Somewhere else")
+        found = self.deployment.neighbourhood(key)
+        return found.name if found else key
+
+    def shown(self, flow_id: str, step_key: str, value: Any, skipped: bool = False) -> str:
+        """A stored answer as a person reads it."""
+        if skipped:
+            return self.t.gettext("Rather not say")
+        text = free_text_of(value)
+        if text is not None and self.is_free_text(flow_id, step_key):
+            return text
+        if isinstance(value, dict):
+            return self.t.gettext("(a photo or voice message)")
+        codes = option_keys(value)
+        return ", ".join(self.option(flow_id, step_key, code) for code in codes) or "-"

@@ -1,0 +1,274 @@
+"""Aggregation: counts of people, small groups suppressed everywhere, free text for workers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from gettext import NullTranslations
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from bot.conversation.library import FlowLibrary
+from bot.deployment import Deployment
+from bot.reports.aggregate import (
+    HIDDEN,
+    MIN_GROUP,
+    SMALL,
+    TOTAL,
+    Cell,
+    Results,
+    Scope,
+    Table,
+    aggregate,
+    protect,
+)
+from bot.reports.periods import parse_compare
+from bot.storage.models import Participant
+from tests.reports.seed import SMALL as SMALL_NEIGHBOURHOOD
+from tests.reports.seed import phone_like, seed
+
+ZONE = "Europe/Amsterdam"
+
+
+def every_table(results: Results) -> list[Table]:
+    tables: list[Table] = list(results.sections) + list(results.comparison)
+    for flow in results.flows:
+        tables += [flow.participation, flow.funnel, *flow.questions]
+        tables += [t for t in (flow.themes, flow.scores, flow.months) if t is not None]
+    return tables
+
+
+def assert_no_small_number(results: Results) -> None:
+    """The invariant: no shown number of people is between 1 and 4."""
+    for table in every_table(results):
+        lines = [*table.lines] + ([table.base] if table.base else [])
+        for line in lines:
+            for cell in line.cells:
+                if cell.shown:
+                    assert cell.value == 0 or cell.value >= MIN_GROUP, (table.name, line.key)
+                else:
+                    assert cell.value is None, "a suppressed cell must not carry its number"
+
+
+# ---- protect ---------------------------------------------------------------------------
+
+
+def test_small_numbers_are_suppressed_and_zero_is_not() -> None:
+    [[a, b, c, d]] = protect([[0, 1, 4, 5]])
+    assert (a, d) == (Cell(0), Cell(5))
+    assert b == c == Cell(None, SMALL)
+    assert b.text(NullTranslations()) == "fewer than 5"
+
+
+def test_a_small_group_shows_no_breakdown() -> None:
+    cells = protect([[3, 20], [0, 30]], bases=[3, 50])
+    assert [row[0] for row in cells] == [Cell(None, SMALL), Cell(None, SMALL)]
+    assert [row[1] for row in cells] == [Cell(20), Cell(30)]
+
+
+def test_one_small_cell_next_to_a_total_takes_another_with_it() -> None:
+    # Options of a single-choice question: 12 people = 8 + 3 + 1 would give the 3 away.
+    cells = protect([[8], [3], [1]], bases=[12], exclusive=True)
+    assert [row[0].status for row in cells] == ["shown", SMALL, SMALL]
+    cells = protect([[9], [3], [0]], bases=[12], exclusive=True)
+    assert [row[0].status for row in cells] == [HIDDEN, SMALL, "shown"]
+    # Neighbourhoods and their total: 40 + 57 + 3 = 100.
+    [[a, b, c, total]] = protect([[40, 57, 3, 100]], total_col=3)
+    assert (a.status, b.status, c.status, total) == (HIDDEN, "shown", SMALL, Cell(100))
+
+
+# ---- on data -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(db_url: str):
+    return seed(db_url, participants=60, small=3)
+
+
+def run(
+    engine: Engine,
+    library: FlowLibrary,
+    deployment: Deployment,
+    scope: Scope | None = None,
+    **options,
+) -> Results:
+    with engine.connect() as connection:
+        return aggregate(
+            connection,
+            library=library,
+            deployment=deployment,
+            translator=NullTranslations(),
+            scope=scope or Scope(),
+            timezone=ZONE,
+            **options,
+        )
+
+
+def test_a_neighbourhood_of_three_shows_fewer_than_5(
+    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    assert seeded.per_neighbourhood[SMALL_NEIGHBOURHOOD] == 3
+    results = run(engine, library, deployment)
+    t = NullTranslations()
+    flow = next(f for f in results.flows if f.flow_id == "what-matters")
+    j = flow.participation.column(SMALL_NEIGHBOURHOOD)
+    assert flow.participation.lines[0].cells[j].text(t) == "fewer than 5"
+    for table in [flow.funnel, *flow.questions]:
+        assert all(not line.cells[j].shown for line in table.lines), table.name
+    assert_no_small_number(results)
+    # The neighbourhood alone: still nothing but "fewer than 5".
+    alone = run(engine, library, deployment, Scope(neighbourhoods=(SMALL_NEIGHBOURHOOD,)))
+    assert [g.key for g in alone.groups] == [SMALL_NEIGHBOURHOOD]
+    assert_no_small_number(alone)
+    for table in every_table(alone):
+        assert all(not c.shown or c.value == 0 for line in table.lines for c in line.cells)
+
+
+def test_counts_are_people_per_answer(
+    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    results = run(engine, library, deployment, Scope(neighbourhoods=("kerkelanden",)))
+    flow = next(f for f in results.flows if f.flow_id == "onboarding")
+    people = flow.participation.lines[0].cells[0].value
+    assert people == seeded.per_neighbourhood["kerkelanden"] == 12
+    ages = next(t for t in flow.questions if t.name == "onboarding-age-group")
+    assert ages.base is not None and ages.base.cells[0].value == 12
+    assert [line.key for line in ages.lines] == ["12-17", "18-27", "28-64", "65+", "_skip"]
+    assert ages.lines[0].label == "12 to 17"
+
+
+def test_funnel_started_completed_and_where_people_stop(
+    db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    seeded = seed(db_url, participants=400, small=0, finish_rate=0.5)
+    results = run(engine, library, deployment)
+    flow = next(f for f in results.flows if f.flow_id == "what-matters")
+    j = flow.funnel.column(TOTAL)
+    lines = {line.key: line.cells[j].value for line in flow.funnel.lines}
+    assert lines["started"] == 400
+    assert lines["completed"] == seeded.finished
+    stops = [key for key in lines if key.startswith("stop:")]
+    assert stops[-1] == "stop:"  # before the first answer, last
+    assert stops[:-1] == [
+        f"stop:{k}" for k in ("good", "change", "change_why", "want_to_do", "contribute")
+    ]
+    assert sum(v for k, v in lines.items() if k.startswith("stop:") and v) == 400 - seeded.finished
+
+
+def test_free_text_only_for_the_workers_neighbourhoods(
+    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    nobody = run(engine, library, deployment)
+    assert all(not flow.texts for flow in nobody.flows)
+    worker = run(
+        engine,
+        library,
+        deployment,
+        Scope(
+            neighbourhoods=("kerkelanden", SMALL_NEIGHBOURHOOD),
+            free_text=frozenset({"kerkelanden", SMALL_NEIGHBOURHOOD}),
+        ),
+    )
+    texts = [texts for flow in worker.flows for texts in flow.texts]
+    assert texts and {t.group.key for t in texts} == {"kerkelanden"}  # not the group of 3
+    everything = " ".join(text for t in texts for text in t.texts)
+    assert "Een moestuin beginnen" in everything
+    assert phone_like(everything) == [] and "@" not in everything
+
+
+def test_scores_themes_and_months(
+    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    results = run(engine, library, deployment)
+    feedback = next(f for f in results.flows if f.flow_id == "test-feedback")
+    assert feedback.scores is not None
+    mean = feedback.scores.lines[0].means[feedback.scores.column(TOTAL)]
+    assert mean is not None and 3 <= mean <= 5
+    matters = next(f for f in results.flows if f.flow_id == "what-matters")
+    assert matters.themes is not None and 1 <= len(matters.themes.lines) <= 5
+    assert matters.themes.title.startswith("Top themes: What would you like to change?")
+    assert_no_small_number(results)
+
+
+def test_comparing_two_periods(
+    db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    now = datetime(2026, 3, 20, 12, tzinfo=UTC)
+    seed(db_url, participants=100, small=0, now=now, days=60)
+    periods = parse_compare("2026-02-01..2026-02-28,2026-03-01..2026-03-31", ZoneInfo(ZONE))
+    results = run(engine, library, deployment, compare=periods)
+    people = next(t for t in results.comparison if t.name == "what-matters-compare-people")
+    assert [g.label for g in people.groups] == [
+        "2026-02-01 – 2026-02-28",
+        "2026-03-01 – 2026-03-31",
+    ]
+    total = next(line for line in people.lines if line.key == TOTAL)
+    assert all(c.shown and c.value and c.value > 0 for c in total.cells)
+    assert_no_small_number(results)
+
+
+def test_this_month_against_last() -> None:
+    before, now = parse_compare("this-month", ZoneInfo(ZONE), today=datetime(2026, 3, 15).date())
+    assert (before.label, now.label) == ("2026-02", "2026-03")
+    assert now.until is not None and now.until.date().isoformat() == "2026-03-15"
+
+
+def test_invitations_section(
+    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    from bot.storage.models import community
+
+    with engine.begin() as connection:
+        people = connection.execute(
+            select(Participant.id, Participant.neighbourhood).order_by(Participant.id)
+        ).all()
+        activity = connection.execute(
+            insert(community.Activity).returning(community.Activity.id),
+            {
+                "title": {"_": "Barbecue"},
+                "description": {"_": ""},
+                "starts_at": datetime.now(UTC) + timedelta(days=3),
+            },
+        ).scalar_one()
+        connection.execute(
+            insert(community.Invitation),
+            [{"activity_id": activity, "participant_id": p, "batch_id": "b"} for p, _ in people],
+        )
+        answers = ["going"] * 30 + ["maybe"] * 12 + ["no"] * 3
+        connection.execute(
+            insert(community.Rsvp),
+            [
+                {"activity_id": activity, "participant_id": p, "answer": a}
+                for (p, _), a in zip(people, answers, strict=False)
+            ],
+        )
+    results = run(engine, library, deployment)
+    assert results.skipped_sections == []
+    [table] = results.sections
+    assert table.title == "Invitations: Barbecue"
+    j = table.column(TOTAL)
+    assert table.base is not None and table.base.cells[j].value == len(people)
+    values = {line.key: line.cells[j] for line in table.lines}
+    assert values["going"] == Cell(30) and values["no_answer"] == Cell(len(people) - 45)
+    assert values["not_going"].status == SMALL  # 3 people
+    # ... and as the lines add up to those invited, the next smallest is hidden too.
+    assert values["maybe"].status == HIDDEN
+    assert_no_small_number(results)
+
+
+def test_a_section_without_its_tables_is_skipped(
+    tmp_path, library: FlowLibrary, deployment: Deployment
+) -> None:
+    from sqlalchemy import create_engine
+
+    from bot.storage.models import Answer, Base, Conversation
+
+    engine = create_engine(f"sqlite:///{tmp_path}/core.db")
+    Base.metadata.create_all(
+        engine, tables=[Participant.__table__, Conversation.__table__, Answer.__table__]
+    )
+    results = run(engine, library, deployment)
+    engine.dispose()
+    assert results.sections == [] and results.skipped_sections == ["invitations"]
+    assert results.flows == []
