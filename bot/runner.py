@@ -31,7 +31,11 @@ async def serve(app: App, channels: list[str]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    running = await start_all(app, channels)
+    try:
+        running = await start_all(app, channels)
+    except BaseException:
+        await app.close()
+        raise
     try:
         await stop.wait()
     finally:
@@ -44,8 +48,23 @@ async def serve(app: App, channels: list[str]) -> None:
 
 
 async def start_all(app: App, channels: list[str]) -> list[Running]:
-    """Start the channels, then the scheduler that delivers through them."""
+    """Start the channels, then the scheduler that delivers through them.
+
+    If one part does not start, the parts already started are stopped again.
+    """
     running: list[Running] = []
+    try:
+        return await _start_parts(app, channels, running)
+    except BaseException:
+        for part in reversed(running):
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("error while stopping %s", type(part).__name__)
+        raise
+
+
+async def _start_parts(app: App, channels: list[str], running: list[Running]) -> list[Running]:
     senders = []
     if "telegram" in channels:
         from bot.channels.telegram import start as start_telegram

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.extensions import Actions, Extensions, has_role
@@ -203,13 +204,15 @@ class ConversationService:
         return reply
 
     async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
-        try:
-            async with session.begin_nested():
-                session.add(InboundReceipt(channel=incoming.channel, key=incoming.key or ""))
-                await session.flush()
-        except IntegrityError:
-            return False
-        return True
+        """Record the update's receipt; False when it was recorded before."""
+        insert = postgres_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(InboundReceipt)
+            .values(channel=incoming.channel, key=incoming.key or "", received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["channel", "key"])
+            .returning(InboundReceipt.id)
+        )
+        return (await session.execute(statement)).scalar_one_or_none() is not None
 
     # ---- what kind of event ----------------------------------------------------------
 

@@ -35,6 +35,7 @@ from bot.flows.state import State
 from bot.flows.steps.base import SKIP, Accept, Parsed, Refresh, Reject, Step, register
 from bot.flows.steps.base import match_option as _match
 from bot.flows.steps.choice import OptionDef
+from bot.flows.steps.multiple_choice import close_selection, too_many
 
 _SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
 
@@ -146,26 +147,10 @@ class DynamicChoiceStep(Step):
     def _close(
         self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
     ) -> Parsed:
-        chosen = set(picked)
-        values = [o.value for o in options if o.value in chosen]
-        if len(values) < self.min:
-            return Reject(
-                ctx.t.ngettext(
-                    "Please choose at least {n} option.",
-                    "Please choose at least {n} options.",
-                    self.min,
-                ).format(n=self.min)
-            )
-        if self.max is not None and len(values) > self.max:
-            return Reject(self._too_many(ctx))
-        labels = {o.value: o.label for o in options}
-        return Accept(values, raw=raw, display=", ".join(labels[v] for v in values))
+        return close_selection(picked, options, self.min, self.max, ctx, raw)
 
     def _too_many(self, ctx: FlowContext) -> str:
-        n = self.max or 0
-        return ctx.t.ngettext(
-            "You can choose at most {n} option.", "You can choose at most {n} options.", n
-        ).format(n=n)
+        return too_many(ctx, self.max or 0)
 
     def option_values(self) -> list[str]:
         """The fixed values (the listed ones are only known when the flow starts)."""

@@ -88,22 +88,41 @@ class MultipleChoiceStep(ChoiceStepBase):
     def _close(
         self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
     ) -> Parsed:
-        values = [v for v in self.option_values() if v in set(picked)]
-        if len(values) < self.min:
-            return Reject(
-                ctx.t.ngettext(
-                    "Please choose at least {n} option.",
-                    "Please choose at least {n} options.",
-                    self.min,
-                ).format(n=self.min)
-            )
-        if self.max is not None and len(values) > self.max:
-            return Reject(self._too_many(ctx))
-        labels = {o.value: o.label for o in options}
-        return Accept(values, raw=raw, display=", ".join(labels[v] for v in values))
+        return close_selection(picked, options, self.min, self.max, ctx, raw)
 
     def _too_many(self, ctx: FlowContext) -> str:
-        n = self.max or 0
-        return ctx.t.ngettext(
-            "You can choose at most {n} option.", "You can choose at most {n} options.", n
-        ).format(n=n)
+        return too_many(ctx, self.max or 0)
+
+
+def close_selection(
+    picked: list[str],
+    options: list[Option],
+    low: int,
+    high: int | None,
+    ctx: FlowContext,
+    raw: str = "",
+) -> Parsed:
+    """A finished pick of several options, checked against `low` and `high`.
+
+    The stored list follows the order of the options, not the order of picking.
+    """
+    chosen = set(picked)
+    values = [o.value for o in options if o.value in chosen]
+    if len(values) < low:
+        return Reject(
+            ctx.t.ngettext(
+                "Please choose at least {n} option.",
+                "Please choose at least {n} options.",
+                low,
+            ).format(n=low)
+        )
+    if high is not None and len(values) > high:
+        return Reject(too_many(ctx, high))
+    labels = {o.value: o.label for o in options}
+    return Accept(values, raw=raw, display=", ".join(labels[v] for v in values))
+
+
+def too_many(ctx: FlowContext, n: int) -> str:
+    return ctx.t.ngettext(
+        "You can choose at most {n} option.", "You can choose at most {n} options.", n
+    ).format(n=n)
