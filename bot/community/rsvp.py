@@ -232,6 +232,32 @@ async def rsvp_finished(actions: Actions, conversation: Conversation, state: Sta
     await answer_for(actions, chosen, str(state.values.get("answer")))
 
 
+async def release_places(
+    session: AsyncSession, service: ConversationService, participant_id: int
+) -> None:
+    """Someone is erased: their places go to the first people waiting, who are told."""
+    held = (
+        (
+            await session.execute(
+                select(Rsvp).where(
+                    Rsvp.participant_id == participant_id, Rsvp.answer == GOING, ~Rsvp.waiting
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    activities = [rsvp.activity_id for rsvp in held]
+    for rsvp in held:
+        await session.delete(rsvp)
+    await session.flush()
+    for activity_id in activities:
+        activity = await session.get(Activity, activity_id)
+        if activity is not None:
+            await promote(session, service, activity, utcnow())
+
+
 def register(extensions: Extensions) -> None:
+    extensions.before_erase(release_places)
     extensions.on_finish("invitation")(invitation_finished)
     extensions.on_finish(RSVP_FLOW)(rsvp_finished)

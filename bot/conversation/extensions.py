@@ -57,6 +57,7 @@ class Actions:
 CommandHandler = Callable[[Actions, str], Awaitable[None]]
 FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
 VariableProvider = Callable[[AsyncSession, Participant], Awaitable[dict[str, Any]]]
+EraseHook = Callable[[AsyncSession, "ConversationService", int], Awaitable[None]]
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Extensions:
     commands: dict[str, Command] = field(default_factory=dict)
     finish_hooks: dict[str, list[FinishHook]] = field(default_factory=lambda: defaultdict(list))
     variable_providers: list[VariableProvider] = field(default_factory=list)
+    erase_hooks: list[EraseHook] = field(default_factory=list)
 
     def command(
         self, name: str, role: str = "resident"
@@ -88,6 +90,12 @@ class Extensions:
         """Add `{placeholders}` to every flow a person starts (a neighbourhood's news)."""
         self.variable_providers.append(provider)
         return provider
+
+    def before_erase(self, hook: EraseHook) -> EraseHook:
+        """Run `hook(session, service, participant_id)` before a person is erased, for
+        what must happen to others (a freed place goes to the waiting list)."""
+        self.erase_hooks.append(hook)
+        return hook
 
     def on_finish(self, flow_id: str) -> Callable[[FinishHook], FinishHook]:
         """Run a hook when a conversation of `flow_id` ends."""

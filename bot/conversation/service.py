@@ -556,6 +556,8 @@ class ConversationService:
 
     async def _forget(self, turn: _Turn) -> None:
         t = self._t(turn.participant)
+        for hook in self.extensions.erase_hooks:
+            await hook(turn.session, self, turn.participant.id)
         await erasure.erase_person(turn.session, turn.participant.id)
         turn.erased = True
         self._say(

@@ -136,3 +136,21 @@ async def test_worker_activities_lists_nothing_before_the_first(app: App) -> Non
     worker = await make_worker(app)
     reply = await worker.say("/activities")
     assert "There are no upcoming activities" in reply
+
+
+async def test_a_place_freed_by_forget_goes_to_the_waiting_list(app: App) -> None:
+    worker = await make_worker(app)
+    first, second = await invited(app, 2)
+    await new_activity(worker, capacity=1)
+    await invite(worker)
+    for person in (first, second):
+        await deliver(app, person)
+    await first.pick("going")
+    await second.pick("going")
+    assert await answers(app) == {"r0": ("going", False), "r1": ("going", True)}
+
+    await first.say("/forget")
+    await first.pick("yes")
+    assert await answers(app) == {"r1": ("going", False)}
+    [told] = await deliver(app, second)
+    assert "A place came free" in told.text
