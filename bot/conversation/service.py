@@ -579,8 +579,10 @@ class ConversationService:
             t.gettext("/forget – delete everything we know about you"),
             t.gettext("/stop – get no more messages"),
         ]
+        if has_role(participant, "worker"):
+            lines.append(t.gettext("/worker – the commands for community workers"))
         for flow in self.library.flows.values():
-            if flow.command:
+            if flow.command and has_role(participant, flow.role):
                 title = t.pgettext(f"{flow.id}:title", flow.title)
                 lines.append(f"/{flow.command} – {title}")
         return "\n".join(lines)

@@ -132,3 +132,16 @@ async def test_grant_list_and_revoke_from_the_command_line(app: App) -> None:
 async def test_unknown_neighbourhood_is_refused_by_the_command_line(app: App) -> None:
     result = await cli(app, "workers", "invite", "--neighbourhood", "atlantis")
     assert result.exit_code == 2 and "unknown neighbourhood atlantis" in result.output
+
+
+async def test_help_shows_worker_commands_to_workers_only(app: App) -> None:
+    from tests.community.helpers import make_worker, onboard
+    from tests.helpers import Person
+
+    worker = await make_worker(app)
+    resident = Person(app.service, user_id="r-help")
+    await onboard(resident)
+    assert "/worker – the commands for community workers" in await worker.say("/help")
+    shown = await resident.say("/help")
+    assert "/worker" not in shown and "/propose" in shown
+    assert "/newactivity" not in shown
