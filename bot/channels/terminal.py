@@ -12,23 +12,21 @@ from typing import TextIO
 
 from rich.console import Console
 
+from bot.channels.numbered import numbered
 from bot.conversation.service import ConversationService, Incoming
+from bot.flows.context import Translator
 from bot.flows.events import Document, Outgoing, Say, Text
 
 CHANNEL = "terminal"
 
 
-def render(message: Outgoing) -> str:
+def render(message: Outgoing, t: Translator | None = None) -> str:
     """A message as terminal text: options numbered, one per line."""
     if isinstance(message, Say):
         return message.text.rstrip()
     if isinstance(message, Document):
         return f"📎 {message.caption} ({message.filename}, {len(message.data)} bytes)".strip()
-    lines = [message.text.rstrip()]
-    for number, option in enumerate(message.options, start=1):
-        mark = "[x] " if message.multiple and option.value in message.selected else ""
-        lines.append(f"  {number}. {mark}{option.label}")
-    return "\n".join(lines)
+    return numbered(message, t)
 
 
 class TerminalChannel:
@@ -48,9 +46,9 @@ class TerminalChannel:
         self.stdin = stdin or sys.stdin
         self.console = console or Console(highlight=False, soft_wrap=True)
 
-    async def say(self, messages: list[Outgoing]) -> None:
+    async def say(self, messages: list[Outgoing], t: Translator | None = None) -> None:
         for message in messages:
-            self.console.print(render(message), markup=False)
+            self.console.print(render(message, t), markup=False)
             if isinstance(message, Document):
                 # A file (your data, a chart) is saved where the terminal user can open it.
                 folder = self.service.settings.data_dir / "files"
@@ -64,7 +62,7 @@ class TerminalChannel:
         reply = await self.service.handle(
             Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
         )
-        await self.say(reply.messages)
+        await self.say(reply.messages, self.service.catalogs(reply.language))
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""

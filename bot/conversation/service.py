@@ -193,13 +193,9 @@ class ConversationService:
         if participant is None or participant.opted_out_at is not None:
             return reply
         conversation = await convs.active(session, participant.id)
-        flow = self.library.get(conversation.flow_id) if conversation else None
-        if conversation is None or flow is None:
-            return reply
-        state = State.from_json(conversation.state)
-        if state.step is not None and flow.has_step(state.step):
-            reply.messages = list(engine.repeat(flow, state, self.context(participant)).messages)
-            reply.conversation_id = conversation.id
+        if conversation is not None:
+            reply.messages = self._question_again(conversation, participant)
+            reply.conversation_id = conversation.id if reply.messages else None
             reply.language = participant.language or reply.language
         return reply
 
@@ -545,12 +541,18 @@ class ConversationService:
             if turn.participant.consented_at is None and turn.participant.opted_out_at is None:
                 await self._start_flow(turn, self.library[START_FLOW])
             return
+        hint = turn.incoming.language_hint
+        turn.reply.messages.extend(self._question_again(conversation, turn.participant, hint))
+
+    def _question_again(
+        self, conversation: Conversation, participant: Participant, hint: str | None = None
+    ) -> list[Outgoing]:
+        """The current question of a conversation, asked again; nothing if it has none."""
         flow = self.library.get(conversation.flow_id)
         state = State.from_json(conversation.state)
         if flow is None or state.step is None or not flow.has_step(state.step):
-            return
-        ctx = self.context(turn.participant, turn.incoming.language_hint)
-        turn.reply.messages.extend(engine.repeat(flow, state, ctx).messages)
+            return []
+        return list(engine.repeat(flow, state, self.context(participant, hint)).messages)
 
     # ---- rights ----------------------------------------------------------------------
 
@@ -647,15 +649,13 @@ class ConversationService:
             if conversation is None or conversation.status != convs.ACTIVE:
                 return Reply()
             participant = await session.get(Participant, conversation.participant_id)
-            flow = self.library.get(conversation.flow_id)
-            state = State.from_json(conversation.state)
-            if participant is None or flow is None or state.step is None:
+            if participant is None:
                 return Reply()
-            turn = engine.repeat(flow, state, self.context(participant))
+            messages = self._question_again(conversation, participant)
             return Reply(
-                messages=list(turn.messages),
+                messages=messages,
                 language=participant.language or self.settings.default_language,
-                conversation_id=conversation.id,
+                conversation_id=conversation.id if messages else None,
             )
 
     # ---- small helpers ---------------------------------------------------------------

@@ -18,7 +18,6 @@ from bot.flows.steps import END, Step
 from bot.flows.steps.base import SKIP, Accept, Refresh, Reject
 from bot.flows.steps.confirm import ConfirmStep
 from bot.flows.steps.consent import ConsentStep
-from bot.flows.steps.multiple_choice import MultipleChoiceStep
 
 PREFILL = "prefill"
 
@@ -132,7 +131,7 @@ def _resolve(event: Pick, step: Step, ctx: FlowContext, flow_id: str) -> Event |
         if not 0 <= event.index < len(options):
             return None
         value = options[event.index].value
-    if isinstance(step, MultipleChoiceStep) and value != SKIP:
+    if step.toggles() and value != SKIP:
         return Toggle(step.key, value)
     return Pick(step.key, value)
 

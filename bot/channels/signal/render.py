@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from bot.channels.numbered import numbered
 from bot.flows.context import Translator
 from bot.flows.events import Ask, Document, Outgoing, Say
 from bot.i18n import bidi
@@ -33,20 +34,6 @@ class Part:
     text: str
     attachment: str | None = None
     ask: Ask | None = None
-
-
-def numbered(ask: Ask, t: Translator | None = None) -> str:
-    """A question with its options one per line as `1. label` (checked ones marked)."""
-    lines = [ask.text.rstrip()]
-    if ask.options:
-        lines.append("")
-    for number, option in enumerate(ask.options, start=1):
-        mark = "✅ " if ask.multiple and option.value in ask.selected else ""
-        lines.append(f"{number}. {mark}{option.label}")
-    if ask.multiple and ask.options and t is not None:
-        lines.append("")
-        lines.append(t.gettext("Type the numbers of your choice, for example: 1, 3"))
-    return "\n".join(lines)
 
 
 def render(message: Outgoing, language: str | None, t: Translator | None = None) -> list[Part]:

@@ -144,6 +144,10 @@ class Step(BaseModel):
         text = ctx.flow_text(self.msgctxt(flow_id), self.text)
         return f"{prefix}{text}" if prefix else text
 
+    def toggles(self) -> bool:
+        """Whether a pressed option toggles (several answers) rather than answers."""
+        return False
+
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
         """The answer buttons, skip included; empty for typed answers."""
         return self.skip_option(ctx)

@@ -23,21 +23,22 @@ someone else's.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from bot.flows.context import FlowContext
-from bot.flows.events import Ask, Done, Event, Option, Pick, Text, Toggle
+from bot.flows.events import Ask, Event, Option, Pick
 from bot.flows.state import State
-from bot.flows.steps.base import SKIP, Accept, Parsed, Refresh, Reject, Step, register
-from bot.flows.steps.base import match_option as _match
-from bot.flows.steps.choice import OptionDef
-from bot.flows.steps.multiple_choice import close_selection, too_many
-
-_SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
+from bot.flows.steps.base import SKIP, Parsed, Reject, Step, register
+from bot.flows.steps.choice import OptionDef, choose
+from bot.flows.steps.multiple_choice import (
+    ask_several,
+    check_range,
+    close_selection,
+    read_several,
+)
 
 
 def listed_options(ctx: FlowContext, name: str) -> list[Option]:
@@ -65,10 +66,7 @@ class DynamicChoiceStep(Step):
 
     @model_validator(mode="after")
     def _range(self) -> DynamicChoiceStep:
-        if self.min < 0:
-            raise ValueError("min must be 0 or more")
-        if self.max is not None and self.max < max(self.min, 1):
-            raise ValueError("max must be at least min and at least 1")
+        check_range(self.min, self.max)
         if not self.multiple and (self.min != 1 or self.max is not None):
             raise ValueError("min and max are for multiple: true")
         return self
@@ -84,73 +82,32 @@ class DynamicChoiceStep(Step):
         ]
         return listed_options(ctx, self.options_from) + fixed + self.skip_option(ctx)
 
+    def toggles(self) -> bool:
+        return self.multiple
+
     def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
         if not self.multiple:
             return super().ask(ctx, flow_id, state, prefix)
-        return Ask(
-            step=self.key,
-            text=self.question_text(ctx, flow_id, prefix),
-            options=tuple(self.options(ctx, flow_id)),
-            multiple=True,
-            selected=tuple(state.selection),
-            done_label=ctx.t.gettext("Done"),
-            expects=self.expects,
-        )
+        return ask_several(self, ctx, flow_id, state, prefix)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
-        options = [o for o in self.options(ctx, flow_id) if o.value != SKIP]
-        values = [o.value for o in options]
         if not self.multiple:
-            option = None
-            if isinstance(event, Pick):
-                option = next((o for o in options if o.value == event.value), None)
-            elif isinstance(event, Text):
-                option = _match(event.text, options)
-            if option is None:
-                return Reject(ctx.t.gettext("Please choose one of the options."))
-            raw = event.text if isinstance(event, Text) else ""
-            return Accept(option.value, raw=raw, display=option.label)
+            return choose(self, event, ctx, flow_id)
+        options = self.options(ctx, flow_id)
         if isinstance(event, Pick) and event.value.startswith("["):
             return self._prefilled(event.value, ctx, options)
-        if isinstance(event, Pick | Toggle):
-            if event.value not in values:
-                return Reject(ctx.t.gettext("Please choose one of the options."))
-            chosen = set(state.selection) ^ {event.value}
-            if self.max is not None and len(chosen) > self.max:
-                return Reject(self._too_many(ctx))
-            return Refresh(tuple(v for v in values if v in chosen))
-        if isinstance(event, Done):
-            return self._close(list(state.selection), ctx, options)
-        if isinstance(event, Text):
-            parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
-            picked: list[str] = []
-            for part in parts:
-                option = _match(part, options)
-                if option is None:
-                    return Reject(ctx.t.gettext("Please choose one or more of the options."))
-                picked.append(option.value)
-            if not picked:
-                return Reject(ctx.t.gettext("Please choose one or more of the options."))
-            return self._close(picked, ctx, options, raw=event.text)
-        return Reject(ctx.t.gettext("Please choose one or more of the options."))
+        return read_several(event, options, state, self.min, self.max, ctx)
 
     def _prefilled(self, text: str, ctx: FlowContext, options: list[Option]) -> Parsed:
+        """A flow's `prefill` of several answers, as a JSON list."""
         try:
             picked = json.loads(text)
         except ValueError:
             picked = None
-        values = {o.value for o in options}
+        values = {o.value for o in options if o.value != SKIP}
         if not isinstance(picked, list) or not all(str(v) in values for v in picked):
             return Reject(ctx.t.gettext("Please choose one or more of the options."))
-        return self._close([str(v) for v in picked], ctx, options)
-
-    def _close(
-        self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
-    ) -> Parsed:
-        return close_selection(picked, options, self.min, self.max, ctx, raw)
-
-    def _too_many(self, ctx: FlowContext) -> str:
-        return too_many(ctx, self.max or 0)
+        return close_selection([str(v) for v in picked], options, self.min, self.max, ctx)
 
     def option_values(self) -> list[str]:
         """The fixed values (the listed ones are only known when the flow starts)."""

@@ -27,7 +27,16 @@ from pydantic import model_validator
 from bot.flows.context import FlowContext
 from bot.flows.events import Ask, Done, Event, Option, Text, Toggle
 from bot.flows.state import State
-from bot.flows.steps.base import SKIP, Accept, Parsed, Refresh, Reject, match_option, register
+from bot.flows.steps.base import (
+    SKIP,
+    Accept,
+    Parsed,
+    Refresh,
+    Reject,
+    Step,
+    match_option,
+    register,
+)
 from bot.flows.steps.choice import ChoiceStepBase
 
 _SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
@@ -42,56 +51,72 @@ class MultipleChoiceStep(ChoiceStepBase):
 
     @model_validator(mode="after")
     def _range(self) -> MultipleChoiceStep:
-        if self.min < 0:
-            raise ValueError("min must be 0 or more")
-        if self.max is not None and self.max < max(self.min, 1):
-            raise ValueError("max must be at least min and at least 1")
+        check_range(self.min, self.max)
         if self.min > len(self.options_):
             raise ValueError("min is larger than the number of options")
         return self
 
+    def toggles(self) -> bool:
+        return True
+
     def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
-        return Ask(
-            step=self.key,
-            text=self.question_text(ctx, flow_id, prefix),
-            options=tuple(self.options(ctx, flow_id)),
-            multiple=True,
-            selected=tuple(state.selection),
-            done_label=ctx.t.gettext("Done"),
-            expects=self.expects,
-        )
+        return ask_several(self, ctx, flow_id, state, prefix)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
-        options = self.options(ctx, flow_id)
-        if isinstance(event, Toggle):
-            if event.value not in self.option_values():
-                return Reject(ctx.t.gettext("Please choose one of the options."))
-            chosen = set(state.selection) ^ {event.value}
-            if self.max is not None and len(chosen) > self.max:
-                return Reject(self._too_many(ctx))
-            return Refresh(tuple(v for v in self.option_values() if v in chosen))
-        if isinstance(event, Done):
-            return self._close(state.selection, ctx, options)
-        if isinstance(event, Text):
-            parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
-            picked: list[str] = []
-            for part in parts:
-                option = match_option(part, options)
-                if option is None or option.value == SKIP:
-                    return Reject(ctx.t.gettext("Please choose one or more of the options."))
-                picked.append(option.value)
-            if not picked:
+        return read_several(event, self.options(ctx, flow_id), state, self.min, self.max, ctx)
+
+
+def check_range(low: int, high: int | None) -> None:
+    """The `min` and `max` of a question with several answers make sense."""
+    if low < 0:
+        raise ValueError("min must be 0 or more")
+    if high is not None and high < max(low, 1):
+        raise ValueError("max must be at least min and at least 1")
+
+
+def ask_several(step: Step, ctx: FlowContext, flow_id: str, state: State, prefix: str) -> Ask:
+    """A question whose buttons toggle, with the selection so far and a done button."""
+    return Ask(
+        step=step.key,
+        text=step.question_text(ctx, flow_id, prefix),
+        options=tuple(step.options(ctx, flow_id)),
+        multiple=True,
+        selected=tuple(state.selection),
+        done_label=ctx.t.gettext("Done"),
+        expects="multiple",
+    )
+
+
+def read_several(
+    event: Event,
+    options: list[Option],
+    state: State,
+    low: int,
+    high: int | None,
+    ctx: FlowContext,
+) -> Parsed:
+    """A toggle, "done", or typed numbers and labels (`1, 3`, `1 3`) as several answers."""
+    values = [o.value for o in options if o.value != SKIP]
+    if isinstance(event, Toggle):
+        if event.value not in values:
+            return Reject(ctx.t.gettext("Please choose one of the options."))
+        chosen = set(state.selection) ^ {event.value}
+        if high is not None and len(chosen) > high:
+            return Reject(too_many(ctx, high))
+        return Refresh(tuple(v for v in values if v in chosen))
+    if isinstance(event, Done):
+        return close_selection(state.selection, options, low, high, ctx)
+    if isinstance(event, Text):
+        parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
+        picked: list[str] = []
+        for part in parts:
+            option = match_option(part, options)
+            if option is None or option.value == SKIP:
                 return Reject(ctx.t.gettext("Please choose one or more of the options."))
-            return self._close(picked, ctx, options, raw=event.text)
-        return Reject(ctx.t.gettext("Please choose one or more of the options."))
-
-    def _close(
-        self, picked: list[str], ctx: FlowContext, options: list[Option], raw: str = ""
-    ) -> Parsed:
-        return close_selection(picked, options, self.min, self.max, ctx, raw)
-
-    def _too_many(self, ctx: FlowContext) -> str:
-        return too_many(ctx, self.max or 0)
+            picked.append(option.value)
+        if picked:
+            return close_selection(picked, options, low, high, ctx, raw=event.text)
+    return Reject(ctx.t.gettext("Please choose one or more of the options."))
 
 
 def close_selection(

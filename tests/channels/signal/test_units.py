@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from bot.channels.numbered import numbered
 from bot.channels.signal.client import RpcError, SseParser, send_results
-from bot.channels.signal.render import MAX_BODY_BYTES, numbered, render, split
+from bot.channels.signal.render import MAX_BODY_BYTES, render, split
 from bot.channels.signal.updates import Reaction, reaction_number, reaction_yes_no, read
 from bot.flows.events import Ask, Media, Option, Other, Say, Text
 from bot.i18n.catalogs import Catalogs

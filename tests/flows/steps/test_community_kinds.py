@@ -130,8 +130,13 @@ def test_dynamic_choice_without_its_variable_offers_only_the_fixed_options(
 
 
 def test_dynamic_multiple_toggles_then_closes(listed: FlowContext) -> None:
-    parsed = parse(MULTI, Pick("q", "9"), listed, selection=["7"])
+    parsed = parse(MULTI, Toggle("q", "9"), listed, selection=["7"])
     assert isinstance(parsed, Refresh) and parsed.selection == ("7", "9")
+    # A pressed button toggles: the engine turns the pick into a toggle.
+    flow = flow_from(f"id: f\nversion: 1\ntitle: T\nsteps:\n  - {MULTI}\n")
+    _, state = engine.start(flow, listed, {"things": THINGS})
+    turn, state = engine.handle(flow, state, Pick("q", index=1), listed)
+    assert state.selection == ["9"] and turn.messages[0].refresh
     assert value(parse(MULTI, Done("q"), listed, selection=["9", "7"])) == ["7", "9"]
     assert value(parse(MULTI, Text("2, 1"), listed)) == ["7", "9"]
     assert isinstance(parse(MULTI, Done("q"), listed), Reject)  # min 1
