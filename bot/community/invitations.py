@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import roles
@@ -45,6 +44,7 @@ from bot.flows.events import Ask, Say
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
 from bot.flows.steps.language import language_name
+from bot.storage.db import insert_for
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import (
     DRAFT,
@@ -206,11 +206,6 @@ def preview(service: ConversationService, activity: Activity, language: str) -> 
     return render_text(turn.messages)
 
 
-def _insert(session: AsyncSession):
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert(Invitation) if name == "postgresql" else sqlite.insert(Invitation)
-
-
 async def queue_invitations(
     session: AsyncSession,
     service: ConversationService,
@@ -241,7 +236,7 @@ async def queue_invitations(
     ]
     for start in range(0, len(rows), 500):
         statement = (
-            _insert(session)
+            insert_for(session, Invitation)
             .values(rows[start : start + 500])
             .on_conflict_do_nothing(index_elements=["activity_id", "participant_id"])
             .returning(Invitation.participant_id)

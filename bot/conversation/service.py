@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.extensions import Actions, Extensions, has_role
@@ -34,9 +32,9 @@ from bot.i18n.catalogs import Catalogs
 from bot.privacy import erasure, mydata
 from bot.settings import Settings
 from bot.storage import conversations as convs
-from bot.storage import participants
+from bot.storage import participants, receipts
 from bot.storage.db import Database
-from bot.storage.models import Conversation, InboundReceipt, Participant, utcnow
+from bot.storage.models import Conversation, Participant, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +157,13 @@ class ConversationService:
     async def _handle(self, incoming: Incoming) -> Reply:
         erased = False
         async with self.db.transaction() as session:
-            if incoming.key and not await self._first_time(session, incoming):
+            if incoming.key and not await receipts.first_time(
+                session, incoming.channel, incoming.key
+            ):
                 return await self._duplicate(session, incoming)
-            participant = await participants.get_or_create(
-                session, incoming.channel, incoming.user_id
-            )
+            # The active conversation is loaded before anything changes: `convs.active_in`
+            # relies on it for the rest of the turn.
+            participant, _ = await participants.arrive(session, incoming.channel, incoming.user_id)
             if participant.language is None:
                 participant.language = self._initial_language(incoming.language_hint)
             participant.unreachable_at = None
@@ -173,7 +173,7 @@ class ConversationService:
             reply = turn.reply
             if not erased:
                 reply.language = participant.language or reply.language
-                current = await convs.active(session, participant.id)
+                current = self._active(turn)
                 reply.conversation_id = current.id if current else None
         if erased:
             await self._after_erase()
@@ -199,17 +199,6 @@ class ConversationService:
             reply.language = participant.language or reply.language
         return reply
 
-    async def _first_time(self, session: AsyncSession, incoming: Incoming) -> bool:
-        """Record the update's receipt; False when it was recorded before."""
-        insert = postgres_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert(InboundReceipt)
-            .values(channel=incoming.channel, key=incoming.key or "", received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["channel", "key"])
-            .returning(InboundReceipt.id)
-        )
-        return (await session.execute(statement)).scalar_one_or_none() is not None
-
     # ---- what kind of event ----------------------------------------------------------
 
     async def _dispatch(self, turn: _Turn) -> None:
@@ -229,7 +218,7 @@ class ConversationService:
                 ),
             )
             return
-        conversation = await convs.active(turn.session, participant.id)
+        conversation = self._active(turn)
         if conversation is None:
             if _is_button(event):
                 self._stale(turn)
@@ -269,7 +258,7 @@ class ConversationService:
             await self._cmd_start(turn, argument)
         elif name == "stop":
             participant.opted_out_at = utcnow()
-            conversation = await convs.active(session, participant.id)
+            conversation = self._active(turn)
             if conversation is not None:
                 convs.set_status(conversation, convs.PAUSED)
             self._say(
@@ -325,7 +314,7 @@ class ConversationService:
         was_stopped = participant.opted_out_at is not None
         participant.opted_out_at = None
         turn.start_payload = parse_start_payload(argument, self.deployment)
-        conversation = await convs.active(turn.session, participant.id)
+        conversation = self._active(turn)
         if conversation is None:
             conversation = await convs.latest_unfinished(turn.session, participant.id)
         if conversation is not None:
@@ -382,7 +371,7 @@ class ConversationService:
         )
 
     async def _restart_onboarding(self, turn: _Turn) -> None:
-        conversation = await convs.active(turn.session, turn.participant.id)
+        conversation = self._active(turn)
         if conversation is not None and conversation.flow_id == START_FLOW:
             await self._repeat_current(turn)
             return
@@ -392,7 +381,7 @@ class ConversationService:
         self, turn: _Turn, flow: Flow, variables: dict[str, object] | None = None
     ) -> None:
         """Start `flow` now; the current conversation waits and resumes after it."""
-        current = await convs.active(turn.session, turn.participant.id)
+        current = self._active(turn)
         if current is not None:
             if current.flow_id == flow.id and not variables:
                 await self._repeat_current(turn)
@@ -519,7 +508,7 @@ class ConversationService:
                 conversation.id,
                 conversation.finished_at or utcnow(),
             )
-        if await convs.active(turn.session, participant.id) is not None:
+        if self._active(turn) is not None:
             return  # a hook started a flow: what waits resumes after that one ends
         if turn.restart_flow and (again := self.library.get(turn.restart_flow)) is not None:
             turn.restart_flow = None
@@ -536,7 +525,7 @@ class ConversationService:
             await self._repeat_current(turn)
 
     async def _repeat_current(self, turn: _Turn) -> None:
-        conversation = await convs.active(turn.session, turn.participant.id)
+        conversation = self._active(turn)
         if conversation is None:
             if turn.participant.consented_at is None and turn.participant.opted_out_at is None:
                 await self._start_flow(turn, self.library[START_FLOW])
@@ -638,7 +627,7 @@ class ConversationService:
             if current is not None:
                 convs.set_status(current, convs.PAUSED)
             await self._start_flow(turn, self.library[flow_id], dict(variables or {}))
-            active = await convs.active(session, participant.id)
+            active = self._active(turn)
             turn.reply.conversation_id = active.id if active else None
             return turn.reply
 
@@ -659,6 +648,11 @@ class ConversationService:
             )
 
     # ---- small helpers ---------------------------------------------------------------
+
+    @staticmethod
+    def _active(turn: _Turn) -> Conversation | None:
+        """The person's active conversation as this turn has left it so far."""
+        return None if turn.erased else convs.active_in(turn.session, turn.participant.id)
 
     def _stale(self, turn: _Turn) -> None:
         turn.reply.stale = True

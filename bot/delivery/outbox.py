@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, event, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.quiet_hours import QuietHours, hold
+from bot.storage.db import insert_for
 from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.outbox import (
     CANCELLED,
@@ -91,11 +91,6 @@ def _check(item: Item) -> None:
     for moment in (item.due_at, item.expires_at):
         if moment is not None and moment.tzinfo is None:
             raise ValueError("due_at and expires_at must be timezone-aware")
-
-
-def _insert(session: AsyncSession):
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert(TABLE) if name == "postgresql" else sqlite.insert(TABLE)
 
 
 async def enqueue(
@@ -175,7 +170,7 @@ async def _enqueue(
     for start in range(0, len(values), INSERT_CHUNK):
         chunk = values[start : start + INSERT_CHUNK]
         statement = (
-            _insert(session)
+            insert_for(session, TABLE)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(TABLE.c.id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.events import Answer as EngineAnswer
 from bot.flows.state import State
+from bot.storage.db import dialect_of, insert_for
 from bot.storage.models import Answer, Conversation, utcnow
 
 ACTIVE, PAUSED, FINISHED, EXPIRED, ABANDONED = (
@@ -18,14 +22,37 @@ ACTIVE, PAUSED, FINISHED, EXPIRED, ABANDONED = (
 )
 
 
+_ACTIVE = (
+    select(Conversation)
+    .where(Conversation.participant_id == bindparam("participant"), Conversation.status == ACTIVE)
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
+
+
 async def active(session: AsyncSession, participant_id: int) -> Conversation | None:
-    result = await session.execute(
-        select(Conversation)
-        .where(Conversation.participant_id == participant_id, Conversation.status == ACTIVE)
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    )
+    """The person's active conversation (at most one is active at a time)."""
+    result = await session.execute(_ACTIVE, {"participant": participant_id})
     return result.scalar_one_or_none()
+
+
+def active_in(session: AsyncSession, participant_id: int) -> Conversation | None:
+    """The person's active conversation as this session has left it, without a query.
+
+    Right only in a session that loaded the active conversation (`active`, or
+    `participants.arrive`) before it changed any: from then on, every conversation whose
+    status changes passes through this session, so the active one is among its objects.
+    A turn of the conversation service works that way and asks this several times.
+    """
+    found = [
+        item
+        for item in (*session.identity_map.values(), *session.new)
+        if isinstance(item, Conversation)
+        and item.participant_id == participant_id
+        and item.status == ACTIVE
+        and item not in session.deleted
+    ]
+    return max(found, key=lambda item: item.id or 0, default=None)
 
 
 async def latest_paused(session: AsyncSession, participant_id: int) -> Conversation | None:
@@ -86,24 +113,38 @@ async def store_answers(
     neighbourhood: str | None,
 ) -> None:
     """Store answers once per step: a step answered again replaces its earlier answer."""
-    for answer in answers:
-        await session.execute(
-            delete(Answer).where(
-                Answer.conversation_id == conversation.id, Answer.step_key == answer.step
-            )
-        )
-        session.add(
-            Answer(
-                participant_id=conversation.participant_id,
-                conversation_id=conversation.id,
-                flow_id=conversation.flow_id,
-                flow_version=conversation.flow_version,
-                step_key=answer.step,
-                value=answer.value,
-                raw=answer.raw or None,
-                skipped=answer.skipped,
-                language=language,
-                neighbourhood=neighbourhood,
-            )
-        )
-    await session.flush()
+    if not answers:
+        return
+    now = utcnow()
+    # One row a step: the last answer wins (PostgreSQL refuses to update a row twice).
+    rows = {
+        answer.step: {
+            "participant_id": conversation.participant_id,
+            "conversation_id": conversation.id,
+            "flow_id": conversation.flow_id,
+            "flow_version": conversation.flow_version,
+            "step_key": answer.step,
+            "value": answer.value,
+            "raw": answer.raw or None,
+            "skipped": answer.skipped,
+            "language": language,
+            "neighbourhood": neighbourhood,
+            "created_at": now,
+        }
+        for answer in answers
+    }
+    await session.execute(_upsert(dialect_of(session)), list(rows.values()))
+
+
+ANSWERS = Answer.__table__
+REPLACED = ("flow_version", "value", "raw", "skipped", "language", "neighbourhood", "created_at")
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """Insert an answer, or replace the one given before to the same step."""
+    statement = insert_for(dialect, ANSWERS)
+    return statement.on_conflict_do_update(
+        index_elements=["conversation_id", "step_key"],
+        set_={name: statement.excluded[name] for name in REPLACED},
+    )

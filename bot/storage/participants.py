@@ -2,35 +2,62 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Participant, utcnow
+from bot.storage.conversations import ACTIVE
+from bot.storage.models import Conversation, Participant, utcnow
+
+# Built once: these run on every turn, and building a statement costs more than running
+# a cached one.
+_BY_CHANNEL_ID = select(Participant).where(
+    Participant.channel == bindparam("channel"),
+    Participant.channel_user_id == bindparam("user_id"),
+)
+_WITH_ACTIVE = (
+    select(Participant, Conversation)
+    .outerjoin(
+        Conversation,
+        and_(Conversation.participant_id == Participant.id, Conversation.status == ACTIVE),
+    )
+    .where(
+        Participant.channel == bindparam("channel"),
+        Participant.channel_user_id == bindparam("user_id"),
+    )
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
 
 
 async def get(session: AsyncSession, channel: str, user_id: str) -> Participant | None:
-    result = await session.execute(
-        select(Participant).where(
-            Participant.channel == channel, Participant.channel_user_id == user_id
-        )
-    )
+    result = await session.execute(_BY_CHANNEL_ID, {"channel": channel, "user_id": user_id})
     return result.scalar_one_or_none()
 
 
 async def get_or_create(session: AsyncSession, channel: str, user_id: str) -> Participant:
     """The participant for a channel id, created on first contact (race-safe)."""
-    found = await get(session, channel, user_id)
-    if found is not None:
+    participant, _ = await arrive(session, channel, user_id)
+    return participant
+
+
+async def arrive(
+    session: AsyncSession, channel: str, user_id: str
+) -> tuple[Participant, Conversation | None]:
+    """The participant who writes, with their active conversation, in one query.
+
+    Created on first contact (race-safe); `last_seen_at` is set to now.
+    """
+    row = (await session.execute(_WITH_ACTIVE, {"channel": channel, "user_id": user_id})).first()
+    if row is not None:
+        found, active = row
         found.last_seen_at = utcnow()
-        return found
+        return found, active
     participant = Participant(channel=channel, channel_user_id=user_id, role="resident")
     try:
         async with session.begin_nested():
             session.add(participant)
             await session.flush()
     except IntegrityError:
-        found = await get(session, channel, user_id)
-        assert found is not None
-        return found
-    return participant
+        return await arrive(session, channel, user_id)
+    return participant, None
