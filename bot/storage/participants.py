@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,14 +48,18 @@ async def arrive(
 ) -> tuple[Participant, Conversation | None]:
     """The participant who writes, with their active conversation, in one query.
 
-    Created on first contact (race-safe); `last_seen_at` is set to now.
+    Created on first contact (race-safe). `last_seen_at` is kept to the hour: enough to
+    tell a person when we last heard from them, and no write on every message.
     """
     row = (await session.execute(_WITH_ACTIVE, {"channel": channel, "user_id": user_id})).first()
     if row is not None:
         found, active = row
-        found.last_seen_at = utcnow()
+        if found.last_seen_at < (hour := _this_hour()):
+            found.last_seen_at = hour
         return found, active
-    participant = Participant(channel=channel, channel_user_id=user_id, role="resident")
+    participant = Participant(
+        channel=channel, channel_user_id=user_id, role="resident", last_seen_at=_this_hour()
+    )
     try:
         async with session.begin_nested():
             session.add(participant)
@@ -61,3 +67,7 @@ async def arrive(
     except IntegrityError:
         return await arrive(session, channel, user_id)
     return participant, None
+
+
+def _this_hour() -> datetime:
+    return utcnow().replace(minute=0, second=0, microsecond=0)

@@ -55,7 +55,7 @@ from bot.channels.telegram.errors import (
     Unreachable,
     with_retries,
 )
-from bot.channels.telegram.sender import NO_PREVIEW, Question, ReplyWriter, TelegramSender
+from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
 from bot.conversation.service import Incoming, Reply
 from bot.flows.context import Translator
@@ -136,6 +136,7 @@ class TelegramChannel:
         self.bot = self.application.bot
         self.signer = CallbackSigner(app.settings.secret)
         self.writer = ReplyWriter(self.bot, self.signer)
+        self.api = self.writer.api
         self.who = LogNames(app.settings.secret)
         self.sender = TelegramSender(
             self.writer, self.service, app.settings.telegram_rate, names=self.who
@@ -297,9 +298,10 @@ class TelegramChannel:
             await self._call(
                 inbound.chat_id,
                 "answerCallbackQuery",
-                lambda: query.answer(
+                lambda: self.api.answer_callback_query(
+                    query.id,
                     render.truncate(text, render.MAX_CALLBACK_ANSWER) if text else None,
-                    show_alert=alert,
+                    alert,
                 ),
             )
 
@@ -344,7 +346,7 @@ class TelegramChannel:
         finally:
             if not answered:
                 with contextlib.suppress(Exception):
-                    await query.answer()
+                    await self.api.answer_callback_query(query.id)
 
     async def _group(self, inbound: Inbound) -> None:
         if inbound.chat_id in self._told_groups:
@@ -398,7 +400,7 @@ class TelegramChannel:
         await self._call(
             inbound.chat_id,
             "sendMessage",
-            lambda: self.bot.send_message(inbound.chat_id, text, link_preview_options=NO_PREVIEW),
+            lambda: self.api.send_message(inbound.chat_id, text),
         )
 
     async def _call(self, chat_id: int, what: str, call: Callable[[], Awaitable[Any]]) -> None:

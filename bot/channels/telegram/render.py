@@ -13,7 +13,7 @@ Pure functions, no I/O: what `sender.py` sends is decided here.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from bot.channels.telegram.callbacks import DONE, SKIP, CallbackSigner
 from bot.flows.events import Ask
@@ -117,30 +117,31 @@ def _per_row(labels: list[str]) -> int:
 
 def keyboard(
     ask: Ask, signer: CallbackSigner, user_id: str, conversation_id: int | None
-) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a question, or None when it takes typed answers."""
+) -> dict[str, Any] | None:
+    """The inline keyboard of a question (Bot API JSON), or None when it takes typed answers."""
     if not ask.options:
         return None
-    buttons: list[InlineKeyboardButton] = []
-    skip: InlineKeyboardButton | None = None
+    buttons: list[dict[str, str]] = []
+    skip: dict[str, str] | None = None
     labels: list[str] = []
     for index, option in enumerate(ask.options):
         if option.value == SKIP_VALUE:
-            data = signer.encode(user_id, conversation_id, ask.step, SKIP)
-            skip = InlineKeyboardButton(option.label, callback_data=data)
+            skip = _button(option.label, signer.encode(user_id, conversation_id, ask.step, SKIP))
             continue
         label = option.label
         if ask.multiple and option.value in ask.selected:
             label = f"{SELECTED} {label}"
         labels.append(label)
-        data = signer.option(user_id, conversation_id, ask.step, index)
-        buttons.append(InlineKeyboardButton(label, callback_data=data))
+        buttons.append(_button(label, signer.option(user_id, conversation_id, ask.step, index)))
     per_row = _per_row(labels)
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if skip is not None:
         rows.append([skip])
     if ask.multiple:
         done = ask.done_label or "OK"
-        data = signer.encode(user_id, conversation_id, ask.step, DONE)
-        rows.append([InlineKeyboardButton(done, callback_data=data)])
-    return InlineKeyboardMarkup(rows)
+        rows.append([_button(done, signer.encode(user_id, conversation_id, ask.step, DONE))])
+    return {"inline_keyboard": rows}
+
+
+def _button(label: str, data: str) -> dict[str, str]:
+    return {"text": label, "callback_data": data}

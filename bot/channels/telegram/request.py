@@ -14,13 +14,42 @@ business (`BaseRequest.post`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 Timeout = Any  # a number of seconds, None (no limit) or BaseRequest.DEFAULT_NONE
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class FormParameters(RequestData):
+    """Parameters of one Bot API call, ready for `BaseRequest.post` (see `api.BotApi`).
+
+    PTB builds its request data from its own objects; these are plain values: strings
+    as they are, everything else as JSON, the way PTB encodes them. No files.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]):
+        super().__init__()
+        self._values = {
+            name: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            for name, value in values.items()
+            if value is not None
+        }
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def json_parameters(self) -> dict[str, str]:
+        return self._values
 
 
 def _seconds(value: Timeout, default: float | None) -> float | None:
@@ -89,14 +118,16 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         parameters = request_data.json_parameters if request_data else None
-        data: Any = parameters
+        # Encoded here rather than by aiohttp: its form class costs more than the call.
+        data: Any = urlencode(parameters).encode() if parameters else None
+        headers = _FORM if parameters else None
         if files:
             form = aiohttp.FormData()
             for name, value in (parameters or {}).items():
                 form.add_field(name, value)
             for name, (filename, content, mime_type) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime_type)
-            data = form
+            data, headers = form, None
         read = _seconds(read_timeout, self._read_timeout)
         write = _seconds(write_timeout, self._media_write_timeout if files else self._write_timeout)
         connect = _seconds(connect_timeout, self._connect_timeout)
@@ -109,7 +140,9 @@ class AiohttpRequest(BaseRequest):
             total=total, connect=waiting, sock_connect=connect, sock_read=read
         )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error

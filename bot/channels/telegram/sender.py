@@ -26,10 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.channels.telegram import render
+from bot.channels.telegram.api import BotApi, Markup
 from bot.channels.telegram.callbacks import CallbackSigner
 from bot.channels.telegram.errors import classify
 from bot.channels.telegram.updates import CHANNEL
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 REMEMBERED_CHATS = 50_000
 
 # How one Bot API call is attempted: `attempt(what, call)`; returns the call's result
@@ -69,6 +69,7 @@ class ReplyWriter:
 
     def __init__(self, bot: Bot, signer: CallbackSigner):
         self.bot = bot
+        self.api = BotApi(bot)
         self.signer = signer
         self._questions: OrderedDict[int, Question] = OrderedDict()
 
@@ -112,13 +113,7 @@ class ReplyWriter:
         text = render.answered_text(shown.text, display)
         await attempt(
             f"editMessageText (answer to {shown.step})",
-            lambda: self.bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=shown.message_id,
-                reply_markup=None,
-                link_preview_options=NO_PREVIEW,
-            ),
+            lambda: self.api.edit_message_text(chat_id, shown.message_id, text),
         )
         current = self.question(chat_id)
         if current is not None and current.message_id == shown.message_id:
@@ -129,7 +124,7 @@ class ReplyWriter:
         chat_id: int,
         text: str,
         attempt: Attempt,
-        markup: InlineKeyboardMarkup | None = None,
+        markup: Markup | None = None,
         what: str = "sendMessage",
     ) -> Any:
         pieces = render.split_text(text)
@@ -140,11 +135,8 @@ class ReplyWriter:
             last = number == len(pieces)
             sent = await attempt(
                 what,
-                lambda piece=piece, last=last: self.bot.send_message(
-                    chat_id,
-                    piece,
-                    reply_markup=markup if last else None,
-                    link_preview_options=NO_PREVIEW,
+                lambda piece=piece, last=last: self.api.send_message(
+                    chat_id, piece, markup if last else None
                 ),
             )
         return sent
@@ -162,9 +154,7 @@ class ReplyWriter:
         if ask.refresh and markup is not None and pressed is not None and pressed.step == ask.step:
             await attempt(
                 f"editMessageReplyMarkup (question {ask.step})",
-                lambda: self.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=pressed.message_id, reply_markup=markup
-                ),
+                lambda: self.api.edit_message_reply_markup(chat_id, pressed.message_id, markup),
             )
             self._remember(chat_id, pressed)
             return
@@ -173,7 +163,7 @@ class ReplyWriter:
         if markup is None:
             self._remember(chat_id, None)
         elif sent is not None:
-            self._remember(chat_id, Question(sent.message_id, ask.step, sent.text or ""))
+            self._remember(chat_id, Question(sent["message_id"], ask.step, sent.get("text", "")))
 
     async def _document(self, chat_id: int, document: Document, attempt: Attempt) -> None:
         caption = document.caption.strip()

@@ -99,7 +99,7 @@ def ask(labels: list[str], **extra: Any) -> Ask:
 
 
 def rows(markup: Any) -> list[list[str]]:
-    return [[button.text for button in row] for row in markup.inline_keyboard]
+    return [[button["text"] for button in row] for row in markup["inline_keyboard"]]
 
 
 def test_keyboard_layout() -> None:
@@ -132,7 +132,7 @@ def test_multiple_choice_keyboard_marks_the_selection() -> None:
         ["Rather not say"],
         ["Done"],
     ]
-    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    data = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
     assert [SIGNER.decode("42", d) for d in data] == [
         Press(9, "themes", index=0),
         Press(9, "themes", index=1),
