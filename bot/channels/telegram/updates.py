@@ -20,6 +20,7 @@ dedupe key is stable for a redelivered update: `m<chat>:<message>` for messages 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -60,9 +61,13 @@ class LogNames:
 
     def __init__(self, secret: bytes):
         self._key = hmac.new(secret, b"buurtbot/telegram/log-name/v1", hashlib.sha256).digest()
+        # Every reply names its chat for the logs, whether they are written or not.
+        self._names = functools.lru_cache(maxsize=10_000)(self._name)
 
     def __call__(self, chat_or_user_id: int | str) -> str:
-        text = str(chat_or_user_id)
+        return self._names(str(chat_or_user_id))
+
+    def _name(self, text: str) -> str:
         if text.startswith("-"):
             return f"group {text}"
         digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
