@@ -15,10 +15,10 @@ limit (from the first to the last message the server accepted), the 429 answers,
 duplicates and losses (counted by the server per chat, and checked in the outbox), and
 the dispatcher process's peak memory.
 
-Senders: `telegram` is the Telegram channel's own `TelegramSender` (python-telegram-bot
-over httpx, about 1 ms of CPU a message); `http` is a minimal aiohttp client calling
-`sendMessage` (about half that); `null` calls no platform at all and shows what the
-outbox, its database and the pacing reach alone.
+Senders: `telegram` is the Telegram channel's own `TelegramSender` (its `BotApi` over the
+bot's aiohttp request, as `buurtbot run` sends); `http` is a minimal aiohttp client calling
+`sendMessage`; `null` calls no platform at all and shows what the outbox, its database
+and the pacing reach alone.
 """
 
 from __future__ import annotations

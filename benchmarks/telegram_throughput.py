@@ -67,6 +67,7 @@ ECHO: list[tuple[Callable[[FakeUser], Any], int]] = [
 
 
 async def serve_buurtbot(url: str, token: str, folder: Path, slots: int | None) -> None:
+    from bot import collector
     from bot.app import build
     from bot.channels.telegram import start
     from bot.settings import Settings
@@ -84,6 +85,7 @@ async def serve_buurtbot(url: str, token: str, folder: Path, slots: int | None) 
     )
     app = build(settings)
     channel = await start(app, poll_timeout=10, service_slots=slots)
+    collector.settle()  # as `buurtbot run` does once started
     await _until_stopped()
     await channel.stop()
     await app.close()

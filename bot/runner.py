@@ -13,6 +13,7 @@ import logging
 import signal
 from typing import Protocol
 
+from bot import collector
 from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ async def serve(app: App, channels: list[str]) -> None:
     except BaseException:
         await app.close()
         raise
+    collector.settle()
     try:
         await stop.wait()
     finally:
