@@ -13,20 +13,18 @@ from bot.storage.models import Conversation, Participant, utcnow
 
 # Built once: these run on every turn, and building a statement costs more than running
 # a cached one.
-_BY_CHANNEL_ID = select(Participant).where(
+_CHANNEL_ID = (
     Participant.channel == bindparam("channel"),
     Participant.channel_user_id == bindparam("user_id"),
 )
+_BY_CHANNEL_ID = select(Participant).where(*_CHANNEL_ID)
 _WITH_ACTIVE = (
     select(Participant, Conversation)
     .outerjoin(
         Conversation,
         and_(Conversation.participant_id == Participant.id, Conversation.status == ACTIVE),
     )
-    .where(
-        Participant.channel == bindparam("channel"),
-        Participant.channel_user_id == bindparam("user_id"),
-    )
+    .where(*_CHANNEL_ID)
     .order_by(Conversation.id.desc())
     .limit(1)
 )

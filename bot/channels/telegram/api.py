@@ -48,16 +48,13 @@ class BotApi:
         )
         return sent
 
-    async def edit_message_text(
-        self, chat_id: int, message_id: int, text: str, markup: Markup | None = None
-    ) -> None:
-        """Replace a message's text; without `markup` its buttons go."""
+    async def edit_message_text(self, chat_id: int, message_id: int, text: str) -> None:
+        """Replace a message's text; its buttons go."""
         await self.call(
             "editMessageText",
             chat_id=chat_id,
             message_id=message_id,
             text=text,
-            reply_markup=markup,
             link_preview_options=NO_PREVIEW,
         )
 
