@@ -43,15 +43,23 @@ SOURCE_LANGUAGE = "en"
 COMMENT_TAGS = ("TRANSLATORS:",)
 WIDTH = 76
 
-#: Plural-Forms where Babel's table differs from GNU gettext's and from CLDR: Turkish
-#: says "1 seçenek" / "3 seçenek" but its catalogs carry the two forms gettext tools
-#: expect; Arabic's fifth form is 11-99 (mod 100).
+#: Plural-Forms of the shipped languages that have more than "one" and "other", as GNU
+#: gettext writes them. Fixed here, not taken from Babel: its table is CLDR's and
+#: changes between releases (2.19 rewrote Polish and Ukrainian), and a catalog's header
+#: must not change with the version installed. Turkish says "1 seçenek" / "3 seçenek"
+#: but its catalogs carry the two forms gettext tools expect; Arabic's fifth form is
+#: 11-99 (mod 100).
 PLURAL_FORMS = {
     "ar": (
         6,
         "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)",
     ),
+    "pl": (3, "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)"),
     "tr": (2, "(n != 1)"),
+    "uk": (
+        3,
+        "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)",
+    ),
 }
 
 #: Words for translators on messages the code cannot comment itself.
