@@ -1,7 +1,8 @@
 """Database engines and sessions, for SQLite and PostgreSQL alike.
 
 The runtime uses async sessions (aiosqlite, psycopg 3); Alembic and the command line
-use the same URL through a sync engine.
+use the same URL through a sync engine. SQLite files are opened through
+`inline_sqlite`: their statements run on the event loop's thread, not aiosqlite's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.storage import inline_sqlite
 
 
 def async_url(url: str) -> str:
@@ -41,11 +44,18 @@ def sync_url(url: str) -> str:
     return url
 
 
-def ensure_sqlite_folder(url: str) -> None:
-    """Create the folder of a SQLite file, so the default `data/` works on a fresh clone."""
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for other databases and SQLite in memory."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return parsed.database
+    return None
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file, so the default `data/` works on a fresh clone."""
+    if (path := sqlite_file(url)) is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -80,6 +90,8 @@ class Database:
     def __init__(self, url: str, **engine_args: Any):
         ensure_sqlite_folder(url)
         self.url = url
+        if (path := sqlite_file(url)) is not None:
+            engine_args.setdefault("async_creator", inline_sqlite.connector(path))
         self.engine: AsyncEngine = create_async_engine(async_url(url), **engine_args)
         configure(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
