@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +20,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation.extensions import Actions, Extensions, has_role
 from bot.conversation.keywords import match_keyword, parse_command
 from bot.conversation.library import FlowLibrary
+from bot.delivery import outbox
 from bot.delivery.followups import schedule_followups
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
 from bot.flows.engine import PREFILL
-from bot.flows.events import Answer, Done, Event, Outgoing, Pick, Say, Skip, Text, Toggle, Turn
+from bot.flows.events import (
+    Answer,
+    Ask,
+    Done,
+    Event,
+    Outgoing,
+    Pick,
+    Say,
+    Skip,
+    Text,
+    Toggle,
+    Turn,
+)
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
@@ -37,6 +50,10 @@ from bot.storage.db import Database
 from bot.storage.models import Conversation, Participant, utcnow
 
 log = logging.getLogger(__name__)
+
+# How long a reply that could not be delivered is tried again through the outbox.
+UNDELIVERED_QUESTION_KEPT = timedelta(days=1)
+UNDELIVERED_TEXT_KEPT = timedelta(hours=1)
 
 START_FLOW = "onboarding"
 RESUME_FLOW = "resume"
@@ -166,7 +183,8 @@ class ConversationService:
             participant, _ = await participants.arrive(session, incoming.channel, incoming.user_id)
             if participant.language is None:
                 participant.language = self._initial_language(incoming.language_hint)
-            participant.unreachable_at = None
+            if participant.unreachable_at is not None:
+                participant.unreachable_at = None  # they wrote, so they can be reached again
             turn = _Turn(session, participant, incoming, Reply(language=participant.language))
             await self._dispatch(turn)
             erased = turn.erased
@@ -604,6 +622,42 @@ class ConversationService:
             participant = await participants.get(session, channel, user_id)
             if participant is not None and participant.unreachable_at is None:
                 participant.unreachable_at = utcnow()
+
+    async def undelivered(self, channel: str, user_id: str, reply: Reply) -> bool:
+        """A direct reply the platform would not take, after every retry: queue it again.
+
+        The outbox tries later, however long the platform is down: the current question
+        again when the reply asked one (it is what the person needs to go on), otherwise
+        the reply's texts, which are worth less the later they come. Files are not kept
+        (the person can ask again). Returns whether anything was queued.
+        """
+        messages = reply.messages or []
+        texts = [m.text for m in messages if isinstance(m, Say) and m.text.strip()]
+        asked = reply.conversation_id if any(isinstance(m, Ask) for m in messages) else None
+        if asked is None and not texts:
+            return False
+        now = utcnow()
+        async with self.db.transaction() as session:
+            participant = await participants.get(session, channel, user_id)
+            if participant is None or participant.opted_out_at or participant.unreachable_at:
+                return False
+            if asked is not None:
+                content = outbox.question(asked)
+                expires = now + UNDELIVERED_QUESTION_KEPT
+            else:
+                content = outbox.text("\n\n".join(texts))
+                expires = now + UNDELIVERED_TEXT_KEPT
+            await outbox.enqueue(
+                session,
+                participant.id,
+                "reply",
+                content,
+                urgent=True,  # an answer to what the person just wrote: not held
+                channel=channel,
+                expires_at=expires,
+                now=now,
+            )
+        return True
 
     async def start_flow_for(
         self, participant_id: int, flow_id: str, variables: dict[str, object] | None = None

@@ -59,7 +59,14 @@ from bot.delivery.pacing import DEFAULT_HEADROOM, Pacer
 from bot.delivery.quiet_hours import QuietHours
 from bot.delivery.sender import Delivery, Sender, Status
 from bot.flows.events import Say
-from bot.storage.models.outbox import CANCELLED, CAPPED_KINDS, DEAD, FAILED, UNREACHABLE
+from bot.storage.models.outbox import (
+    CANCELLED,
+    CAPPED_KINDS,
+    DEAD,
+    FAILED,
+    REPLY_KINDS,
+    UNREACHABLE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +289,7 @@ class Dispatcher:
             skipped = Results()
             for row in rows:
                 person = people.get(row.participant_id)
-                reason = _why_not(person)
+                reason = _why_not(person, reply=row.kind in REPLY_KINDS)
                 if reason is None and row.expires_at is not None and row.expires_at <= now:
                     reason = "too late: it expired before it could be sent"
                 if reason is None and row.kind in CAPPED_KINDS:
@@ -366,12 +373,11 @@ class Dispatcher:
             return await reminders.render_resume(
                 self.service, int(content["conversation_id"]), content.get("idle_since")
             )
+        if kind == "question":
+            return await self._question_again(int(content["conversation_id"]))
         if kind == "flow":
             if row.conversation_id is not None:
-                reply = await self.service.reply_for(row.conversation_id)
-                if not reply.messages:
-                    return None, "the conversation is no longer waiting for an answer"
-                return reply, ""
+                return await self._question_again(row.conversation_id)
             flow_id = str(content.get("flow"))
             if self.app.library.get(flow_id) is None:
                 return None, f"unknown flow {flow_id!r}"
@@ -388,6 +394,12 @@ class Dispatcher:
                     await outbox.record(session, self.owner, started)
             return reply, ""
         return None, f"unknown content type {kind!r}"
+
+    async def _question_again(self, conversation_id: int) -> tuple[Reply | None, str]:
+        reply = await self.service.reply_for(conversation_id)
+        if not reply.messages:
+            return None, "the conversation is no longer waiting for an answer"
+        return reply, ""
 
     def _judge(self, row: Claimed, person: Recipient, delivery: Delivery, pacer: Pacer) -> None:
         now = self.clock.now()
@@ -459,13 +471,13 @@ class Dispatcher:
         self._recorded.set()
 
 
-def _why_not(person: Recipient | None) -> str | None:
+def _why_not(person: Recipient | None, reply: bool = False) -> str | None:
     if person is None:
         return "the person is gone"
     if person.opted_out_at is not None:
         return "the person stopped the messages (/stop)"
     if person.unreachable_at is not None:
         return "the person cannot be reached"
-    if person.consented_at is None:
+    if person.consented_at is None and not reply:
         return "the person has not consented"
     return None

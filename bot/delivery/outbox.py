@@ -11,7 +11,9 @@ Content, one of:
 * `{"type": "flow", "flow": "checkin", "variables": {...}}`: the flow is started at
   send time, in the person's language at that moment;
 * `{"type": "resume", "conversation_id": 12, "idle_since": "..."}`: a gentle reminder
-  and the question the person stopped at (see `bot.delivery.reminders`).
+  and the question the person stopped at (see `bot.delivery.reminders`);
+* `{"type": "question", "conversation_id": 12}`: the conversation's current question
+  again, if it still waits for an answer (a direct reply that could not be delivered).
 
 `dedupe_key` is unique: queueing the same follow-up or reminder twice is a no-op
 (`followup:<conversation>:<flow>`, `reminder24:<activity>:<participant>`, ...).
@@ -45,7 +47,7 @@ from bot.storage.models.outbox import (
 log = logging.getLogger(__name__)
 
 TABLE = OutboxMessage.__table__
-CONTENT_TYPES = ("text", "flow", "resume")
+CONTENT_TYPES = ("text", "flow", "resume", "question")
 INSERT_CHUNK = 500
 
 # ---- queueing ------------------------------------------------------------------------
@@ -76,6 +78,11 @@ def flow(flow_id: str, variables: dict[str, Any] | None = None) -> dict[str, Any
     return {"type": "flow", "flow": flow_id, "variables": dict(variables or {})}
 
 
+def question(conversation_id: int) -> dict[str, Any]:
+    """Content that asks a conversation's current question again, if it still waits."""
+    return {"type": "question", "conversation_id": conversation_id}
+
+
 def _check(item: Item) -> None:
     if item.kind not in KINDS:
         raise ValueError(f"unknown outbox kind {item.kind!r}; one of {', '.join(KINDS)}")
@@ -86,8 +93,8 @@ def _check(item: Item) -> None:
         raise ValueError("a text message needs a text")
     if kind == "flow" and not item.content.get("flow"):
         raise ValueError("a flow message needs a flow id")
-    if kind == "resume" and not item.content.get("conversation_id"):
-        raise ValueError("a resume message needs a conversation id")
+    if kind in ("resume", "question") and not item.content.get("conversation_id"):
+        raise ValueError(f"a {kind} message needs a conversation id")
     for moment in (item.due_at, item.expires_at):
         if moment is not None and moment.tzinfo is None:
             raise ValueError("due_at and expires_at must be timezone-aware")

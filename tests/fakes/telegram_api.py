@@ -1596,6 +1596,11 @@ class FakeTelegramServer:
         """Ids of pressed buttons the bot never answered (Telegram shows a spinner for these)."""
         return [qid for qid, answer in self._callback_queries.items() if answer is None]
 
+    def drop_pending_updates(self) -> None:
+        """Forget every queued update, as `drop_pending_updates=True` makes Telegram do."""
+        self._updates.clear()
+        self._delivered.clear()
+
     @property
     def pending_updates(self) -> int:
         """Queued updates not yet handed out through getUpdates or a webhook."""
@@ -1694,6 +1699,10 @@ class FakeTelegramServer:
         queue = self._faults.setdefault(method.lower(), deque())
         for _ in range(times):
             queue.append(TelegramApiError(status, text, parameters))
+
+    def clear_faults(self) -> None:
+        """Forget the errors queued by :meth:`fail_next` that were not used up."""
+        self._faults.clear()
 
     def block_chat(self, chat_id: int) -> None:
         """Make every call aimed at this chat fail with 403, as when the user blocked the bot."""

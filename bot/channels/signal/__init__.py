@@ -251,7 +251,14 @@ class SignalChannel:
             log.info("Signal: a reply waits %.0f s (%s)", wait, delivery.error)
             await asyncio.sleep(wait)
             delivery = await self.sender.deliver(user_id, reply)
-        if delivery.status in (Status.RETRY, Status.FAILED):
+        if delivery.status is Status.RETRY:
+            queued = await self.service.undelivered(CHANNEL, user_id, reply)
+            log.error(
+                "Signal: a reply could not be sent (%s); %s",
+                delivery.error,
+                "the outbox tries again later" if queued else "nothing to try again",
+            )
+        elif delivery.status is Status.FAILED:
             log.error("Signal: a reply could not be sent: %s", delivery.error)
 
     async def _receipt(self, update: Update) -> None:

@@ -5,11 +5,12 @@ sets the command menu, and polls for updates (or, with `BUURTBOT_TELEGRAM_WEBHOO
 listens for Telegram's webhook). It returns the running channel: `stop()` ends it and
 `sender` is its side of the delivery outbox.
 
-The modules, in the order an update meets them: `application` (the PTB Application)
-and `request` (its HTTP client, aiohttp), `ordering` (concurrent across chats, ordered
-within one), `updates` (Update -> event), `channel` (the handler), `callbacks` (signed
-button data), `render` (texts and keyboards), `sender` (replies as Bot API calls; the
-outbox's sender), `errors` (retries), `commands` (the menu).
+The modules, in the order an update meets them: `polling` or `webhook` (the two ways
+in) and `intake` (keeps updates in the database until handled), `application` (the PTB
+Application) and `request` (its HTTP client, aiohttp), `ordering` (concurrent across
+chats, ordered within one), `updates` (Update -> event), `channel` (the handler),
+`callbacks` (signed button data), `render` (texts and keyboards), `sender` (replies as
+Bot API calls; the outbox's sender), `errors` (retries), `commands` (the menu).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@
 * HTTP goes through aiohttp (`request.AiohttpRequest`): several times less CPU a call
   than PTB's default httpx. The pool is large enough for many chats at once, and waits
   for a free connection instead of failing at once under load.
-* Long polling by default; with `BUURTBOT_TELEGRAM_WEBHOOK_URL` a webhook whose requests
-  must carry a secret token derived from the secret key.
+* Updates do not come through PTB's `Updater`: the channel's own poller or webhook
+  server keeps them in the database first (`intake`) and hands them to this
+  application. The webhook's requests must carry a secret token derived from the
+  secret key (`webhook_secret`).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def builder(settings: Settings) -> ApplicationBuilder:
         .base_file_url(file_url(settings.telegram_api_url))
         .concurrent_updates(ChatOrderedProcessor())
         .request(AiohttpRequest(connections=CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connections=2, read_timeout=10.0))
+        .get_updates_request(AiohttpRequest(connections=1))  # unused: the poller has its own
+        .updater(None)
         .job_queue(None)
     )
 

@@ -55,8 +55,11 @@ from bot.channels.telegram.errors import (
     Unreachable,
     with_retries,
 )
+from bot.channels.telegram.intake import Intake
+from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
+from bot.channels.telegram.webhook import WebhookServer
 from bot.conversation.service import Incoming, Reply
 from bot.flows.context import Translator
 from bot.flows.events import Ask, Say
@@ -149,6 +152,8 @@ class TelegramChannel:
         self._languages = _Bounded()
         self._told_groups = _Bounded()
         self._commands_task: asyncio.Task[None] | None = None
+        # Where updates come from: the poller, or the webhook server.
+        self.source: Poller | WebhookServer | None = None
         self.application.add_handler(TypeHandler(Update, self.on_update))
         self.application.add_error_handler(self.on_error)
 
@@ -166,27 +171,28 @@ class TelegramChannel:
         """
         await self._connect()
         await self.application.start()
-        updater = self.application.updater
-        assert updater is not None
+        intake = Intake(self.application, self.app.database)
         if self.webhook:
             url = self.settings.telegram_webhook_url or ""
-            await updater.start_webhook(
+            secret = webhook_secret(self.settings.secret)
+            self.source = WebhookServer(
+                intake,
+                path=webhook_path(url),
                 listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
-                url_path=webhook_path(url),
-                webhook_url=url,
-                secret_token=webhook_secret(self.settings.secret),
-                allowed_updates=list(ALLOWED_UPDATES),
-                bootstrap_retries=5,
+                secret_token=secret,
+            )
+            await self.source.start()
+            await self._bootstrap(
+                "setWebhook",
+                lambda: self.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+                ),
             )
         else:
-            await updater.start_polling(
-                poll_interval=0.0,
-                timeout=int(self.poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                bootstrap_retries=5,
-                error_callback=self._polling_error,
-            )
+            await self._bootstrap("deleteWebhook", self.bot.delete_webhook)
+            self.source = Poller(intake, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            await self.source.start()
         self._commands_task = asyncio.create_task(
             set_commands(self.bot, self.service), name="telegram-commands"
         )
@@ -236,16 +242,19 @@ class TelegramChannel:
             self._commands_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._commands_task
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if self.source is not None:
+            await self.source.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
 
-    @staticmethod
-    def _polling_error(error: TelegramError) -> None:
-        log.warning("Telegram: fetching updates failed (%s); trying again", error)
+    async def _bootstrap(self, what: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """A call the start needs, retried like a reply; it fails the start if it fails."""
+        try:
+            await with_retries(call, what=what, who="the bot", policy=self.retry_policy)
+        except (GaveUp, Unreachable) as error:
+            log.error("Telegram: %s failed (%s)", what, error)
+            raise SystemExit(2) from None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The last resort: one update failed; log it, the bot goes on."""
@@ -394,7 +403,13 @@ class TelegramChannel:
             log.info("Telegram: %s cannot be reached (%s)", self.who(inbound.user_id), error)
             await self.service.mark_unreachable(CHANNEL, inbound.user_id)
         except GaveUp as error:
-            log.error("Telegram: a reply to %s was not delivered: %s", who, error)
+            queued = await self.service.undelivered(CHANNEL, inbound.user_id, reply)
+            log.error(
+                "Telegram: a reply to %s was not delivered (%s); %s",
+                who,
+                error,
+                "the outbox tries again later" if queued else "nothing to try again",
+            )
 
     async def _say(self, inbound: Inbound, text: str) -> None:
         await self._call(

@@ -6,12 +6,12 @@ database). One global sequence would be ordered but slow: everybody would wait f
 everybody. This update processor does both: updates of different chats run concurrently,
 updates of one chat run one after the other, in the order Telegram sent them.
 
-How the order is kept: PTB's update fetcher creates one task per update in the order of
-its queue, and each task reaches `do_process_update` without suspending first (PTB's
-semaphore is FIFO and set high enough never to make an update wait). There, before its
-first `await`, an update takes its place in its chat's chain: it waits for the event of
-the update before it and sets its own when it is done. So the chain order is the queue
-order, whatever happens later.
+How the order is kept: the intake (`intake`) creates one task per update in the order
+Telegram sent them, and each task reaches `do_process_update` without suspending first
+(PTB's semaphore is FIFO and set high enough never to make an update wait). There,
+before its first `await`, an update takes its place in its chat's chain: it waits for
+the event of the update before it and sets its own when it is done. So the chain order
+is the order Telegram sent them, whatever happens later.
 
 An update that crashes still sets its event (PTB's error handler logs the crash), so one
 bad update never blocks the person's next one.

@@ -6,7 +6,13 @@ Importing this package registers every table on `Base.metadata`.
 
 from bot.storage.models import community  # noqa: F401  (registers the community tables)
 from bot.storage.models.base import Base, UTCDateTime, utcnow
-from bot.storage.models.core import Answer, Conversation, InboundReceipt, Participant
+from bot.storage.models.core import (
+    Answer,
+    Conversation,
+    InboundReceipt,
+    InboxUpdate,
+    Participant,
+)
 from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "Base",
     "Conversation",
     "InboundReceipt",
+    "InboxUpdate",
     "OutboxMessage",
     "Participant",
     "UTCDateTime",

@@ -1,11 +1,11 @@
-"""People, their conversations and answers, and the receipts of handled updates."""
+"""People, their conversations and answers; updates waiting, and receipts of handled ones."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, utcnow
@@ -88,3 +88,22 @@ class InboundReceipt(Base):
     channel: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InboxUpdate(Base):
+    """An update fetched from a platform and not handled yet.
+
+    Telegram forgets an update once the bot asks for the ones after it, which happens
+    long before a busy bot has handled it. Kept here first, an update survives a crash
+    and is handled after the restart; it is deleted once handled.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # The platform's own order (Telegram's update_id).
+    position: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,9 +27,21 @@ QUEUED, SENDING, SENT, FAILED, DEAD, UNREACHABLE, CANCELLED = (
 STATUSES = (QUEUED, SENDING, SENT, FAILED, DEAD, UNREACHABLE, CANCELLED)
 FINAL_STATUSES = (SENT, FAILED, DEAD, UNREACHABLE, CANCELLED)
 
-KINDS = ("invitation", "reminder", "followup", "feedback", "notice", "broadcast", "nudge")
+KINDS = (
+    "invitation",
+    "reminder",
+    "followup",
+    "feedback",
+    "notice",
+    "broadcast",
+    "nudge",
+    "reply",
+)
 CAPPED_KINDS = ("broadcast", "invitation")
 """Kinds that count towards a person's weekly limit (`BUURTBOT_WEEKLY_BROADCAST_LIMIT`)."""
+REPLY_KINDS = ("reply",)
+"""Kinds that answer what a person wrote (a direct reply sent again): no consent needed,
+as for the reply itself."""
 
 
 class OutboxMessage(Base):
@@ -37,13 +49,15 @@ class OutboxMessage(Base):
 
     `content` is `{"type": "text", "text": ...}` (already rendered; `text` may also be a
     `{language: text}` map), `{"type": "flow", "flow": id, "variables": {...}}` (the
-    flow is started at send time, in the person's language) or
+    flow is started at send time, in the person's language),
     `{"type": "resume", "conversation_id": id}` (a gentle reminder and the question the
-    person stopped at). `expires_at` is when it is no use any more (a reminder of an
-    activity that has begun): a row still unsent then is cancelled. `dedupe_key` makes
-    the same follow-up or reminder impossible to queue twice; `conversation_id` is set
-    once a flow row started its conversation, so a retry re-sends that question instead
-    of starting a second conversation.
+    person stopped at) or `{"type": "question", "conversation_id": id}` (the current
+    question again: a direct reply that could not be delivered). `expires_at` is when
+    it is no use any more (a reminder of an activity that has begun): a row still
+    unsent then is cancelled. `dedupe_key` makes the same follow-up or reminder
+    impossible to queue twice; `conversation_id` is set once a flow row started its
+    conversation, so a retry re-sends that question instead of starting a second
+    conversation.
     """
 
     __tablename__ = "outbox"

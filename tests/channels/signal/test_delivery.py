@@ -6,6 +6,7 @@ import logging
 import time
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.signal.client import SignalClient
 from bot.channels.signal.sender import SignalSender
@@ -158,3 +159,21 @@ async def test_questions_are_remembered_for_reactions(bot: Bot) -> None:
     assert remembered is not None and remembered.step == "age"
     assert remembered.conversation_id == 7
     assert bot.channel.asks.lookup(person.uuid, welcome.timestamp) is None
+
+
+async def test_a_reply_signal_will_not_take_is_queued_for_later(bot: Bot) -> None:
+    from bot.delivery.outbox import status_counts
+    from bot.storage.models import OutboxMessage
+
+    person = bot.daemon.person()
+    ts = person.send_text("Hallo")
+    await bot.channel.handled(person.key(ts), timeout=15)
+    bot.daemon.rate_limit(retry_after=1, times=5)
+    bot.channel.reply_attempts = 1
+    await bot.channel.reply(person.uuid, hello("Dank je!"))
+    assert not [m for m in person.inbox if "Dank je" in m.message]
+    async with bot.app.database.transaction() as session:
+        assert await status_counts(session) == {"reply": {"queued": 1}}
+        (row,) = (await session.execute(select(OutboxMessage))).scalars().all()
+    assert row.content == {"type": "text", "text": "Dank je!"}
+    assert row.urgent and row.expires_at is not None

@@ -11,7 +11,14 @@ import pytest
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
-from tests.channels.telegram.conftest import onboard, participant, stored_answers, texts
+from bot.channels.telegram.errors import RetryPolicy
+from tests.channels.telegram.conftest import (
+    FAST_RETRIES,
+    onboard,
+    participant,
+    stored_answers,
+    texts,
+)
 from tests.fakes.telegram_api import FakeTelegramServer
 
 
@@ -85,8 +92,19 @@ async def test_server_errors_are_retried_with_backoff(
     assert "Which language" in (question.text or "")
     attempts = server.calls_to("sendMessage")
     assert [c.status for c in attempts] == [status, status, status, 200]
+    # Backing off: each wait at least the policy's shortest for that attempt. (A busy
+    # machine only makes gaps longer, so lower bounds hold where comparing gaps would not.)
     gaps = [b.time - a.time for a, b in itertools.pairwise(attempts)]
-    assert gaps[2] > gaps[0]  # backing off
+    shortest = [0.8 * FAST_RETRIES.base_delay * 2**n for n in range(3)]
+    assert all(gap >= least for gap, least in zip(gaps, shortest, strict=True)), gaps
+
+
+def test_backoff_grows_to_its_ceiling_with_jitter() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0)
+    for attempt, middle in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)]:
+        waits = [policy.backoff(attempt) for _ in range(50)]
+        assert all(0.8 * middle <= w <= 1.2 * middle for w in waits)
+        assert len(set(waits)) > 1  # jittered: chats do not retry at the same instant
 
 
 async def test_timeouts_are_retried(
@@ -181,3 +199,28 @@ async def test_a_redelivered_update_is_handled_once(
     await server.wait_idle()
     assert (await stored_answers(app))["what-matters.good"] == "The park"
     assert "what-matters.change" not in await stored_answers(app)
+
+
+async def test_a_reply_telegram_will_not_take_goes_to_the_outbox(
+    app: App, server: FakeTelegramServer, channel: TelegramChannel
+) -> None:
+    """After every retry, the question is not lost: the outbox sends it once Telegram is back."""
+    from bot.delivery.dispatcher import Dispatcher
+    from bot.delivery.outbox import status_counts
+
+    ada = server.user(42, language_code="en")
+    server.fail_next("sendMessage", 502, times=50)
+    ada.send_command("start")
+    await server.wait_for(lambda: len(server.calls_to("sendMessage")) >= 6, timeout=20)
+    await server.wait_idle()
+    assert not [c for c in server.calls_to("sendMessage") if c.ok]
+
+    server.clear_faults()
+    stats = await Dispatcher(app, [channel.sender]).run_once()
+    assert stats.sent == 1
+    (question,) = await ada.wait_reply(1)
+    assert "Which language" in (question.text or "")
+    ada.press("English")
+    await ada.wait_reply(3)
+    async with app.database.transaction() as session:
+        assert await status_counts(session) == {"reply": {"sent": 1}}

@@ -1,0 +1,105 @@
+"""Long polling: each batch is kept in the inbox before the next `getUpdates` call.
+
+Asking for the updates after a batch (`offset`) is what makes Telegram forget it, so
+the batch is kept first (`intake`); the next call then confirms it. Failures (network,
+5xx, 409 when another instance polls, 429) are logged and tried again with a growing
+pause; a refused token stops polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+
+from bot.channels.telegram.errors import retry_after_seconds
+from bot.channels.telegram.intake import Intake
+from bot.channels.telegram.request import AiohttpRequest, FormParameters
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # Telegram's most a call
+LONGEST_PAUSE = 30.0  # seconds between tries while Telegram cannot be reached
+
+
+class Poller:
+    """Fetches updates by long polling and passes them to the intake."""
+
+    def __init__(self, intake: Intake, *, timeout: float, allowed_updates: Sequence[str]):
+        self.intake = intake
+        self.bot = intake.application.bot
+        self.timeout = timeout
+        self.allowed_updates = list(allowed_updates)
+        # Its own connection: a long poll holds one for `timeout` seconds.
+        self.request = AiohttpRequest(connections=1, read_timeout=timeout + 10.0)
+        self._offset: int | None = None  # the first update not kept yet
+        self._loop: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Hand over what the inbox holds, then poll in the background."""
+        await self.request.initialize()
+        last = await self.intake.replay()
+        if last is not None:
+            self._offset = last + 1
+        self._loop = asyncio.create_task(self._run(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        """Stop fetching, finish what was fetched, and tell Telegram what we have."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        await self.intake.close()
+        if self._offset is not None:
+            # Confirms what was kept, so a restart does not fetch it again.
+            with contextlib.suppress(TelegramError):
+                await self._fetch(timeout=0, limit=1)
+        await self.request.shutdown()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                fetched = await self._fetch(timeout=self.timeout, limit=BATCH)
+                await self.intake.keep(fetched)
+            except asyncio.CancelledError:
+                raise
+            except InvalidToken:
+                log.error("Telegram refused the token while polling: polling stops")
+                return
+            except Exception as error:  # any failure: wait and try again
+                failures += 1
+                pause = _pause(error, failures)
+                log.warning(
+                    "Telegram: fetching updates failed (%s); trying again in %.0fs", error, pause
+                )
+                await asyncio.sleep(pause)
+                continue
+            failures = 0
+            for update in fetched:
+                self.intake.hand_over(update)
+            if fetched:
+                self._offset = fetched[-1]["update_id"] + 1
+
+    async def _fetch(self, *, timeout: float, limit: int) -> list[dict[str, Any]]:
+        parameters = FormParameters(
+            {
+                "offset": self._offset,
+                "limit": limit,
+                "timeout": int(timeout),
+                "allowed_updates": self.allowed_updates,
+            }
+        )
+        url = f"{self.bot.base_url}/getUpdates"
+        result = await self.request.post(url, parameters, read_timeout=timeout + 10.0)
+        return list(result) if isinstance(result, list) else []
+
+
+def _pause(error: Exception, failures: int) -> float:
+    if isinstance(error, RetryAfter):
+        return retry_after_seconds(error)
+    return min(LONGEST_PAUSE, 0.5 * 2 ** min(failures, 8))

@@ -1,0 +1,143 @@
+"""Updates are kept in the inbox until handled, by long polling and by webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select
+
+from bot.app import App, build
+from bot.channels.telegram import start
+from bot.channels.telegram.intake import trim
+from bot.storage import inbox
+from bot.storage.models import InboxUpdate
+from tests.channels.telegram.conftest import StartChannel
+from tests.channels.telegram.test_lifecycle import free_port
+from tests.conftest import make_settings
+from tests.fakes.telegram_api import FakeTelegramServer
+
+
+async def _kept(app: App) -> int:
+    async with app.database.transaction() as session:
+        return (await session.execute(select(func.count()).select_from(InboxUpdate))).scalar_one()
+
+
+async def test_a_stop_leaves_nothing_kept_and_nothing_unconfirmed(
+    app: App, server: FakeTelegramServer, start_channel: StartChannel
+) -> None:
+    channel = await start_channel()
+    ada = server.user(42, language_code="en")
+    ada.send_command("start")
+    await ada.wait_reply(1)
+    ada.press("English")
+    await ada.wait_reply(3)
+    await channel.stop()
+    assert await _kept(app) == 0
+    assert server.unconfirmed_updates == 0
+
+
+async def test_what_the_inbox_holds_is_handled_first(
+    app: App, server: FakeTelegramServer, start_channel: StartChannel
+) -> None:
+    ada = server.user(42, language_code="en")
+    update = ada.send_command("start")
+    # As a crash leaves it: kept, confirmed to Telegram, not handled.
+    await inbox.exchange(app.database, "telegram", [(update["update_id"], json.dumps(update))])
+    server.drop_pending_updates()
+    await start_channel()
+    (question,) = await ada.wait_reply(1)
+    assert "Which language" in (question.text or "")
+    assert len(server.calls_to("sendMessage")) == 1
+
+
+async def test_fetching_goes_on_after_telegram_fails(
+    server: FakeTelegramServer, start_channel: StartChannel
+) -> None:
+    server.fail_next("getUpdates", 502, times=2)
+    await start_channel()
+    ada = server.user(42, language_code="en")
+    ada.send_command("start")
+    (question,) = await ada.wait_reply(1, timeout=15)
+    assert "Which language" in (question.text or "")
+
+
+def test_the_keyboard_under_a_pressed_button_is_not_kept() -> None:
+    update: dict[str, Any] = {
+        "update_id": 1,
+        "callback_query": {
+            "id": "q",
+            "data": "x",
+            "message": {"message_id": 7, "text": "Which?", "reply_markup": {"k": []}},
+        },
+    }
+    trimmed = trim(update)
+    assert "reply_markup" not in trimmed["callback_query"]["message"]
+    assert trimmed["callback_query"]["message"]["text"] == "Which?"
+    plain = {"update_id": 2, "message": {"text": "hi", "reply_markup": {"k": []}}}
+    assert trim(plain)["message"]["reply_markup"] == {"k": []}
+
+
+async def test_handled_updates_leave_the_inbox_during_a_quiet_long_poll(
+    app: App, server: FakeTelegramServer, start_channel: StartChannel
+) -> None:
+    await start_channel(poll_timeout=30)
+    ada = server.user(42, language_code="en")
+    ada.send_command("start")
+    await ada.wait_reply(1)
+    for _ in range(50):
+        if await _kept(app) == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await _kept(app) == 0
+
+
+async def test_a_webhook_update_is_kept_before_telegram_hears_200(
+    database_url: str, tmp_path: Path, server: FakeTelegramServer
+) -> None:
+    port = free_port()
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        telegram_token=server.token,
+        telegram_api_url=server.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
+    )
+    app = build(settings)
+    ada = server.user(42, language_code="en")
+    left = ada.send_command("start")
+    await inbox.exchange(app.database, "telegram", [(left["update_id"], json.dumps(left))])
+    server.drop_pending_updates()
+    channel = await start(app, typing_delay=60)
+    try:
+        (question,) = await ada.wait_reply(1)  # what the inbox held comes first
+        assert "Which language" in (question.text or "")
+        server.delay("editMessageText", 30)  # the press is still being handled
+        ada.press("English")
+        assert await server.post_to_webhook() == 200
+        assert await _kept(app) == 1
+        server.delay("editMessageText", 0)
+        await ada.wait_reply(3, timeout=40)
+        for _ in range(50):
+            if await _kept(app) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await _kept(app) == 0
+        hook = f"http://127.0.0.1:{port}/telegram/hook"
+        secret = {"X-Telegram-Bot-Api-Secret-Token": server.webhook_secret or ""}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(hook, data="{", headers=secret) as plain:
+                assert plain.status == 403  # not JSON
+            bad = {**secret, "Content-Type": "application/json"}
+            async with http.post(hook, data="[1]", headers=bad) as wrong:
+                assert wrong.status == 400
+    finally:
+        await channel.stop()
+        await app.close()
+    assert server.violations == []
+    assert server.unanswered_callback_queries == []
