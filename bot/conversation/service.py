@@ -42,6 +42,7 @@ from bot.flows.events import (
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.format import format_period
 from bot.privacy import erasure, mydata
 from bot.settings import Settings
 from bot.storage import conversations as convs
@@ -149,6 +150,12 @@ class ConversationService:
         self.settings = settings
         self.catalogs = catalogs or Catalogs(default=settings.default_language)
         self.zone = ZoneInfo(settings.timezone)
+        # In every language, as flows show it: the language may change mid-flow.
+        days = settings.retention_days
+        self._retention_periods = {
+            "_": format_period(days, settings.default_language),
+            **{code: format_period(days, code) for code in settings.language_list},
+        }
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -420,6 +427,7 @@ class ConversationService:
             today=datetime.now(self.zone).date(),
             variables={
                 "retention_days": self.settings.retention_days,
+                "retention_period": self._retention_periods,
                 # A worker's own words replace this once they set them for the neighbourhood.
                 "neighbourhood_update": t.gettext(
                     "The community workers read all answers from your neighbourhood. "
@@ -596,6 +604,11 @@ class ConversationService:
                 lines.append(f"/{flow.command} – {title}")
         return "\n".join(lines)
 
+    def _retention_period(self, participant: Participant) -> str:
+        """How long answers stay linked to a person, in their words ("1 jaar")."""
+        language = participant.language or self.settings.default_language
+        return str(self._retention_periods.get(language) or self._retention_periods["_"])
+
     def privacy_text(self, participant: Participant) -> str:
         t = self._t(participant)
         org = self.deployment.organisation
@@ -604,8 +617,8 @@ class ConversationService:
                 t.gettext("This chat is from {organisation}.").format(organisation=org.name),
                 t.gettext("We keep your answers, your neighbourhood, age group and language."),
                 t.gettext("We do not keep your name or your phone number."),
-                t.gettext("After {days} days we remove your answers from your name.").format(
-                    days=self.settings.retention_days
+                t.gettext("After {period}, your answers are no longer linked to you.").format(
+                    period=self._retention_period(participant)
                 ),
                 t.gettext("Type /mydata to see your data. Type /forget to delete it."),
                 t.gettext("Read more: {url}").format(url=org.privacy_url)

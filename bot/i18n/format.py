@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, match_skeleton
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from bot.flows.context import Translator
 from bot.i18n.catalogs import default_catalogs
@@ -122,6 +123,22 @@ def format_when(
 def format_number(value: float | int, language: str) -> str:
     """`1234.5` -> `1.234,5` (nl), `1,234.5` (en), `1 234,5` (pl); Western digits."""
     return format_decimal(value, locale=locale_for(language))
+
+
+def format_period(days: int, language: str) -> str:
+    """Days as people say them: `365` -> "1 jaar", `14` -> "2 weken", `100` -> "100 dagen".
+
+    Exact, never rounded: it states how long data is kept, so "about 3 months" for 100
+    days would promise less than we do. Years and weeks only when the days are whole
+    years (of 365) or weeks; otherwise days.
+    """
+    if days > 0 and days % 365 == 0:
+        value, unit = days // 365, "duration-year"
+    elif days > 0 and days % 7 == 0:
+        value, unit = days // 7, "duration-week"
+    else:
+        value, unit = days, "duration-day"
+    return format_unit(value, unit, length="long", locale=locale_for(language))
 
 
 def format_plural(

@@ -12,6 +12,7 @@ from bot.i18n.format import (
     format_clock,
     format_day,
     format_number,
+    format_period,
     format_plural,
     format_when,
 )
@@ -83,6 +84,22 @@ def test_day_names_and_months_come_from_cldr() -> None:
 )
 def test_numbers(language: str, expected: str) -> None:
     assert format_number(1234.5, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("days", "language", "expected"),
+    [
+        (365, "nl", "1 jaar"),
+        (730, "pl", "2 lata"),
+        (14, "nl", "2 weken"),
+        (182, "tr", "26 hafta"),
+        (100, "nl", "100 dagen"),  # never rounded to "3 months": it is a promise
+        (400, "en", "400 days"),
+        (1, "uk", "1 день"),
+    ],
+)
+def test_periods_are_exact(days: int, language: str, expected: str) -> None:
+    assert format_period(days, language) == expected
 
 
 MIN = ("Please choose at least {n} option.", "Please choose at least {n} options.")

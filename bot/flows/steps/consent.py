@@ -5,7 +5,7 @@ Example::
     - key: consent
       kind: consent
       text: |
-        We keep your answers for one year. ...
+        After {retention_period}, your answers are no longer linked to you.
         Do you agree?
       next:
         - when: {step: consent, equals: false}
