@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 
 class Running(Protocol):
-    """A started part of the bot."""
+    """A started part of the bot.
+
+    A part that can fail for good while running (Telegram refusing the token) also has
+    `ended`: a future that gets the reason. The bot then stops as a whole and exits
+    with status 2, so the service manager shows it, instead of running on half deaf.
+    """
 
     async def stop(self) -> None: ...
 
@@ -39,7 +44,7 @@ async def serve(app: App, channels: list[str]) -> None:
         raise
     collector.settle()
     try:
-        await stop.wait()
+        reason = await _until_stopped(stop, running)
     finally:
         for part in reversed(running):
             try:
@@ -47,6 +52,25 @@ async def serve(app: App, channels: list[str]) -> None:
             except Exception:
                 log.exception("error while stopping %s", type(part).__name__)
         await app.close()
+    if reason is not None:
+        log.error("Buurtbot stopped: %s", reason)
+        raise SystemExit(2)
+
+
+async def _until_stopped(stop: asyncio.Event, running: list[Running]) -> str | None:
+    """Wait for a signal, or for a part that cannot go on; that part's reason, if any."""
+    ended: list[asyncio.Future[str]] = [
+        future for part in running if (future := getattr(part, "ended", None)) is not None
+    ]
+    signalled = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([signalled, *ended], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        signalled.cancel()
+    for future in ended:
+        if future.done() and not future.cancelled():
+            return future.result()
+    return None
 
 
 async def start_all(app: App, channels: list[str]) -> list[Running]:

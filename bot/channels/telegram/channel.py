@@ -163,6 +163,11 @@ class TelegramChannel:
     def webhook(self) -> bool:
         return bool(self.settings.telegram_webhook_url)
 
+    @property
+    def ended(self) -> asyncio.Future[str] | None:
+        """The reason the channel cannot go on, once it cannot (see `bot.runner`)."""
+        return self.source.ended if isinstance(self.source, Poller) else None
+
     async def start(self) -> None:
         """Connect (checks the token), then poll or listen for the webhook.
 

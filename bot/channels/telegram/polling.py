@@ -3,7 +3,8 @@
 Asking for the updates after a batch (`offset`) is what makes Telegram forget it, so
 the batch is kept first (`intake`); the next call then confirms it. Failures (network,
 5xx, 409 when another instance polls, 429) are logged and tried again with a growing
-pause; a refused token stops polling.
+pause; a refused token (the bot's token was revoked) ends polling, and `ended` tells
+the runner, which stops the bot.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Poller:
         self.request = AiohttpRequest(connections=1, read_timeout=timeout + 10.0)
         self._offset: int | None = None  # the first update not kept yet
         self._loop: asyncio.Task[None] | None = None
+        # Gets the reason when polling cannot go on (see `bot.runner.Running`).
+        self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     async def start(self) -> None:
         """Hand over what the inbox holds, then poll in the background."""
@@ -68,8 +71,12 @@ class Poller:
                 await self.intake.keep(fetched)
             except asyncio.CancelledError:
                 raise
-            except InvalidToken:
-                log.error("Telegram refused the token while polling: polling stops")
+            except InvalidToken as error:
+                if not self.ended.done():
+                    self.ended.set_result(
+                        f"Telegram refused BUURTBOT_TELEGRAM_TOKEN while polling ({error}): "
+                        "was it revoked? Copy the token from @BotFather again"
+                    )
                 return
             except Exception as error:  # any failure: wait and try again
                 failures += 1

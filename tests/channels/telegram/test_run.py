@@ -138,6 +138,25 @@ async def test_an_unreachable_api_stops_the_start_with_one_clear_line(
     assert "cannot be reached" in caplog.text and "BUURTBOT_TELEGRAM_API_URL" in caplog.text
 
 
+async def test_a_token_revoked_while_running_stops_the_bot_with_a_clear_error(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """Polling with a dead token would leave a bot that hears nobody: it exits instead."""
+    process = await _run(server, tmp_path)
+    try:
+        ada = server.user(42, language_code="en")
+        ada.send_command("start")
+        await ada.wait_reply(1, timeout=60)
+        server.token = "123456789:revoked"  # the operator reset it at @BotFather
+        ada.send_text("hello")  # ends the long poll under way; the next one is refused
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        log = await _stopped(process)
+    assert process.returncode == 2, log
+    assert "refused BUURTBOT_TELEGRAM_TOKEN while polling" in log, log
+    assert "Traceback" not in log, log
+
+
 async def _no_wait(seconds: float) -> None:
     return None
 
