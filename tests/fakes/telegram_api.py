@@ -1424,7 +1424,7 @@ class FakeTelegramServer:
         self._webhook: dict[str, Any] | None = None
         self._webhook_error: tuple[int, str] | None = None
 
-        self._faults: dict[str, deque[TelegramApiError]] = {}
+        self._faults: dict[str, deque[TelegramApiError | None]] = {}  # None: let one pass
         self._delays: dict[str, float] = {}
         self._global_window: deque[float] = deque()
         self._chat_buckets: dict[int, tuple[float, float]] = {}
@@ -1675,8 +1675,12 @@ class FakeTelegramServer:
         times: int = 1,
         retry_after: int | None = None,
         description: str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with an error instead of handling them.
+
+        With ``after``, that many calls are handled normally first (the second message of
+        a reply fails, not the first).
 
         429 answers carry ``parameters.retry_after`` (default 1 s). Default descriptions follow
         Telegram: 403 is 'Forbidden: bot was blocked by the user', 502 'Bad Gateway', etc.
@@ -1697,6 +1701,7 @@ class FakeTelegramServer:
                     fallback = f"Error {status}"
             text = description or fallback
         queue = self._faults.setdefault(method.lower(), deque())
+        queue.extend([None] * after)
         for _ in range(times):
             queue.append(TelegramApiError(status, text, parameters))
 
@@ -1927,7 +1932,8 @@ class FakeTelegramServer:
         faults = self._faults.get(lowered)
         if faults:
             fault = faults.popleft()
-            return fault.status, fault.body()
+            if fault is not None:
+                return fault.status, fault.body()
         if handler is None:
             return 404, TelegramApiError(404, "Not Found: method not found").body()
         try:

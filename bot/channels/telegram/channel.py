@@ -142,7 +142,11 @@ class TelegramChannel:
         self.api = self.writer.api
         self.who = LogNames(app.settings.secret)
         self.sender = TelegramSender(
-            self.writer, self.service, app.settings.telegram_rate, names=self.who
+            self.writer,
+            self.service,
+            app.settings.telegram_rate,
+            names=self.who,
+            policy=retry_policy,
         )
         self.typing_delay = typing_delay
         self.poll_timeout = poll_timeout

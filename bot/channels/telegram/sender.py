@@ -11,8 +11,9 @@
    in place instead of sending a new message.
 
 How each call is attempted is the caller's: a direct reply retries in place (see
-`errors.with_retries`), the outbox makes one attempt (`TelegramSender.deliver`) and its
-dispatcher owns the retries.
+`errors.with_retries`); the outbox (`TelegramSender.deliver`) makes one attempt at the
+first call and leaves retries to its dispatcher, but finishes in place a reply it has
+begun (`Finish`).
 
 The writer remembers the last question with buttons in each chat (a bounded map, in
 memory), so that an answer typed instead of pressed also closes that question's buttons.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
@@ -32,7 +33,14 @@ from telegram.error import TelegramError
 from bot.channels.telegram import render
 from bot.channels.telegram.api import BotApi, Markup
 from bot.channels.telegram.callbacks import CallbackSigner
-from bot.channels.telegram.errors import classify
+from bot.channels.telegram.errors import (
+    DEFAULT_POLICY,
+    GaveUp,
+    RetryPolicy,
+    Unreachable,
+    classify,
+    with_retries,
+)
 from bot.channels.telegram.updates import CHANNEL
 from bot.conversation.service import Reply
 from bot.delivery.sender import Delivery, Status
@@ -53,6 +61,43 @@ Attempt = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 async def once(what: str, call: Callable[[], Awaitable[Any]]) -> Any:
     """One attempt; errors propagate (the outbox's way)."""
     return await call()
+
+
+def within_a_send(policy: RetryPolicy) -> RetryPolicy:
+    """`policy`, cut to end well within the dispatcher's `send_timeout` (60 s).
+
+    Past that timeout the dispatcher gives up on the row and sends it whole again, which
+    is what finishing in place is there to avoid: 5 tries with at most 8 s between them,
+    and at most 30 s of flood control.
+    """
+    return replace(
+        policy,
+        network_attempts=min(policy.network_attempts, 5),
+        max_delay=min(policy.max_delay, 8.0),
+        max_flood_wait=min(policy.max_flood_wait, 30.0),
+    )
+
+
+class Finish:
+    """The outbox's way to attempt the calls of one reply: all of it, or none of it.
+
+    The first call is tried once: when it fails nothing was sent, and the dispatcher
+    retries the row later with its own pacing. Once something went out, the rest is
+    retried in place like a direct reply, because a retry of the whole row would send
+    the first messages again ("You are invited..." twice).
+    """
+
+    def __init__(self, policy: RetryPolicy, who: str):
+        self.policy = within_a_send(policy)
+        self.who = who
+        self.begun = False
+
+    async def __call__(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        if not self.begun:
+            result = await call()
+            self.begun = True
+            return result
+        return await with_retries(call, what=what, who=self.who, policy=self.policy)
 
 
 @dataclass(frozen=True)
@@ -184,9 +229,10 @@ class ReplyWriter:
 class TelegramSender:
     """The outbox's way to Telegram: one attempt to deliver one whole reply.
 
-    A reply of several messages that fails halfway is retried as a whole by the
-    dispatcher, so its first messages may arrive twice; a rate limit is the usual cause
-    and `rate`/`per_chat_interval` keep the dispatcher below Telegram's limits.
+    A reply of several messages is finished once begun (`Finish`); only when it cannot
+    be finished at all (Telegram down for minutes) does the dispatcher retry it whole,
+    and its first messages may then arrive twice. `rate`/`per_chat_interval` keep the
+    dispatcher below Telegram's limits.
     """
 
     channel = CHANNEL
@@ -197,10 +243,12 @@ class TelegramSender:
         service: ConversationService,
         rate: float,
         names: Callable[[int | str], str] = str,
+        policy: RetryPolicy = DEFAULT_POLICY,
     ):
         self.writer = writer
         self.service = service
         self.names = names
+        self.policy = within_a_send(policy)
         self.rate = rate
         self.per_chat_interval = 1.0
 
@@ -210,7 +258,9 @@ class TelegramSender:
         except ValueError:
             return Delivery(Status.FAILED, error=f"not a Telegram user id: {user_id!r}")
         try:
-            await self.writer.write(chat_id, user_id, reply, once)
+            await self.writer.write(
+                chat_id, user_id, reply, Finish(self.policy, self.names(chat_id))
+            )
         except TelegramError as error:
             status, retry_after = classify(error)
             if status is Status.UNREACHABLE:
@@ -218,4 +268,9 @@ class TelegramSender:
             elif status is Status.FAILED:
                 log.warning("Telegram refused a message to %s: %s", self.names(chat_id), error)
             return Delivery(status, retry_after=retry_after, error=str(error))
+        except Unreachable as error:
+            await self.service.mark_unreachable(CHANNEL, user_id)
+            return Delivery(Status.UNREACHABLE, error=str(error))
+        except GaveUp as error:
+            return Delivery(Status.RETRY, error=f"sent in part: {error}")
         return Delivery(Status.SENT)
