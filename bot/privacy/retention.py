@@ -1,17 +1,42 @@
-"""Retention: answers older than `BUURTBOT_RETENTION_DAYS` are anonymised.
+"""Retention: what ties a person to what they said or did goes after a while.
 
-An old answer loses everything that ties it to a person: `participant_id` and
-`conversation_id` become NULL and the typed input (`raw`) goes. What remains is the
-flow, the step, the normalised value, the language, the neighbourhood and the time, so
-reports can still count it ("12 people in Kerkelanden chose green"), but nobody can say
-whose it was. Free-text values (text and media steps, and steps of flows that no longer
-exist) are removed too: words people typed can name them, so they are not anonymous.
+The while is `BUURTBOT_RETENTION_DAYS` (365 by default); `cutoff` is now minus that.
+Every rule below keeps what the neighbourhood still needs (counts, activities) and lets
+go of what says *who*. The purge is idempotent; the scheduler runs it every hour
+(`purge(app)`).
 
-Conversations whose last activity is older than the cutoff are deleted (their state
-repeats the answers); a conversation still going keeps its recent answers, and the old
-ones are taken out of its state as well. The purge is idempotent; the periodic job runs
-it daily (`purge(app)`), and it finishes with a WAL checkpoint so that SQLite's log
-keeps no copy of what was removed.
+* **Answers** older than the cutoff are anonymised, not deleted. An old answer loses
+  everything that ties it to a person: `participant_id` and `conversation_id` become
+  NULL and the typed input (`raw`) goes. What remains is the flow, the step, the
+  normalised value, the language, the neighbourhood and the time, so reports can still
+  count it ("12 people in Kerkelanden chose green"), but nobody can say whose it was.
+  Free-text values (text and media steps, and steps of flows that no longer exist) are
+  removed too: words people typed can name them, so they are not anonymous.
+* **Conversations** whose last activity is older than the cutoff are deleted (their
+  state repeats the answers); a conversation still going keeps its recent answers, and
+  the old ones are taken out of its state as well.
+* **Proposals** (a young person's idea, in their own words, and who proposed it) that
+  have not changed since before the cutoff are deleted: an idea nobody touched for that
+  long was decided on, or let go, long ago. Their review notes go with them (the
+  workers' questions and the young person's answers), and so do the sent review
+  notices about them, whatever their age: they quote the idea, and on SQLite a new
+  proposal may get a deleted one's id, whose old notice would then block the new one's
+  (same dedupe key). An activity made from a proposal stays: it is the workers'
+  content now (the co-organiser link goes only when that person is erased).
+* **Invitations and RSVPs** of activities that took place before the cutoff (by
+  `starts_at`; an activity without a start by when it was made) are deleted: who was
+  invited to what and who said they would go is a record of someone's life, and an
+  activity long past needs neither (no one can be invited to, or answer for, a past
+  activity). The activities themselves stay, for the workers' overview; choosing "people
+  who came before" as an audience only looks back as far as the retention period.
+* **Outbox messages** in a final status (sent, failed, dead, unreachable, cancelled)
+  whose last change (the latest of `created_at`, `due_at`, `claimed_at`, `sent_at`) is
+  before the cutoff are deleted: each holds who got which text. A message that is still
+  queued or being sent is never touched; the weekly limit on invitations only counts
+  the last week, so it loses nothing.
+
+When anything was changed it finishes with a WAL checkpoint, so that SQLite's log keeps
+no copy of what was removed (`secure_delete` already overwrote the rows in the file).
 """
 
 from __future__ import annotations
@@ -21,11 +46,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, false, null, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, null, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.privacy.erasure import vacuum_after_erase
 from bot.reports.labels import FREE_TEXT_KINDS
-from bot.storage.models import Answer, Conversation, utcnow
+from bot.storage.models import Answer, Conversation, OutboxMessage, utcnow
+from bot.storage.models.community import Activity, Invitation, Proposal, ProposalNote, Rsvp
+from bot.storage.models.outbox import FINAL_STATUSES
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -34,12 +62,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+CHUNK = 500
+# The dedupe key of a review notice about a proposal: `proposal:<id>:<reason>:<worker>`
+# (`bot.community.proposals.send_for_review`).
+PROPOSAL_KEY = "proposal:"
+
+
 @dataclass(frozen=True)
 class Purged:
+    """What one purge changed: answers anonymised, rows of each kind deleted."""
+
     cutoff: datetime
     answers: int
     free_texts: int
     conversations: int
+    proposals: int = 0
+    proposal_notes: int = 0
+    invitations: int = 0
+    rsvps: int = 0
+    outbox: int = 0
+
+    @property
+    def changed(self) -> int:
+        """Rows anonymised or deleted, all kinds together."""
+        return (
+            self.answers
+            + self.conversations
+            + self.proposals
+            + self.proposal_notes
+            + self.invitations
+            + self.rsvps
+            + self.outbox
+        )
 
 
 def free_text_steps(library: FlowLibrary) -> dict[str, list[str]]:
@@ -51,7 +105,7 @@ def free_text_steps(library: FlowLibrary) -> dict[str, list[str]]:
 
 
 async def purge(app: App, now: datetime | None = None) -> Purged:
-    """Anonymise answers older than the retention period; returns what it changed."""
+    """Apply the retention rules (see the module docstring); returns what it changed."""
     cutoff = (now or utcnow()) - timedelta(days=app.settings.retention_days)
     steps = free_text_steps(app.library)
     free = or_(
@@ -112,13 +166,134 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
             .where(Conversation.updated_at < cutoff)
             .execution_options(synchronize_session=False)
         )
-    result = Purged(cutoff, texts.rowcount + others.rowcount, texts.rowcount, gone.rowcount)
-    if result.answers or result.conversations:
+        proposals, notes, notices = await _purge_proposals(session, cutoff)
+        invitations, rsvps = await _purge_invitations(session, cutoff)
+        messages = await _purge_outbox(session, cutoff)
+    result = Purged(
+        cutoff,
+        answers=texts.rowcount + others.rowcount,
+        free_texts=texts.rowcount,
+        conversations=gone.rowcount,
+        proposals=proposals,
+        proposal_notes=notes,
+        invitations=invitations,
+        rsvps=rsvps,
+        outbox=notices + messages,
+    )
+    if result.changed:
         await vacuum_after_erase(app.database)
     log.info(
-        "retention: %d answers anonymised (%d free texts removed), %d conversations deleted",
+        "retention: %d answers anonymised (%d free texts removed); deleted %d conversations, "
+        "%d proposals (%d notes), %d invitations, %d RSVPs, %d outbox messages",
         result.answers,
         result.free_texts,
         result.conversations,
+        result.proposals,
+        result.proposal_notes,
+        result.invitations,
+        result.rsvps,
+        result.outbox,
     )
     return result
+
+
+async def _purge_proposals(session: AsyncSession, cutoff: datetime) -> tuple[int, int, int]:
+    """Delete proposals unchanged since before `cutoff`, their notes and the sent notices
+    about them; returns (proposals, notes, outbox rows) deleted."""
+    # Locked first (PostgreSQL), so a note that arrives meanwhile waits for this purge
+    # instead of being added to a proposal that is about to go.
+    ids = list(
+        (
+            await session.execute(
+                select(Proposal.id)
+                .where(Proposal.updated_at < cutoff)
+                .order_by(Proposal.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    if not ids:
+        return 0, 0, 0
+    proposals = notes = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        # Explicitly, not by the foreign key's cascade: the count is reported, and it
+        # does not depend on SQLite's `foreign_keys` pragma.
+        notes += (
+            await session.execute(
+                delete(ProposalNote)
+                .where(ProposalNote.proposal_id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        ).rowcount
+        proposals += (
+            await session.execute(
+                delete(Proposal)
+                .where(Proposal.id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        ).rowcount
+    gone = {str(pid) for pid in ids}
+    notices = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
+                OutboxMessage.status.in_(FINAL_STATUSES),
+                OutboxMessage.dedupe_key.startswith(PROPOSAL_KEY, autoescape=True),
+            )
+        )
+    ).all()
+    about = [
+        row_id for row_id, key in notices if key.removeprefix(PROPOSAL_KEY).split(":", 1)[0] in gone
+    ]
+    deleted = 0
+    for start in range(0, len(about), CHUNK):
+        deleted += (
+            await session.execute(
+                delete(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(about[start : start + CHUNK]),
+                    OutboxMessage.status.in_(FINAL_STATUSES),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        ).rowcount
+    return proposals, notes, deleted
+
+
+async def _purge_invitations(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:
+    """Delete invitations and RSVPs of activities that took place before `cutoff`."""
+    past = (
+        select(Activity.id)
+        .where(func.coalesce(Activity.starts_at, Activity.created_at) < cutoff)
+        .scalar_subquery()
+    )
+    invitations = await session.execute(
+        delete(Invitation)
+        .where(Invitation.activity_id.in_(past))
+        .execution_options(synchronize_session=False)
+    )
+    rsvps = await session.execute(
+        delete(Rsvp).where(Rsvp.activity_id.in_(past)).execution_options(synchronize_session=False)
+    )
+    return invitations.rowcount, rsvps.rowcount
+
+
+def finished_before(cutoff: datetime) -> ColumnElement[bool]:
+    """Outbox rows in a final status whose every moment lies before `cutoff`."""
+    return and_(
+        OutboxMessage.status.in_(FINAL_STATUSES),
+        OutboxMessage.created_at < cutoff,
+        OutboxMessage.due_at < cutoff,
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < cutoff),
+        or_(OutboxMessage.sent_at.is_(None), OutboxMessage.sent_at < cutoff),
+    )
+
+
+async def _purge_outbox(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete messages that were dealt with (sent, failed, ...) before `cutoff`."""
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(finished_before(cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
