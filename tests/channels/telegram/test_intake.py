@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
+from telegram import Update
 
 from bot.app import App, build
 from bot.channels.telegram import start
@@ -79,6 +80,36 @@ def test_the_keyboard_under_a_pressed_button_is_not_kept() -> None:
     assert trimmed["callback_query"]["message"]["text"] == "Which?"
     plain = {"update_id": 2, "message": {"text": "hi", "reply_markup": {"k": []}}}
     assert trim(plain)["message"]["reply_markup"] == {"k": []}
+
+
+def test_names_usernames_and_shared_numbers_are_never_kept() -> None:
+    person = {"id": 42, "is_bot": False, "first_name": "Zeph", "last_name": "Q",
+              "username": "zq", "language_code": "tr"}  # fmt: skip
+    update: dict[str, Any] = {
+        "update_id": 3,
+        "message": {
+            "message_id": 9,
+            "date": 1_700_000_000,
+            "from": dict(person),
+            "chat": {"id": 42, "type": "private", "first_name": "Zeph", "username": "zq"},
+            "contact": {
+                "phone_number": "+31612345678",
+                "first_name": "Mo",
+                "user_id": 7,
+                "vcard": "BEGIN:VCARD",
+            },
+            "entities": [{"type": "mention", "offset": 0, "length": 3, "user": dict(person)}],
+        },
+    }
+    kept = json.dumps(trim(update))
+    for trace in ("Zeph", "zq", '"Q"', "+31612345678", "Mo", "VCARD"):
+        assert trace not in kept
+    # What the channel reads is still there, and python-telegram-bot still parses it.
+    parsed = Update.de_json(json.loads(kept), None)
+    assert parsed is not None and parsed.message is not None
+    assert parsed.message.from_user is not None
+    assert (parsed.message.from_user.id, parsed.message.from_user.language_code) == (42, "tr")
+    assert parsed.message.contact is not None and parsed.message.contact.user_id == 7
 
 
 async def test_handled_updates_leave_the_inbox_during_a_quiet_long_poll(
