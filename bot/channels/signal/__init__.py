@@ -17,6 +17,8 @@ hands each message to the conversation service:
   service keeps a receipt of every handled update in the database.
 
 Each person's messages are handled one at a time, in order; different people at once.
+A message is kept in the database until it is handled (`intake`), so a crash delays it
+and loses nothing: at start-up, what was kept and not handled is handled first.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.channels.signal.client import (
     SignalClient,
     SignalError,
 )
+from bot.channels.signal.intake import Intake
 from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
 from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
 from bot.conversation.service import Incoming, Reply
@@ -131,23 +134,31 @@ class SignalChannel:
             asks=self.asks,
             on_unreachable=self._unreachable,
         )
+        self.intake = Intake(app.database, client.account)
         self.stream = EventStream(client, self._on_payload, initial_backoff, max_backoff)
         self.reply_attempts = reply_attempts
         self.max_reply_wait = max_reply_wait
         self.receipts = receipts
         self._slots = asyncio.Semaphore(concurrency)
-        self._queues: dict[str, asyncio.Queue[Update]] = {}
+        # Each person's updates, with their place in the inbox (None: not kept).
+        self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._handled: OrderedDict[str, Reply | None] = OrderedDict()
         self._changed = asyncio.Condition()
 
     # ---- running ---------------------------------------------------------------------
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Queue what the inbox still holds (received before a stop), then listen."""
+        for position, update in await self.intake.replay():
+            self._queue(position, update)
         self.stream.start()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop reading; let the messages already received be answered (for `grace` s)."""
+        """Stop reading; let the messages already received be answered (for `grace` s).
+
+        What is not answered by then stays in the inbox for the next start.
+        """
         await self.stream.stop()
         if self._workers:
             await asyncio.wait(list(self._workers), timeout=grace)
@@ -156,6 +167,7 @@ class SignalChannel:
         for task in list(self._workers):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.intake.close()
         await self.client.close()
 
     @property
@@ -165,29 +177,34 @@ class SignalChannel:
     # ---- incoming --------------------------------------------------------------------
 
     async def _on_payload(self, payload: dict[str, Any]) -> None:
+        """One event from the stream: kept first, then queued (the stream waits for both)."""
         update = read(payload, self.client.account)
         if update is None:
             return
+        self._queue(await self.intake.keep(payload), update)
+
+    def _queue(self, position: int | None, update: Update) -> None:
         queue = self._queues.get(update.user_id)
         if queue is None:
             queue = self._queues[update.user_id] = asyncio.Queue()
             task = asyncio.create_task(self._work(update.user_id, queue))
             self._workers.add(task)
             task.add_done_callback(self._workers.discard)
-        queue.put_nowait(update)
+        queue.put_nowait((position, update))
 
-    async def _work(self, user_id: str, queue: asyncio.Queue[Update]) -> None:
+    async def _work(self, user_id: str, queue: asyncio.Queue[tuple[int | None, Update]]) -> None:
         """One person's updates, in order; ends when their queue is empty."""
         try:
             while not queue.empty():
-                update = queue.get_nowait()
+                position, update = queue.get_nowait()
                 reply: Reply | None = None
                 try:
                     reply = await self.handle(update)
                 except asyncio.CancelledError:
-                    raise
+                    raise  # stopped before it was handled: it stays in the inbox
                 except Exception:  # a single bad update never stops the bot
                     log.exception("Signal: a message could not be handled")
+                self.intake.handled(position)  # even when it failed: it must not loop
                 await self._done(update.key, reply)
         finally:
             if self._queues.get(user_id) is queue:
@@ -307,5 +324,9 @@ async def start(
         await client.close()
         raise
     channel = SignalChannel(app, client, initial_backoff=initial_backoff, **options)
-    channel.start()
+    try:
+        await channel.start()
+    except BaseException:
+        await client.close()
+        raise
     return channel

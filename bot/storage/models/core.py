@@ -94,8 +94,9 @@ class InboxUpdate(Base):
     """An update fetched from a platform and not handled yet.
 
     Telegram forgets an update once the bot asks for the ones after it, which happens
-    long before a busy bot has handled it. Kept here first, an update survives a crash
-    and is handled after the restart; it is deleted once handled.
+    long before a busy bot has handled it; signal-cli takes a message from the Signal
+    server before it streams it. Kept here first, an update survives a crash and is
+    handled after the restart; it is deleted once handled.
     """
 
     __tablename__ = "inbox"
@@ -103,7 +104,8 @@ class InboxUpdate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    # The platform's own order (Telegram's update_id).
+    # The order it came in: Telegram's update_id; for Signal, which numbers nothing,
+    # the channel's own arrival clock in nanoseconds (`channels.signal.intake`).
     position: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
