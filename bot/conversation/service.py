@@ -182,7 +182,7 @@ class ConversationService:
         erased = False
         async with self.db.transaction() as session:
             if incoming.key and not await receipts.first_time(
-                session, incoming.channel, incoming.key
+                session, incoming.channel, incoming.key, self.settings.secret
             ):
                 return await self._duplicate(session, incoming)
             # The active conversation is loaded before anything changes: `convs.active_in`

@@ -8,7 +8,9 @@ deleted, children before parents. A nullable foreign key that is `SET NULL` (or 
 rule) only links someone else's row to the person — an activity a worker created, a
 message about a conversation — so that link is set to NULL and the row stays.
 
-Inbound receipts are not personal (an update key, no person) and stay.
+Two tables hold a person's traces without a foreign key. Updates still waiting in the
+inbox (at least the one that confirmed /forget) are deleted by their sender. Inbound
+receipts stay: they keep a keyed hash of an update key, no id of the person.
 
 SQLite keeps deleted data in two places a query does not see: free space in its pages
 and the write-ahead log. `secure_delete` (on for every connection, see
@@ -39,8 +41,9 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import inbox
 from bot.storage.db import Database
-from bot.storage.models import Base
+from bot.storage.models import Base, Participant
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +147,15 @@ async def erase_person(session: AsyncSession, participant_id: int) -> dict[str, 
     # Write what is pending first, so that nothing of the person is flushed afterwards.
     await session.flush()
     touched: dict[str, int] = {}
+    account = (
+        await session.execute(
+            select(Participant.channel, Participant.channel_user_id).where(
+                Participant.id == participant_id
+            )
+        )
+    ).first()
+    if account is not None and (waiting := await inbox.forget_sender(session, *account)):
+        touched["inbox"] = waiting
     for link in the_plan.nulling_links():
         result = await session.execute(
             update(link.table)

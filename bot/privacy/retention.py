@@ -35,6 +35,10 @@ go of what says *who*. The purge is idempotent; the scheduler runs it every hour
   queued or being sent is never touched; the weekly limit on invitations only counts
   the last week, so it loses nothing.
 
+* **Receipts** of handled updates (`bot.storage.receipts`) are dropped after
+  `RECEIPTS_KEPT` (a week), whatever the retention period: they only serve to
+  recognise an update a platform delivers again, which happens within a day.
+
 When anything was changed it finishes with a WAL checkpoint, so that SQLite's log keeps
 no copy of what was removed (`secure_delete` already overwrote the rows in the file).
 """
@@ -51,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.privacy.erasure import vacuum_after_erase
 from bot.reports.labels import FREE_TEXT_KINDS
+from bot.storage import receipts
 from bot.storage.models import Answer, Conversation, OutboxMessage, utcnow
 from bot.storage.models.community import Activity, Invitation, Proposal, ProposalNote, Rsvp
 from bot.storage.models.outbox import FINAL_STATUSES
@@ -63,6 +68,7 @@ log = logging.getLogger(__name__)
 
 
 CHUNK = 500
+RECEIPTS_KEPT = timedelta(days=7)
 # The dedupe key of a review notice about a proposal: `proposal:<id>:<reason>:<worker>`
 # (`bot.community.proposals.send_for_review`).
 PROPOSAL_KEY = "proposal:"
@@ -81,6 +87,7 @@ class Purged:
     invitations: int = 0
     rsvps: int = 0
     outbox: int = 0
+    receipts: int = 0
 
     @property
     def changed(self) -> int:
@@ -93,6 +100,7 @@ class Purged:
             + self.invitations
             + self.rsvps
             + self.outbox
+            + self.receipts
         )
 
 
@@ -169,6 +177,7 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
         proposals, notes, notices = await _purge_proposals(session, cutoff)
         invitations, rsvps = await _purge_invitations(session, cutoff)
         messages = await _purge_outbox(session, cutoff)
+        old_receipts = await receipts.forget_before(session, (now or utcnow()) - RECEIPTS_KEPT)
     result = Purged(
         cutoff,
         answers=texts.rowcount + others.rowcount,
@@ -179,12 +188,13 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
         invitations=invitations,
         rsvps=rsvps,
         outbox=notices + messages,
+        receipts=old_receipts,
     )
     if result.changed:
         await vacuum_after_erase(app.database)
     log.info(
         "retention: %d answers anonymised (%d free texts removed); deleted %d conversations, "
-        "%d proposals (%d notes), %d invitations, %d RSVPs, %d outbox messages",
+        "%d proposals (%d notes), %d invitations, %d RSVPs, %d outbox messages, %d receipts",
         result.answers,
         result.free_texts,
         result.conversations,
@@ -193,6 +203,7 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
         result.invitations,
         result.rsvps,
         result.outbox,
+        result.receipts,
     )
     return result
 

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import Database, insert_for
 from bot.storage.models import InboxUpdate, utcnow
@@ -30,6 +31,7 @@ def _keep(dialect: str) -> Any:
             channel=bindparam("channel"),
             position=bindparam("position"),
             payload=bindparam("payload"),
+            sender=bindparam("sender"),
             received_at=bindparam("at"),
         )
         .on_conflict_do_nothing(index_elements=["channel", "position"])
@@ -42,16 +44,27 @@ _FORGET = delete(TABLE).where(
 )
 
 
+Kept = tuple[int, str] | tuple[int, str, str | None]
+"""`(position, payload)`, or `(position, payload, sender)`: the person's platform id."""
+
+
 async def exchange(
     database: Database,
     channel: str,
-    fetched: Iterable[tuple[int, str]],
+    fetched: Iterable[Kept],
     handled: Iterable[int] = (),
 ) -> None:
     """Keep the updates just fetched and forget those handled, in one transaction."""
+    now = utcnow()
     rows = [
-        {"channel": channel, "position": position, "payload": payload, "at": utcnow()}
-        for position, payload in fetched
+        {
+            "channel": channel,
+            "position": item[0],
+            "payload": item[1],
+            "sender": item[2] if len(item) > 2 else None,
+            "at": now,
+        }
+        for item in fetched
     ]
     done = sorted(set(handled))
     if not rows and not done:
@@ -61,6 +74,14 @@ async def exchange(
             await connection.execute(_FORGET, {"channel": channel, "positions": done})
         if rows:
             await connection.execute(_keep(connection.dialect.name), rows)
+
+
+async def forget_sender(session: AsyncSession, channel: str, sender: str) -> int:
+    """Drop a person's waiting updates (they are being erased); how many."""
+    result = await session.execute(
+        delete(TABLE).where(TABLE.c.channel == channel, TABLE.c.sender == sender)
+    )
+    return result.rowcount
 
 
 async def waiting(database: Database, channel: str) -> list[tuple[int, str]]:

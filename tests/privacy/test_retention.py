@@ -19,7 +19,14 @@ from bot.community.proposals import send_for_review
 from bot.delivery import outbox
 from bot.privacy.retention import Purged, purge
 from bot.storage import participants
-from bot.storage.models import Answer, Conversation, OutboxMessage, Participant, utcnow
+from bot.storage.models import (
+    Answer,
+    Conversation,
+    InboundReceipt,
+    OutboxMessage,
+    Participant,
+    utcnow,
+)
 from bot.storage.models.community import (
     APPROVED,
     ASKING,
@@ -494,3 +501,15 @@ async def test_old_finished_outbox_messages_go_and_unsent_ones_stay(app: App) ->
     again = await purge(app)
     assert nothing(again)
     assert len(await all_rows(app, OutboxMessage)) == 5
+
+
+async def test_receipts_go_after_a_week(app: App) -> None:
+    person = Person(app.service, user_id="600000009")
+    await onboard(person)
+    async with app.database.transaction() as session:
+        kept = len((await session.execute(select(InboundReceipt))).scalars().all())
+    assert kept > 0
+    assert (await purge(app, now=utcnow() + timedelta(days=6))).receipts == 0
+    assert (await purge(app, now=utcnow() + timedelta(days=8))).receipts == kept
+    async with app.database.transaction() as session:
+        assert (await session.execute(select(InboundReceipt))).first() is None

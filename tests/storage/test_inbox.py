@@ -27,3 +27,16 @@ async def test_forgetting_alone_and_nothing_at_all(database: Database) -> None:
     await inbox.exchange(database, "telegram", [], handled=[2, 2, 99])
     await inbox.exchange(database, "telegram", [])
     assert await inbox.waiting(database, "telegram") == [(1, "{}")]
+
+
+async def test_a_person_s_waiting_updates_can_be_dropped(database: Database) -> None:
+    await inbox.exchange(
+        database,
+        "telegram",
+        [(1, '{"a": 1}', "42"), (2, '{"b": 1}', "7"), (3, '{"c": 1}', "42"), (4, "{}")],
+    )
+    await inbox.exchange(database, "signal", [(1, "{}", "42")])
+    async with database.transaction() as session:
+        assert await inbox.forget_sender(session, "telegram", "42") == 2
+    assert await inbox.waiting(database, "telegram") == [(2, '{"b": 1}'), (4, "{}")]
+    assert await inbox.waiting(database, "signal") == [(1, "{}")]

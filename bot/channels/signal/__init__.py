@@ -181,7 +181,7 @@ class SignalChannel:
         update = read(payload, self.client.account)
         if update is None:
             return
-        self._queue(await self.intake.keep(payload), update)
+        self._queue(await self.intake.keep(payload, update.user_id), update)
 
     def _queue(self, position: int | None, update: Update) -> None:
         queue = self._queues.get(update.user_id)

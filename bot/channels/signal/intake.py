@@ -89,14 +89,14 @@ class Intake:
                 updates.append((position, update))
         return updates
 
-    async def keep(self, payload: dict[str, Any]) -> int | None:
-        """Keep one message (and forget those handled since); its position.
+    async def keep(self, payload: dict[str, Any], sender: str) -> int | None:
+        """Keep one message of `sender` (and forget those handled since); its position.
 
         None when the database could not keep it: the message is still handled, from
         memory only, as a message must not wait for the database to come back.
         """
         position = self._last = max(self._last + 1, time.time_ns())
-        kept = [(position, json.dumps(trim(payload), ensure_ascii=False))]
+        kept: list[inbox.Kept] = [(position, json.dumps(trim(payload), ensure_ascii=False), sender)]
         # Shielded: when the channel stops while the message is being written, the
         # write still ends, and the next start handles what it kept.
         error = await asyncio.shield(self._track(self._exchange(kept)))
@@ -144,7 +144,7 @@ class Intake:
             log.warning("Signal: handled messages could not leave the inbox yet (%s)", error)
         return error
 
-    async def _exchange(self, kept: list[tuple[int, str]]) -> Exception | None:
+    async def _exchange(self, kept: list[inbox.Kept]) -> Exception | None:
         """Keep `kept` and forget what was handled, in one transaction; what went wrong."""
         handled, self._handled = self._handled, []
         try:

@@ -57,6 +57,15 @@ def trim(update: dict[str, Any]) -> dict[str, Any]:
     return update
 
 
+def sender(update: dict[str, Any]) -> str | None:
+    """The id of the person an update comes from (every kind has one `from`)."""
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            found = value["from"].get("id")
+            return str(found) if found is not None else None
+    return None
+
+
 def _unname(value: Any) -> None:
     if isinstance(value, dict):
         for key in DROPPED.intersection(value):
@@ -97,7 +106,9 @@ class Intake:
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         """Keep updates (and forget those handled since), before Telegram is told."""
         handled, self._handled = self._handled, []
-        kept = [(update["update_id"], json.dumps(trim(update))) for update in updates]
+        kept = [
+            (update["update_id"], json.dumps(trim(update)), sender(update)) for update in updates
+        ]
         try:
             await inbox.exchange(self.database, CHANNEL, kept, handled)
         except BaseException:

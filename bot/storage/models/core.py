@@ -100,7 +100,10 @@ class InboxUpdate(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "position"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "position"),
+        Index("ix_inbox_sender", "channel", "sender"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -108,4 +111,7 @@ class InboxUpdate(Base):
     # the channel's own arrival clock in nanoseconds (`channels.signal.intake`).
     position: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[str] = mapped_column(Text)
+    # The platform's id of the person it came from, so that erasing them takes their
+    # waiting updates too (`bot.privacy.erasure`); None when it names no one.
+    sender: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

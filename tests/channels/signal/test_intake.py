@@ -256,7 +256,7 @@ async def test_new_positions_come_after_what_the_inbox_holds(app: App) -> None:
     intake = Intake(app.database, ACCOUNT)
     [(position, update)] = await intake.replay()
     assert position == ahead and update.key == "u:7"
-    first, second = await intake.keep(event), await intake.keep(event)
+    first, second = await intake.keep(event, "u"), await intake.keep(event, "u")
     assert first is not None and second is not None and ahead < first < second
     assert [p for p, _ in await kept(app)] == [ahead, first, second]
     intake.handled(ahead)
@@ -265,12 +265,13 @@ async def test_new_positions_come_after_what_the_inbox_holds(app: App) -> None:
     assert [p for p, _ in await kept(app)] == [second]
 
 
-async def test_forget_leaves_no_words_number_or_name_in_the_file(bot: Bot) -> None:
+async def test_forget_leaves_no_words_number_name_or_uuid_in_the_file(bot: Bot) -> None:
     """Messages pass through the inbox: they must not outlive the person's erasure."""
     if not bot.app.database.is_sqlite:
         pytest.skip("reads SQLite's files")
     words = "ParkbankjeBijDeVijver"
-    zeph = bot.daemon.person("Zephyrine Quackenbush", number="+31698765432")
+    uuid = "5e1f0c2a-9b7d-4c3e-8a61-0d2f4b6c8e97"
+    zeph = bot.daemon.person("Zephyrine Quackenbush", number="+31698765432", uuid=uuid)
     reply = await bot.say(zeph, "Hallo")
     await bot.say(zeph, option(reply, "English"))
     await bot.say(zeph, f"More benches: {words}")
@@ -281,7 +282,7 @@ async def test_forget_leaves_no_words_number_or_name_in_the_file(bot: Bot) -> No
     path = Path(make_url(bot.app.settings.database_url).database or "")
     wal = Path(f"{path}-wal")
     data = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-    left = [t for t in (words, "Quackenbush", "98765432") if t.encode() in data]
+    left = [t for t in (words, "Quackenbush", "98765432", uuid) if t.encode() in data]
     assert left == []
 
 

@@ -18,6 +18,7 @@ from tests.channels.telegram.conftest import onboard
 from tests.fakes.telegram_api import FakeTelegramServer
 
 NAME, SURNAME, HANDLE = "Zephyrine", "Quackenbush", "zeph_walrus_77"
+TELEGRAM_ID = 918_273_645
 WORDS = "ParkbankjeBijDeVijver"
 
 
@@ -27,12 +28,12 @@ def database_bytes(app: App) -> bytes:
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-async def test_forget_leaves_no_name_words_or_updates_behind(
+async def test_forget_leaves_no_id_name_words_or_updates_behind(
     app: App, server: FakeTelegramServer, channel: TelegramChannel
 ) -> None:
     if not app.database.is_sqlite:
         pytest.skip("reads SQLite's files")
-    zeph = server.user(4242, NAME, "en", last_name=SURNAME, username=HANDLE)
+    zeph = server.user(TELEGRAM_ID, NAME, "en", last_name=SURNAME, username=HANDLE)
     await onboard(zeph)
     zeph.send_text(f"More benches: {WORDS}")
     await zeph.wait_reply(2)
@@ -47,5 +48,6 @@ async def test_forget_leaves_no_name_words_or_updates_behind(
 
     await server.wait_for(inbox_empty, timeout=10)
     data = database_bytes(app)
-    left = [trace for trace in (NAME, SURNAME, HANDLE, WORDS) if trace.encode() in data]
+    traces = (NAME, SURNAME, HANDLE, WORDS, str(TELEGRAM_ID))
+    left = [trace for trace in traces if trace.encode() in data]
     assert left == []
