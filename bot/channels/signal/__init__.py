@@ -29,6 +29,7 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from bot.channels.bounded import Bounded
 from bot.channels.signal.client import (
     DaemonUnavailable,
     EventStream,
@@ -41,7 +42,7 @@ from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
 from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
 from bot.conversation.service import Incoming, Reply
 from bot.delivery.sender import Status
-from bot.flows.events import Event, Other, Pick, Text
+from bot.flows.events import Event, Other, Pick, Say, Text
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -144,6 +145,8 @@ class SignalChannel:
         self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._handled: OrderedDict[str, Reply | None] = OrderedDict()
+        self._languages = Bounded()  # each person's language as last seen
+        self._replayed: set[int] = set()  # inbox positions kept before the last stop
         self._changed = asyncio.Condition()
 
     # ---- running ---------------------------------------------------------------------
@@ -151,6 +154,7 @@ class SignalChannel:
     async def start(self) -> None:
         """Queue what the inbox still holds (received before a stop), then listen."""
         for position, update in await self.intake.replay():
+            self._replayed.add(position)
             self._queue(position, update)
         self.stream.start()
 
@@ -199,19 +203,26 @@ class SignalChannel:
                 position, update = queue.get_nowait()
                 reply: Reply | None = None
                 try:
-                    reply = await self.handle(update)
+                    reply = await self.handle(update, replayed=position in self._replayed)
                 except asyncio.CancelledError:
                     raise  # stopped before it was handled: it stays in the inbox
                 except Exception:  # a single bad update never stops the bot
                     log.exception("Signal: a message could not be handled")
+                    await self._sorry(update.user_id)
                 self.intake.handled(position)  # even when it failed: it must not loop
+                if position is not None:
+                    self._replayed.discard(position)
                 await self._done(update.key, reply)
         finally:
             if self._queues.get(user_id) is queue:
                 del self._queues[user_id]
 
-    async def handle(self, update: Update) -> Reply | None:
-        """Hand one update to the service and send its reply; None when it is no answer."""
+    async def handle(self, update: Update, replayed: bool = False) -> Reply | None:
+        """Hand one update to the service and send its reply; None when it is no answer.
+
+        `replayed`: kept in the inbox before the last stop. Handled already, it was
+        stopped between its turn and its reply, so the reply may never have gone out.
+        """
         event, conversation_id = self.event_for(update)
         if event is None:
             return None
@@ -221,8 +232,15 @@ class SignalChannel:
                     CHANNEL, update.user_id, event, key=update.key, conversation_id=conversation_id
                 )
             )
+        if reply.language:
+            self._languages.put(update.user_id, reply.language)
         if reply.duplicate:
             log.debug("Signal: %s was handled before", update.key)
+            # signal-cli replays recent events whenever the stream reconnects: those
+            # were answered. One handled just before a stop may not have been: for it,
+            # the service's current question goes out again (at worst it shows twice).
+            if replayed and reply.messages:
+                await self.reply(update.user_id, reply)
             return reply
         await self.reply(update.user_id, reply)
         if self.receipts and update.event is not None:
@@ -277,6 +295,16 @@ class SignalChannel:
             )
         elif delivery.status is Status.FAILED:
             log.error("Signal: a reply could not be sent: %s", delivery.error)
+
+    async def _sorry(self, user_id: str) -> None:
+        """Tell the person their message went wrong, in their language as last seen."""
+        language = self._languages.get(user_id) or self.service.settings.default_language
+        t = self.service.catalogs(language)
+        text = t.gettext("Sorry, something went wrong. Please try again.")
+        try:
+            await self.sender.deliver(user_id, Reply(messages=[Say(text)], language=language))
+        except Exception:
+            log.warning("Signal: the apology could not be sent either", exc_info=True)
 
     async def _receipt(self, update: Update) -> None:
         try:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,6 +38,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import App
+from bot.channels.bounded import Bounded
 from bot.channels.telegram import render
 from bot.channels.telegram.application import (
     ALLOWED_UPDATES,
@@ -66,22 +66,7 @@ from bot.flows.events import Ask, Say
 
 log = logging.getLogger(__name__)
 
-REMEMBERED = 50_000
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds
-
-
-class _Bounded(OrderedDict[Any, Any]):
-    """A small LRU map, so per-chat memory stays bounded."""
-
-    def __init__(self, size: int = REMEMBERED):
-        super().__init__()
-        self.size = size
-
-    def put(self, key: Any, value: Any) -> None:
-        self.pop(key, None)
-        self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
 
 
 class _Typing:
@@ -153,8 +138,8 @@ class TelegramChannel:
         self.retry_policy = retry_policy
         slots = service_slots or (1 if app.database.is_sqlite else 8)
         self._service_slots = asyncio.Semaphore(slots)
-        self._languages = _Bounded()
-        self._told_groups = _Bounded()
+        self._languages = Bounded()
+        self._told_groups = Bounded()
         self._commands_task: asyncio.Task[None] | None = None
         # Where updates come from: the poller, or the webhook server.
         self.source: Poller | WebhookServer | None = None

@@ -154,9 +154,11 @@ async def test_a_message_not_handled_at_a_stop_is_answered_after_the_next_start(
     await again.channel.handled(ada.key(help_ts))
     helped = ada.take()
     assert sum("/forget" in text for text in helped) == 1
-    # "Hallo" was handled before the stop (its reply was lost): its turn is not repeated.
+    # "Hallo" was handled before the stop, and its reply was lost: its turn is not
+    # repeated, but its question is asked again, before the answer to /help.
     hallo = await again.channel.handled(ada.key(hallo_ts))
     assert hallo is not None and hallo.duplicate
+    assert "English" in helped[0] and "Türkçe" in helped[0]
     await until_forgotten(again.app)
 
 
@@ -187,6 +189,8 @@ async def test_a_message_that_crashes_the_handler_is_dropped_and_the_next_is_han
     crashed = ada.send_text("Hallo")
     assert await bot.channel.handled(ada.key(crashed)) is None
     assert "a message could not be handled" in caplog.text
+    # The person is told, in the deployment's language (nothing is known of theirs yet).
+    assert ada.take() == ["Sorry, er ging iets mis. Probeer het nog een keer."]
     assert "English" in await bot.say(ada, "Hallo?")
     await until_forgotten(bot.app)
     await bot.channel.stop()
