@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App, build
 from bot.channels.signal import SignalChannel, start
+from bot.settings import Settings
 from bot.storage.models import Answer, Participant
 from tests.conftest import ROOT, make_settings
 from tests.fakes.signal_daemon import FakeSignalDaemon, FakeSignalPerson
@@ -77,10 +78,11 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(
+def signal_settings(
     database_url: str, tmp_path: Path, daemon: FakeSignalDaemon, conversations: Path
-) -> AsyncIterator[Bot]:
-    settings = make_settings(
+) -> Settings:
+    """The app's settings with the Signal channel on the fake daemon."""
+    return make_settings(
         database_url,
         tmp_path,
         signal_url=daemon.url,
@@ -88,7 +90,11 @@ async def bot(
         signal_rate=200,
         conversations_dir=conversations,
     )
-    app = build(settings)
+
+
+@pytest.fixture
+async def bot(signal_settings: Settings, daemon: FakeSignalDaemon) -> AsyncIterator[Bot]:
+    app = build(signal_settings)
     channel = await start(app, initial_backoff=0.05, max_backoff=0.2, read_timeout=3)
     try:
         await daemon.wait_connections(1)

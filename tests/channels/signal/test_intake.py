@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -28,28 +25,14 @@ from bot.settings import Settings
 from bot.storage import inbox
 from bot.storage.db import sync_url
 from bot.storage.models import InboxUpdate
+from tests import processes
 from tests.channels.signal.conftest import Bot, option
-from tests.conftest import ROOT, make_settings
 from tests.fakes.signal_daemon import FakeSignalDaemon, FakeSignalPerson
 
 pytestmark = pytest.mark.postgres
 
 ACCOUNT = "+31600000001"
 StartBot = Callable[[App | None], Awaitable[Bot]]
-
-
-@pytest.fixture
-def signal_settings(
-    database_url: str, tmp_path: Path, daemon: FakeSignalDaemon, conversations: Path
-) -> Settings:
-    return make_settings(
-        database_url,
-        tmp_path,
-        signal_url=daemon.url,
-        signal_number=daemon.account,
-        signal_rate=200,
-        conversations_dir=conversations,
-    )
 
 
 @pytest.fixture
@@ -322,39 +305,9 @@ def test_what_is_kept_reads_as_the_message_and_names_nobody() -> None:
 
 
 def _environment(daemon: FakeSignalDaemon, database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURTBOT_")}
-    env.update(
-        BUURTBOT_DATABASE_URL=database_url,
-        BUURTBOT_SIGNAL_URL=daemon.url,
-        BUURTBOT_SIGNAL_NUMBER=daemon.account,
-        BUURTBOT_SECRET_KEY="run-test",
-        BUURTBOT_DATA_DIR=str(tmp_path / "data"),
-        BUURTBOT_DEPLOYMENT_FILE=str(ROOT / "buurtbot.yaml"),
-        BUURTBOT_CONVERSATIONS_DIR=str(ROOT / "conversations"),
-        BUURTBOT_QUIET_HOURS="",
+    return processes.environment(
+        database_url, tmp_path, signal_url=daemon.url, signal_number=daemon.account
     )
-    return env
-
-
-async def _run(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
-    """`buurtbot run`, as an operator starts it."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-
-
-async def _stopped(process: asyncio.subprocess.Process) -> str:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-    output, _ = await asyncio.wait_for(process.communicate(), 30)
-    return output.decode()
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -376,7 +329,7 @@ async def test_messages_received_before_a_kill_are_answered_after_the_restart(
             return connection.execute(count).scalar_one()
 
     ada = daemon.person("Ada")
-    process = await _run(env, tmp_path)
+    process = await processes.run(env, tmp_path)
     try:
         await daemon.wait_connections(1, timeout=60)
         # The reply to "Hallo" waits out a rate limit, so "/help" waits behind it.
@@ -389,12 +342,12 @@ async def test_messages_received_before_a_kill_are_answered_after_the_restart(
         await process.wait()
     assert ada.take() == []
 
-    process = await _run(env, tmp_path)
+    process = await processes.run(env, tmp_path)
     try:
         await _until(lambda: bool(ada.inbox))
         await asyncio.sleep(1.0)  # time for anything answered twice to arrive
     finally:
-        log = await _stopped(process)
+        log = await processes.stopped(process)
     helped = ada.take()
     assert sum("/forget" in text for text in helped) == 1, helped
     assert "2 messages received before a stop are handled now" in log, log

@@ -3,51 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests import processes
 from tests.fakes.telegram_api import FakeTelegramServer
 
 
 def _environment(server: FakeTelegramServer, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BUURTBOT_DATABASE_URL": f"sqlite:///{tmp_path}/buurtbot.db",
-        "BUURTBOT_TELEGRAM_TOKEN": server.token,
-        "BUURTBOT_TELEGRAM_API_URL": server.base_url,
-        "BUURTBOT_SECRET_KEY": "run-test",
-        "BUURTBOT_DATA_DIR": str(tmp_path / "data"),
-        "BUURTBOT_DEPLOYMENT_FILE": str(ROOT / "buurtbot.yaml"),
-        "BUURTBOT_CONVERSATIONS_DIR": str(ROOT / "conversations"),
-        "BUURTBOT_QUIET_HOURS": "",
-    }
+    return processes.environment(
+        f"sqlite:///{tmp_path}/buurtbot.db",
+        tmp_path,
+        telegram_token=server.token,
+        telegram_api_url=server.base_url,
+    )
 
 
 async def _run(server: FakeTelegramServer, tmp_path: Path) -> asyncio.subprocess.Process:
     """`buurtbot run`, as an operator starts it."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=_environment(server, tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-
-
-async def _stopped(process: asyncio.subprocess.Process) -> str:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-    output, _ = await asyncio.wait_for(process.communicate(), 30)
-    return output.decode()
+    return await processes.run(_environment(server, tmp_path), tmp_path)
 
 
 async def test_buurtbot_run_starts_the_telegram_channel(
@@ -63,7 +39,7 @@ async def test_buurtbot_run_starts_the_telegram_channel(
         await ada.wait_reply(3)
         await server.wait_for_calls("setMyCommands", 7, timeout=10)
     finally:
-        log = await _stopped(process)
+        log = await processes.stopped(process)
     assert process.returncode == 0, log
     assert "Traceback" not in log, log
     assert "Telegram: @buurtbot_test_bot is polling" in log
@@ -95,7 +71,7 @@ async def test_updates_fetched_before_a_kill_are_handled_after_the_restart(
     try:
         (help_text,) = await ada.wait_reply(1, timeout=60)
     finally:
-        log = await _stopped(process)
+        log = await processes.stopped(process)
     assert "/privacy" in (help_text.text or ""), log
     assert "handled now" in log
     assert "Traceback" not in log, log
@@ -151,7 +127,7 @@ async def test_a_token_revoked_while_running_stops_the_bot_with_a_clear_error(
         ada.send_text("hello")  # ends the long poll under way; the next one is refused
         await asyncio.wait_for(process.wait(), 30)
     finally:
-        log = await _stopped(process)
+        log = await processes.stopped(process)
     assert process.returncode == 2, log
     assert "refused BUURTBOT_TELEGRAM_TOKEN while polling" in log, log
     assert "Traceback" not in log, log
