@@ -22,4 +22,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN mkdir /data && chown buurtbot /data
 VOLUME ["/data"]
 USER buurtbot
+# `buurtbot run` writes a heartbeat every 15 s; unhealthy when it is old or a part fails.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["buurtbot", "health"]
 CMD ["buurtbot", "run"]

@@ -13,8 +13,9 @@ import logging
 import signal
 from typing import Protocol
 
-from bot import collector
+from bot import collector, health
 from bot.app import App
+from bot.health import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class Running(Protocol):
     A part that can fail for good while running (Telegram refusing the token) also has
     `ended`: a future that gets the reason. The bot then stops as a whole and exits
     with status 2, so the service manager shows it, instead of running on half deaf.
+    A part with a `name` and `health()` is reported in the heartbeat (`bot.health`).
     """
 
     async def stop(self) -> None: ...
@@ -42,10 +44,16 @@ async def serve(app: App, channels: list[str]) -> None:
     except BaseException:
         await app.close()
         raise
+    heartbeat = Heartbeat(
+        app.settings.data_dir / health.FILE,
+        {part.name: part for part in running if hasattr(part, "health") and hasattr(part, "name")},
+    )
+    heartbeat.start()
     collector.settle()
     try:
         reason = await _until_stopped(stop, running)
     finally:
+        await heartbeat.stop()
         for part in reversed(running):
             try:
                 await part.stop()

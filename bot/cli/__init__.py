@@ -6,7 +6,7 @@ import typer
 
 from bot.cli import activities as activities_cli
 from bot.cli import broadcast as broadcast_cli
-from bot.cli import db, flows, i18n, run
+from bot.cli import db, flows, health, i18n, run
 from bot.cli import export as export_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import report as report_cli
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command("run")(run.run_command)
 app.command("chat")(run.chat_command)
+app.command("health")(health.health_command)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
 app.add_typer(workers_cli.app, name="workers")

@@ -32,12 +32,15 @@ from bot.delivery import outbox, reminders
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import Sender
+from bot.health import Health
 
 log = logging.getLogger(__name__)
 
 
 class DeliveryScheduler:
     """The running scheduler; `stop()` ends it (the runner calls it on shutdown)."""
+
+    name = "scheduler"
 
     def __init__(
         self,
@@ -114,6 +117,9 @@ class DeliveryScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
+
+    def health(self) -> Health:
+        return Health(self.scheduler.running, "running" if self.scheduler.running else "stopped")
 
     # ---- the jobs --------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no
 from bot.conversation.service import Incoming, Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Event, Other, Pick, Say, Text
+from bot.health import Health
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -112,6 +113,8 @@ def _not_ready(reason: str) -> SignalNotReady:
 class SignalChannel:
     """Reads the event stream, answers through the service, replies through the sender."""
 
+    name = CHANNEL
+
     def __init__(
         self,
         app: App,
@@ -177,6 +180,12 @@ class SignalChannel:
     @property
     def connected(self) -> asyncio.Event:
         return self.stream.connected
+
+    def health(self) -> Health:
+        """Works while the event stream of signal-cli is connected."""
+        if self.stream.connected.is_set():
+            return Health(True, "connected to signal-cli")
+        return Health(False, f"not connected to signal-cli at {self.client.base_url}")
 
     # ---- incoming --------------------------------------------------------------------
 

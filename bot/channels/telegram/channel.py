@@ -63,10 +63,14 @@ from bot.channels.telegram.webhook import WebhookServer
 from bot.conversation.service import Incoming, Reply
 from bot.flows.context import Translator
 from bot.flows.events import Ask, Say
+from bot.health import Health
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds
+# Seconds of failing to fetch updates before the channel reports itself not working
+# (a short outage or a restart of Telegram's servers is normal).
+FAILING_TOO_LONG = 60.0
 
 
 class _Typing:
@@ -106,6 +110,8 @@ class _Typing:
 
 class TelegramChannel:
     """The running channel: `start()`, `stop()`, and `sender` for the outbox."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -151,6 +157,21 @@ class TelegramChannel:
     @property
     def webhook(self) -> bool:
         return bool(self.settings.telegram_webhook_url)
+
+    def health(self) -> Health:
+        """Works while updates come in: polling, or the webhook server listening."""
+        source = self.source
+        if isinstance(source, WebhookServer):
+            return Health(True, "webhook")
+        if source is None:
+            return Health(False, "not started")
+        if source.ended.done():
+            return Health(False, source.ended.result())
+        if source.failing_since is not None:
+            failing = asyncio.get_running_loop().time() - source.failing_since
+            if failing > FAILING_TOO_LONG:
+                return Health(False, f"no updates for {failing:.0f} s: {source.last_error}")
+        return Health(True, "polling")
 
     @property
     def ended(self) -> asyncio.Future[str] | None:

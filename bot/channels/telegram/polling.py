@@ -41,6 +41,9 @@ class Poller:
         self._loop: asyncio.Task[None] | None = None
         # Gets the reason when polling cannot go on (see `bot.runner.Running`).
         self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        # Since when (loop time) fetching fails, and why; None while it works.
+        self.failing_since: float | None = None
+        self.last_error = ""
 
     async def start(self) -> None:
         """Hand over what the inbox holds, then poll in the background."""
@@ -80,6 +83,9 @@ class Poller:
                 return
             except Exception as error:  # any failure: wait and try again
                 failures += 1
+                self.last_error = str(error) or type(error).__name__
+                if self.failing_since is None:
+                    self.failing_since = asyncio.get_running_loop().time()
                 pause = _pause(error, failures)
                 log.warning(
                     "Telegram: fetching updates failed (%s); trying again in %.0fs", error, pause
@@ -87,6 +93,7 @@ class Poller:
                 await asyncio.sleep(pause)
                 continue
             failures = 0
+            self.failing_since = None
             for update in fetched:
                 self.intake.hand_over(update)
             if fetched:

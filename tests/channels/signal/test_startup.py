@@ -9,6 +9,8 @@ import pytest
 
 from bot.app import build
 from bot.channels.signal import SignalNotReady, start
+from bot.health import Health
+from tests.channels.signal.conftest import Bot
 from tests.conftest import make_settings
 from tests.fakes.signal_daemon import FakeSignalDaemon
 
@@ -71,3 +73,10 @@ async def test_a_single_account_daemon_is_accepted(
     finally:
         await app.close()
     assert daemon.stream_requests  # the stream was opened for the account
+
+
+async def test_health_follows_the_event_stream(bot: Bot) -> None:
+    assert bot.channel.health() == Health(True, "connected to signal-cli")
+    await bot.channel.stream.stop()
+    state = bot.channel.health()
+    assert not state.ok and bot.daemon.url in state.detail

@@ -11,7 +11,10 @@ import pytest
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import channel as channel_module
 from bot.channels.telegram.errors import RetryPolicy
+from bot.channels.telegram.polling import Poller
+from bot.health import Health
 from tests.channels.telegram.conftest import (
     FAST_RETRIES,
     onboard,
@@ -224,3 +227,20 @@ async def test_a_reply_telegram_will_not_take_goes_to_the_outbox(
     await ada.wait_reply(3)
     async with app.database.transaction() as session:
         assert await status_counts(session) == {"reply": {"sent": 1}}
+
+
+async def test_health_says_when_updates_stop_coming(
+    server: FakeTelegramServer, channel: TelegramChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert channel.health() == Health(True, "polling")
+    server.fail_next("getUpdates", 502, times=1000)
+    poller = channel.source
+    assert isinstance(poller, Poller)
+    await server.wait_for(lambda: poller.failing_since is not None, timeout=10)
+    assert channel.health().ok  # a short outage is normal
+    monkeypatch.setattr(channel_module, "FAILING_TOO_LONG", 0.0)
+    state = channel.health()
+    assert not state.ok and "no updates for" in state.detail and "Bad Gateway" in state.detail
+    server.clear_faults()
+    await server.wait_for(lambda: poller.failing_since is None, timeout=40)
+    assert channel.health() == Health(True, "polling")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,34 @@ async def test_an_unreachable_api_stops_the_start_with_one_clear_line(
     finally:
         await app.close()
     assert "cannot be reached" in caplog.text and "BUURTBOT_TELEGRAM_API_URL" in caplog.text
+
+
+async def test_buurtbot_health_reports_the_running_bot(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    env = _environment(server, tmp_path)
+    health = [sys.executable, "-m", "bot", "health"]
+
+    async def ask() -> tuple[int, str]:
+        checked = await asyncio.create_subprocess_exec(
+            *health, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        output, _ = await checked.communicate()
+        return checked.returncode or 0, output.decode()
+
+    process = await _run(server, tmp_path)
+    try:
+        ada = server.user(42, language_code="en")
+        ada.send_command("start")
+        await ada.wait_reply(1, timeout=60)
+        code, said = await ask()
+        assert code == 0, said
+        assert "telegram: ok – polling" in said and "scheduler: ok – running" in said
+    finally:
+        log = await processes.stopped(process)
+    assert process.returncode == 0, log
+    code, said = await ask()
+    assert code == 1 and "the bot stopped" in said
 
 
 async def test_a_token_revoked_while_running_stops_the_bot_with_a_clear_error(
