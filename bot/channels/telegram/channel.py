@@ -68,9 +68,6 @@ from bot.health import Health
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds
-# Seconds of failing to fetch updates before the channel reports itself not working
-# (a short outage or a restart of Telegram's servers is normal).
-FAILING_TOO_LONG = 60.0
 
 
 class _Typing:
@@ -122,6 +119,7 @@ class TelegramChannel:
         poll_timeout: float = 30.0,
         retry_policy: RetryPolicy = DEFAULT_POLICY,
         service_slots: int | None = None,
+        webhook_check_every: float = 60.0,
     ):
         self.app = app
         self.service = app.service
@@ -142,6 +140,7 @@ class TelegramChannel:
         self.typing_delay = typing_delay
         self.poll_timeout = poll_timeout
         self.retry_policy = retry_policy
+        self.webhook_check_every = webhook_check_every
         slots = service_slots or (1 if app.database.is_sqlite else 8)
         self._service_slots = asyncio.Semaphore(slots)
         self._languages = Bounded()
@@ -159,19 +158,10 @@ class TelegramChannel:
         return bool(self.settings.telegram_webhook_url)
 
     def health(self) -> Health:
-        """Works while updates come in: polling, or the webhook server listening."""
-        source = self.source
-        if isinstance(source, WebhookServer):
-            return Health(True, "webhook")
-        if source is None:
+        """Works while updates come in (see `Poller.health`, `WebhookServer.health`)."""
+        if self.source is None:
             return Health(False, "not started")
-        if source.ended.done():
-            return Health(False, source.ended.result())
-        if source.failing_since is not None:
-            failing = asyncio.get_running_loop().time() - source.failing_since
-            if failing > FAILING_TOO_LONG:
-                return Health(False, f"no updates for {failing:.0f} s: {source.last_error}")
-        return Health(True, "polling")
+        return self.source.health()
 
     @property
     def ended(self) -> asyncio.Future[str] | None:
@@ -196,6 +186,7 @@ class TelegramChannel:
                 listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
                 secret_token=secret,
+                check_every=self.webhook_check_every,
             )
             await self.source.start()
             await self._bootstrap(

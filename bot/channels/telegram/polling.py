@@ -20,10 +20,14 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from bot.channels.telegram.errors import retry_after_seconds
 from bot.channels.telegram.intake import Intake
 from bot.channels.telegram.request import AiohttpRequest, FormParameters
+from bot.health import Health
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # Telegram's most a call
+# Seconds of failing to fetch updates before polling reports itself not working (a
+# short outage or a restart of Telegram's servers is normal).
+FAILING_TOO_LONG = 60.0
 LONGEST_PAUSE = 30.0  # seconds between tries while Telegram cannot be reached
 
 
@@ -52,6 +56,15 @@ class Poller:
         if last is not None:
             self._offset = last + 1
         self._loop = asyncio.create_task(self._run(), name="telegram-polling")
+
+    def health(self) -> Health:
+        if self.ended.done():
+            return Health(False, self.ended.result())
+        if self.failing_since is not None:
+            failing = asyncio.get_running_loop().time() - self.failing_since
+            if failing > FAILING_TOO_LONG:
+                return Health(False, f"no updates for {failing:.0f} s: {self.last_error}")
+        return Health(True, "polling")
 
     async def stop(self) -> None:
         """Stop fetching, finish what was fetched, and tell Telegram what we have."""

@@ -6,16 +6,26 @@ comes only once the update is kept (`intake`); a database that cannot keep it ge
 registered with the webhook (`X-Telegram-Bot-Api-Secret-Token`); others get 403, as
 python-telegram-bot's own webhook server answers. The server is plain HTTP: TLS ends at
 the reverse proxy in front of it.
+
+A webhook that Telegram cannot reach (a proxy, a certificate, a firewall) leaves the
+bot deaf without a sound on its side, so the server asks Telegram every `check_every`
+seconds how delivery goes (`getWebhookInfo`) and reports it in `health()`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
+import time
+from datetime import datetime
 
 from aiohttp import web
+from telegram.error import TelegramError
 
 from bot.channels.telegram.intake import Intake
+from bot.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +35,25 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class WebhookServer:
     """Listens on `listen`:`port` at `path` and passes each update to the intake."""
 
-    def __init__(self, intake: Intake, *, path: str, listen: str, port: int, secret_token: str):
+    def __init__(
+        self,
+        intake: Intake,
+        *,
+        path: str,
+        listen: str,
+        port: int,
+        secret_token: str,
+        check_every: float = 60.0,
+    ):
         self.intake = intake
         self.path = "/" + path.strip("/")
         self.listen = listen
         self.port = port
         self.secret_token = secret_token
+        self.check_every = check_every
         self._runner: web.AppRunner | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._state = Health(True, "webhook")
 
     async def start(self) -> None:
         """Hand over what the inbox holds, then listen."""
@@ -41,13 +63,36 @@ class WebhookServer:
         self._runner = web.AppRunner(application, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()
+        self._watch = asyncio.create_task(self._watch_delivery(), name="telegram-webhook-watch")
 
     async def stop(self) -> None:
         """Stop listening (requests under way are answered), then finish what came."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         await self.intake.close()
+
+    def health(self) -> Health:
+        return self._state
+
+    async def _watch_delivery(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_every)
+            try:
+                info = await self.intake.application.bot.get_webhook_info()
+            except TelegramError as error:
+                self._state = Health(False, f"Telegram cannot be asked about the webhook: {error}")
+                continue
+            self._state = judge(
+                info.pending_update_count,
+                info.last_error_date,
+                info.last_error_message,
+                self.check_every,
+            )
 
     async def _post(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
@@ -69,3 +114,11 @@ class WebhookServer:
             return web.Response(status=500, text="try again")
         self.intake.hand_over(update)
         return web.Response(status=200)
+
+
+def judge(pending: int, error_at: datetime | None, error: str | None, within: float) -> Health:
+    """Telegram's view of the webhook: failing while updates wait after a recent error."""
+    recent = error_at is not None and time.time() - error_at.timestamp() <= 2 * within + 10
+    if pending and recent:
+        return Health(False, f"Telegram cannot deliver ({pending} waiting): {error}")
+    return Health(True, "webhook")

@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram import channel as channel_module
+from bot.channels.telegram import TelegramChannel, polling
 from bot.channels.telegram.errors import RetryPolicy
-from bot.channels.telegram.polling import Poller
 from bot.health import Health
 from tests.channels.telegram.conftest import (
     FAST_RETRIES,
@@ -235,10 +233,10 @@ async def test_health_says_when_updates_stop_coming(
     assert channel.health() == Health(True, "polling")
     server.fail_next("getUpdates", 502, times=1000)
     poller = channel.source
-    assert isinstance(poller, Poller)
+    assert isinstance(poller, polling.Poller)
     await server.wait_for(lambda: poller.failing_since is not None, timeout=10)
     assert channel.health().ok  # a short outage is normal
-    monkeypatch.setattr(channel_module, "FAILING_TOO_LONG", 0.0)
+    monkeypatch.setattr(polling, "FAILING_TOO_LONG", 0.0)
     state = channel.health()
     assert not state.ok and "no updates for" in state.detail and "Bad Gateway" in state.detail
     server.clear_faults()

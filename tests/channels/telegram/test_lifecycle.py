@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.app import App, build
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.application import webhook_secret
+from bot.health import Health
 from bot.storage.models import Conversation
 from tests.channels.telegram.conftest import stored_answers, texts
 from tests.conftest import make_settings
@@ -125,6 +126,40 @@ async def test_webhook_mode_checks_the_secret_token(
         await app.close()
     assert server.violations == []
     assert server.unanswered_callback_queries == []
+
+
+async def test_health_says_when_telegram_cannot_deliver_to_the_webhook(
+    database_url: str, tmp_path: Path, server: FakeTelegramServer
+) -> None:
+    """A proxy that refuses Telegram (here: the wrong secret) leaves the bot deaf."""
+    from bot.channels.telegram import start
+
+    port = free_port()
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        telegram_token=server.token,
+        telegram_api_url=server.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
+    )
+    app = build(settings)
+    channel = await start(app, typing_delay=60, webhook_check_every=0.1)
+    try:
+        assert channel.health() == Health(True, "webhook")
+        ada = server.user(42, language_code="en")
+        ada.send_command("start")
+        assert await server.post_to_webhook(secret_token="not-the-secret") == 403
+        await server.wait_for(lambda: not channel.health().ok, timeout=5)
+        assert "Telegram cannot deliver (1 waiting)" in channel.health().detail
+        assert "403" in channel.health().detail
+        assert await server.post_to_webhook() == 200
+        await ada.wait_reply(1)
+        await server.wait_for(lambda: channel.health().ok, timeout=5)
+    finally:
+        await channel.stop()
+        await app.close()
 
 
 async def test_the_command_menu_is_set_for_every_language(
