@@ -39,7 +39,7 @@ go of what says *who*. The purge is idempotent; the scheduler runs it every hour
   `RECEIPTS_KEPT` (a week), whatever the retention period: they only serve to
   recognise an update a platform delivers again, which happens within a day.
 
-When anything was changed it finishes with a WAL checkpoint, so that SQLite's log keeps
+When anything personal was changed it finishes with a WAL checkpoint, so that SQLite's log keeps
 no copy of what was removed (`secure_delete` already overwrote the rows in the file).
 """
 
