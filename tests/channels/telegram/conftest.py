@@ -7,6 +7,7 @@ button press.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,23 @@ def settings(database_url: str, tmp_path: Path, server: FakeTelegramServer) -> S
         tmp_path,
         telegram_token=server.token,
         telegram_api_url=server.base_url,
+    )
+
+
+@pytest.fixture
+def webhook_settings(database_url: str, tmp_path: Path, server: FakeTelegramServer) -> Settings:
+    """Settings for webhook mode on a free local port (`telegram_webhook_url` says which)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    return make_settings(
+        database_url,
+        tmp_path,
+        telegram_token=server.token,
+        telegram_api_url=server.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,11 +13,10 @@ from telegram import Update
 from bot.app import App, build
 from bot.channels.telegram import start
 from bot.channels.telegram.intake import trim
+from bot.settings import Settings
 from bot.storage import inbox
 from bot.storage.models import InboxUpdate
 from tests.channels.telegram.conftest import StartChannel
-from tests.channels.telegram.test_lifecycle import free_port
-from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegramServer
 
 
@@ -127,18 +125,9 @@ async def test_handled_updates_leave_the_inbox_during_a_quiet_long_poll(
 
 
 async def test_a_webhook_update_is_kept_before_telegram_hears_200(
-    database_url: str, tmp_path: Path, server: FakeTelegramServer
+    webhook_settings: Settings, server: FakeTelegramServer
 ) -> None:
-    port = free_port()
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        telegram_token=server.token,
-        telegram_api_url=server.base_url,
-        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
-        telegram_webhook_listen="127.0.0.1",
-        telegram_webhook_port=port,
-    )
+    settings = webhook_settings
     app = build(settings)
     ada = server.user(42, language_code="en")
     left = ada.send_command("start")
@@ -159,7 +148,7 @@ async def test_a_webhook_update_is_kept_before_telegram_hears_200(
                 break
             await asyncio.sleep(0.1)
         assert await _kept(app) == 0
-        hook = f"http://127.0.0.1:{port}/telegram/hook"
+        hook = settings.telegram_webhook_url or ""
         secret = {"X-Telegram-Bot-Api-Secret-Token": server.webhook_secret or ""}
         async with aiohttp.ClientSession() as http:
             async with http.post(hook, data="{", headers=secret) as plain:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,9 @@ from bot.app import App, build
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.application import webhook_secret
 from bot.health import Health
+from bot.settings import Settings
 from bot.storage.models import Conversation
 from tests.channels.telegram.conftest import stored_answers, texts
-from tests.conftest import make_settings
 from tests.fakes.telegram_api import Call, FakeTelegramServer
 
 
@@ -81,28 +80,13 @@ async def test_a_new_app_on_the_same_database_goes_on(
     assert server.violations == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_webhook_mode_checks_the_secret_token(
-    database_url: str, tmp_path: Path, server: FakeTelegramServer
+    webhook_settings: Settings, server: FakeTelegramServer
 ) -> None:
     from bot.channels.telegram import start
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/hook"
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        telegram_token=server.token,
-        telegram_api_url=server.base_url,
-        telegram_webhook_url=url,
-        telegram_webhook_listen="127.0.0.1",
-        telegram_webhook_port=port,
-    )
+    settings = webhook_settings
+    url = settings.telegram_webhook_url
     app = build(settings)
     channel = await start(app, typing_delay=60)
     try:
@@ -129,22 +113,12 @@ async def test_webhook_mode_checks_the_secret_token(
 
 
 async def test_health_says_when_telegram_cannot_deliver_to_the_webhook(
-    database_url: str, tmp_path: Path, server: FakeTelegramServer
+    webhook_settings: Settings, server: FakeTelegramServer
 ) -> None:
     """A proxy that refuses Telegram (here: the wrong secret) leaves the bot deaf."""
     from bot.channels.telegram import start
 
-    port = free_port()
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        telegram_token=server.token,
-        telegram_api_url=server.base_url,
-        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
-        telegram_webhook_listen="127.0.0.1",
-        telegram_webhook_port=port,
-    )
-    app = build(settings)
+    app = build(webhook_settings)
     channel = await start(app, typing_delay=60, webhook_check_every=0.1)
     try:
         assert channel.health() == Health(True, "webhook")
