@@ -26,13 +26,13 @@ def environment(database_url: str, tmp_path: Path, **settings: str) -> dict[str,
     return env
 
 
-async def run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    """`buurtbot run` with `env`, its output (log included) on one pipe."""
+async def run(env: dict[str, str], cwd: Path, command: str = "run") -> asyncio.subprocess.Process:
+    """`buurtbot run` (or another command) with `env`, its output (log included) on one pipe."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "run",
+        command,
         cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -44,8 +44,8 @@ _FORGET = delete(TABLE).where(
 )
 
 
-Kept = tuple[int, str] | tuple[int, str, str | None]
-"""`(position, payload)`, or `(position, payload, sender)`: the person's platform id."""
+Kept = tuple[int, str, str | None]
+"""`(position, payload, sender)`: the sender is the person's platform id, if any."""
 
 
 async def exchange(
@@ -57,14 +57,8 @@ async def exchange(
     """Keep the updates just fetched and forget those handled, in one transaction."""
     now = utcnow()
     rows = [
-        {
-            "channel": channel,
-            "position": item[0],
-            "payload": item[1],
-            "sender": item[2] if len(item) > 2 else None,
-            "at": now,
-        }
-        for item in fetched
+        {"channel": channel, "position": position, "payload": payload, "sender": sender, "at": now}
+        for position, payload, sender in fetched
     ]
     done = sorted(set(handled))
     if not rows and not done:

@@ -149,7 +149,9 @@ class SignalChannel:
         self._workers: set[asyncio.Task[None]] = set()
         self._handled: OrderedDict[str, Reply | None] = OrderedDict()
         self._languages = Bounded()  # each person's language as last seen
-        self._replayed: set[int] = set()  # inbox positions kept before the last stop
+        # Inbox positions up to this one were kept before the last stop (new ones come
+        # after them: see `intake`).
+        self._replayed_until = 0
         self._changed = asyncio.Condition()
 
     # ---- running ---------------------------------------------------------------------
@@ -157,7 +159,7 @@ class SignalChannel:
     async def start(self) -> None:
         """Queue what the inbox still holds (received before a stop), then listen."""
         for position, update in await self.intake.replay():
-            self._replayed.add(position)
+            self._replayed_until = position
             self._queue(position, update)
         self.stream.start()
 
@@ -212,15 +214,14 @@ class SignalChannel:
                 position, update = queue.get_nowait()
                 reply: Reply | None = None
                 try:
-                    reply = await self.handle(update, replayed=position in self._replayed)
+                    replayed = position is not None and position <= self._replayed_until
+                    reply = await self.handle(update, replayed=replayed)
                 except asyncio.CancelledError:
                     raise  # stopped before it was handled: it stays in the inbox
                 except Exception:  # a single bad update never stops the bot
                     log.exception("Signal: a message could not be handled")
                     await self._sorry(update.user_id)
                 self.intake.handled(position)  # even when it failed: it must not loop
-                if position is not None:
-                    self._replayed.discard(position)
                 await self._done(update.key, reply)
         finally:
             if self._queues.get(user_id) is queue:

@@ -116,7 +116,10 @@ class Intake:
             raise
 
     def hand_over(self, data: dict[str, Any]) -> None:
-        """Queue one update with the application's update processor, in the order given."""
+        """Queue one update with the application's update processor, in the order given.
+
+        `data` is as kept: `keep` (or the inbox, at a replay) has trimmed it already.
+        """
         position = data.get("update_id")
         if isinstance(position, int):
             if position in self._seen:
@@ -125,7 +128,7 @@ class Intake:
             if len(self._seen) > REMEMBERED:
                 self._seen.popitem(last=False)
         try:
-            update = Update.de_json(trim(data), self.application.bot)
+            update = Update.de_json(data, self.application.bot)
         except Exception:
             log.exception("Telegram: update %s could not be read; it is dropped", position)
             if isinstance(position, int):

@@ -88,7 +88,7 @@ class Finish:
     """
 
     def __init__(self, policy: RetryPolicy, who: str):
-        self.policy = within_a_send(policy)
+        self.policy = policy
         self.who = who
         self.begun = False
 

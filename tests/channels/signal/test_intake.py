@@ -92,7 +92,9 @@ async def test_messages_kept_before_a_crash_are_answered_after_the_restart_once(
     hallo, again = payload(daemon, ada, "Hallo"), payload(daemon, ada, "Hallo?")
     app = build(signal_settings)
     # As a crash leaves them: taken from the daemon, kept, never handled.
-    await inbox.exchange(app.database, "signal", [(1, json.dumps(hallo)), (2, json.dumps(again))])
+    await inbox.exchange(
+        app.database, "signal", [(1, json.dumps(hallo), ada.uuid), (2, json.dumps(again), ada.uuid)]
+    )
     bot = await start_bot(app)
     await bot.channel.handled(key(hallo))
     await bot.channel.handled(key(again))
@@ -190,7 +192,9 @@ async def test_an_unreadable_kept_message_is_dropped_and_the_next_is_handled(
     hallo = payload(daemon, ada, "Hallo")
     app = build(signal_settings)
     await inbox.exchange(
-        app.database, "signal", [(1, "{not json"), (2, "[]"), (3, json.dumps(hallo))]
+        app.database,
+        "signal",
+        [(1, "{not json", None), (2, "[]", None), (3, json.dumps(hallo), ada.uuid)],
     )
     bot = await start_bot(app)
     await bot.channel.handled(key(hallo))
@@ -211,7 +215,7 @@ async def test_each_persons_order_is_kept_when_the_inbox_is_handled(
         payload(daemon, ada, "/privacy"),
     ]
     app = build(signal_settings)
-    rows = [(10 * (i + 1), json.dumps(event)) for i, event in enumerate(said)]
+    rows = [(10 * (i + 1), json.dumps(event), None) for i, event in enumerate(said)]
     # Stored in another order than they came: their positions give the order.
     await inbox.exchange(app.database, "signal", [rows[4], rows[1], rows[0]])
     await inbox.exchange(app.database, "signal", [rows[3], rows[2]])
@@ -239,7 +243,7 @@ async def test_new_positions_come_after_what_the_inbox_holds(app: App) -> None:
         "account": ACCOUNT,
         "envelope": {"sourceUuid": "u", "timestamp": 7, "dataMessage": {"message": "hi"}},
     }
-    await inbox.exchange(app.database, "signal", [(ahead, json.dumps(event))])
+    await inbox.exchange(app.database, "signal", [(ahead, json.dumps(event), "u")])
     intake = Intake(app.database, ACCOUNT)
     [(position, update)] = await intake.replay()
     assert position == ahead and update.key == "u:7"

@@ -45,7 +45,9 @@ async def test_what_the_inbox_holds_is_handled_first(
     ada = server.user(42, language_code="en")
     update = ada.send_command("start")
     # As a crash leaves it: kept, confirmed to Telegram, not handled.
-    await inbox.exchange(app.database, "telegram", [(update["update_id"], json.dumps(update))])
+    await inbox.exchange(
+        app.database, "telegram", [(update["update_id"], json.dumps(update), "42")]
+    )
     server.drop_pending_updates()
     await start_channel()
     (question,) = await ada.wait_reply(1)
@@ -131,7 +133,7 @@ async def test_a_webhook_update_is_kept_before_telegram_hears_200(
     app = build(settings)
     ada = server.user(42, language_code="en")
     left = ada.send_command("start")
-    await inbox.exchange(app.database, "telegram", [(left["update_id"], json.dumps(left))])
+    await inbox.exchange(app.database, "telegram", [(left["update_id"], json.dumps(left), "42")])
     server.drop_pending_updates()
     channel = await start(app, typing_delay=60)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +117,8 @@ async def test_an_unreachable_api_stops_the_start_with_one_clear_line(
 async def test_buurtbot_health_reports_the_running_bot(
     server: FakeTelegramServer, tmp_path: Path
 ) -> None:
-    env = _environment(server, tmp_path)
-    health = [sys.executable, "-m", "bot", "health"]
-
     async def ask() -> tuple[int, str]:
-        checked = await asyncio.create_subprocess_exec(
-            *health, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
+        checked = await processes.run(_environment(server, tmp_path), tmp_path, "health")
         output, _ = await checked.communicate()
         return checked.returncode or 0, output.decode()
 
