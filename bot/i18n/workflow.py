@@ -578,7 +578,7 @@ def _restore_previous(message: Message) -> None:
 
 def _po_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=WIDTH, include_previous=True)
+    write_po(buffer, catalog, width=WIDTH, include_previous=True, include_lineno=False)
     return buffer.getvalue()
 
 
