@@ -3,9 +3,12 @@ FROM python:3.12-slim AS build
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# The pinned versions of requirements.lock first, then Buurtbot itself without resolving again.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 
 # Run stage: the virtual environment, the flows and catalogs, a non-root user.
 FROM python:3.12-slim

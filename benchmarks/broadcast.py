@@ -177,7 +177,7 @@ async def telegram_sender(app: Any) -> tuple[Any, Any]:
 async def seed(app: Any, people: int) -> None:
     from sqlalchemy import insert
 
-    from bot.delivery import outbox
+    from bot import outbox
     from bot.storage.models import Participant, utcnow
 
     now = utcnow()
@@ -227,8 +227,8 @@ async def server_stats(base_url: str) -> dict[str, Any]:
 
 
 async def run(people: int, rate: int, sender_kind: str, database_url: str | None) -> dict:
+    from bot import outbox
     from bot.app import build
-    from bot.delivery import outbox
     from bot.delivery.dispatcher import Dispatcher
     from bot.settings import Settings
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.conversation.library import FlowLibrary  # noqa: E402
+from bot.flows.library import FlowLibrary  # noqa: E402
 from bot.reports.export import export  # noqa: E402
 from bot.storage.db import configure, sync_url  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from bot.community import register as register_community
 from bot.conversation.extensions import Extensions
-from bot.conversation.library import FlowLibrary
 from bot.conversation.service import ConversationService
 from bot.deployment import Deployment, load_deployment
+from bot.flows.library import FlowLibrary
 from bot.i18n.catalogs import Catalogs
 from bot.settings import Settings
 from bot.storage.db import Database

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot import collector, health
 from bot.app import App
+from bot.delivery.scheduler import start as start_scheduler
 from bot.health import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,6 @@ async def _start_parts(app: App, channels: list[str], running: list[Running]) ->
         signal_channel = await start_signal(app)
         running.append(signal_channel)
         senders.append(signal_channel.sender)
-    try:
-        from bot.delivery.scheduler import start as start_scheduler
-    except ImportError:
-        log.warning("no scheduler yet: messages in the outbox are not sent")
-    else:
-        running.append(await start_scheduler(app, senders))
+    running.append(await start_scheduler(app, senders))
     log.info("Buurtbot is running: %s", ", ".join(channels))
     return running

@@ -6,8 +6,8 @@ reads all of these, so every such channel shows a question the same way.
 
 from __future__ import annotations
 
-from bot.flows.context import Translator
 from bot.flows.events import Ask
+from bot.i18n.translator import Translator
 
 
 def numbered(ask: Ask, t: Translator | None = None) -> str:

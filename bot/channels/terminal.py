@@ -14,8 +14,8 @@ from rich.console import Console
 
 from bot.channels.numbered import numbered
 from bot.conversation.service import ConversationService, Incoming
-from bot.flows.context import Translator
 from bot.flows.events import Document, Outgoing, Say, Text
+from bot.i18n.translator import Translator
 
 CHANNEL = "terminal"
 

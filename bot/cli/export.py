@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy import Engine, create_engine, inspect
 
-from bot.conversation.library import FlowLibrary
+from bot.flows.library import FlowLibrary
 from bot.reports.export import FORMATS, Filter, export
 from bot.reports.periods import Period, between, parse_date
 from bot.settings import Settings

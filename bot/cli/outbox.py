@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bot.delivery import outbox
+from bot import outbox
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models.outbox import STATUSES

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.cli.export import date_range, open_database
-from bot.conversation.library import FlowLibrary
 from bot.deployment import load_deployment
+from bot.flows.library import FlowLibrary
 from bot.i18n.catalogs import Catalogs
 from bot.reports.aggregate import Scope, aggregate
 from bot.reports.periods import parse_compare

@@ -472,7 +472,18 @@ async def resident_choices(
 
 
 def register(extensions: Extensions) -> None:
-    extensions.command("newactivity", role="worker")(start_new_activity)
-    extensions.command("activities")(list_activities)
+    extensions.command(
+        "newactivity",
+        role="worker",
+        help=lambda t: t.gettext("/newactivity – make an activity"),
+        listed="worker",
+        order=110,
+    )(start_new_activity)
+    extensions.command(
+        "activities",
+        help=lambda t: t.gettext("/activities – upcoming activities and who comes"),
+        listed="worker",
+        order=130,
+    )(list_activities)
     extensions.on_finish(NEW_ACTIVITY_FLOW)(new_activity_finished)
     extensions.on_finish(PLAN_FLOW)(plan_finished)

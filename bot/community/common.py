@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import outbox
-from bot.delivery.quiet_hours import QuietHours
-from bot.flows.context import Translator
+from bot import outbox
 from bot.i18n.format import format_when
+from bot.i18n.translator import Translator
+from bot.outbox.quiet_hours import QuietHours
 from bot.privacy import pseudonyms
 from bot.settings import Settings
 from bot.storage.models import Participant

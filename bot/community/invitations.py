@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.community import roles
 from bot.community.activities import (
     label,
@@ -36,14 +37,13 @@ from bot.community.activities import (
 )
 from bot.community.common import log, quiet_hours, when, when_by_language
 from bot.conversation.extensions import Actions, Extensions
-from bot.delivery import outbox
-from bot.delivery.quiet_hours import hold
 from bot.flows import engine
 from bot.flows.engine import PREFILL
 from bot.flows.events import Ask, Say
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
 from bot.flows.steps.language import language_name
+from bot.outbox.quiet_hours import hold
 from bot.storage.db import insert_for
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import (
@@ -428,6 +428,12 @@ async def confirm_finished(actions: Actions, conversation: Conversation, state: 
 
 
 def register(extensions: Extensions) -> None:
-    extensions.command("invite", role="worker")(start_invite)
+    extensions.command(
+        "invite",
+        role="worker",
+        help=lambda t: t.gettext("/invite – invite residents to an activity"),
+        listed="worker",
+        order=120,
+    )(start_invite)
     extensions.on_finish(INVITE_FLOW)(invite_finished)
     extensions.on_finish(CONFIRM_FLOW)(confirm_finished)

@@ -85,5 +85,11 @@ async def news_variables(session: AsyncSession, participant: Participant) -> dic
 
 def register(extensions: Extensions) -> None:
     extensions.variables(news_variables)
-    extensions.command("news", role="worker")(start_news)
+    extensions.command(
+        "news",
+        role="worker",
+        help=lambda t: t.gettext("/news – what residents of a neighbourhood hear in the check-in"),
+        listed="worker",
+        order=150,
+    )(start_news)
     extensions.on_finish(NEWS_FLOW)(news_finished)

@@ -24,11 +24,11 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.community import roles
 from bot.community.activities import create_activity, places_text
 from bot.community.common import language_of, log, notify, pseudonym, translator
 from bot.conversation.extensions import Actions, Extensions
-from bot.delivery import outbox
 from bot.flows.engine import PREFILL
 from bot.flows.state import State
 from bot.flows.steps.base import Step
@@ -430,6 +430,12 @@ async def question_answered(actions: Actions, conversation: Conversation, state:
 
 def register(extensions: Extensions) -> None:
     extensions.on_finish(PROPOSE_FLOW)(propose_finished)
-    extensions.command("proposals", role="worker")(list_proposals)
+    extensions.command(
+        "proposals",
+        role="worker",
+        help=lambda t: t.gettext("/proposals – ideas from young people"),
+        listed="worker",
+        order=140,
+    )(list_proposals)
     extensions.on_finish(REVIEW_FLOW)(review_finished)
     extensions.on_finish(QUESTION_FLOW)(question_answered)

@@ -282,21 +282,21 @@ async def list_workers(session: AsyncSession) -> list[tuple[Participant, list[st
 
 
 def worker_help(actions: Actions) -> str:
+    """The workers' list: the commands of the table listed for workers."""
     t = actions.t
-    return "\n".join(
-        [
-            t.gettext("You are a community worker. You can type:"),
-            t.gettext("/newactivity – make an activity"),
-            t.gettext("/invite – invite residents to an activity"),
-            t.gettext("/activities – upcoming activities and who comes"),
-            t.gettext("/proposals – ideas from young people"),
-            t.gettext("/news – what residents of a neighbourhood hear in the check-in"),
-        ]
-    )
+    lines = [t.gettext("You are a community worker. You can type:")]
+    lines += [c.help(t) for c in actions.service.commands.listed("worker") if c.help]
+    return "\n".join(lines)
 
 
 def register(extensions: Extensions) -> None:
-    @extensions.command("worker")
+    @extensions.command(
+        "worker",
+        help=lambda t: t.gettext("/worker – the commands for community workers"),
+        listed="help",
+        shown_to="worker",
+        order=70,
+    )
     async def worker(actions: Actions, argument: str) -> None:
         t = actions.t
         participant = actions.participant

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.community.activities import RSVP_FLOW, title_in
 from bot.community.common import log, notify, translator, when
 from bot.conversation.extensions import Actions, Extensions
-from bot.delivery import outbox
 from bot.flows.state import State
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import (

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows.context import Translator
+from bot.conversation.commands import CommandHandler, CommandTable
 from bot.flows.events import Outgoing, Say
 from bot.flows.state import State
+from bot.i18n.translator import Translator
 from bot.storage.models import Conversation, Participant
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Actions:
     t: Translator
     messages: list[Outgoing]
     _start: Callable[[str, dict[str, Any] | None], Awaitable[None]]
+    _repeat: Callable[[], Awaitable[None]] | None = None
+    _active: Callable[[], Conversation | None] | None = None
+    _begin: Callable[[str], Awaitable[None]] | None = None
 
     def say(self, text: str) -> None:
         self.messages.append(Say(text))
@@ -53,38 +57,41 @@ class Actions:
         """Start a flow now; the person's current conversation resumes after it."""
         await self._start(flow_id, variables)
 
+    async def repeat_question(self) -> None:
+        """Ask the person's current question again (after an answer to a command)."""
+        if self._repeat is not None:
+            await self._repeat()
 
-CommandHandler = Callable[[Actions, str], Awaitable[None]]
+    async def begin(self, argument: str = "") -> None:
+        """What /start does: begin, come back after /stop, or resume a conversation."""
+        if self._begin is not None:
+            await self._begin(argument)
+
+    def active_conversation(self) -> Conversation | None:
+        """The conversation the person is in, if any."""
+        return self._active() if self._active is not None else None
+
+
 FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
 VariableProvider = Callable[[AsyncSession, Participant], Awaitable[dict[str, Any]]]
 EraseHook = Callable[[AsyncSession, "ConversationService", int], Awaitable[None]]
 
 
 @dataclass
-class Command:
-    handler: CommandHandler
-    role: str = "resident"
-
-
-@dataclass
 class Extensions:
     """The registry the service consults."""
 
-    commands: dict[str, Command] = field(default_factory=dict)
+    commands: CommandTable = field(default_factory=CommandTable)
     finish_hooks: dict[str, list[FinishHook]] = field(default_factory=lambda: defaultdict(list))
     variable_providers: list[VariableProvider] = field(default_factory=list)
     erase_hooks: list[EraseHook] = field(default_factory=list)
 
     def command(
-        self, name: str, role: str = "resident"
+        self, name: str, role: str = "resident", **texts: object
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """Register `/name`; only people with at least `role` may use it."""
-
-        def register(handler: CommandHandler) -> CommandHandler:
-            self.commands[name] = Command(handler, role)
-            return handler
-
-        return register
+        """Register `/name` in the command table; only people with at least `role` may
+        use it. `texts` (`help`, `listed`, `order`, ...) as in `commands.Command`."""
+        return self.commands.command(name, role, **texts)
 
     def variables(self, provider: VariableProvider) -> VariableProvider:
         """Add `{placeholders}` to every flow a person starts (a neighbourhood's news)."""

@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
+from bot.conversation import builtins
+from bot.conversation.commands import parse_command
 from bot.conversation.extensions import Actions, Extensions, has_role
-from bot.conversation.keywords import match_keyword, parse_command
-from bot.conversation.library import FlowLibrary
-from bot.delivery import outbox
-from bot.delivery.followups import schedule_followups
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
@@ -39,11 +38,13 @@ from bot.flows.events import (
     Toggle,
     Turn,
 )
+from bot.flows.library import FlowLibrary
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.format import format_period
-from bot.privacy import erasure, mydata
+from bot.outbox.followups import schedule_followups
+from bot.privacy import erasure
 from bot.settings import Settings
 from bot.storage import conversations as convs
 from bot.storage import participants, receipts
@@ -131,6 +132,34 @@ class _Turn:
     start_payload: StartPayload | None = None
 
 
+class _EffectTarget:
+    """What an effect of a turn may do (`bot.flows.effects.EffectTarget`)."""
+
+    def __init__(self, service: ConversationService, turn: _Turn, conversation: Conversation):
+        self.service = service
+        self.turn = turn
+        self.conversation = conversation
+        self.refused = False
+        self.forgotten = False
+
+    def set_profile(self, field: str, value: object) -> None:
+        setattr(self.turn.participant, field, value)
+
+    def consent(self, given: bool) -> None:
+        participant = self.turn.participant
+        if given:
+            participant.consented_at = utcnow()
+            participant.consent_version = self.service.deployment.organisation.privacy_version
+        else:
+            self.refused = True
+
+    async def forget(self) -> None:
+        self.forgotten = True
+
+    async def resume(self, restart: bool) -> None:
+        await self.service._resume_or_restart(self.turn, self.conversation, restart=restart)
+
+
 class ConversationService:
     """Runs people's conversations; shared by every channel."""
 
@@ -144,6 +173,9 @@ class ConversationService:
         extensions: Extensions | None = None,
     ):
         self.extensions = extensions or Extensions()
+        self.commands = self.extensions.commands
+        if "start" not in self.commands:
+            builtins.register(self.commands)
         self.db = database
         self.library = library
         self.deployment = deployment
@@ -152,7 +184,7 @@ class ConversationService:
         self.zone = ZoneInfo(settings.timezone)
         # In every language, as flows show it: the language may change mid-flow.
         days = settings.retention_days
-        self._retention_periods = {
+        self.retention_periods = {
             "_": format_period(days, settings.default_language),
             **{code: format_period(days, code) for code in settings.language_list},
         }
@@ -263,7 +295,7 @@ class ConversationService:
             return parsed
         languages = [participant.language or self.settings.default_language, "en"]
         translators = [self.catalogs(code) for code in dict.fromkeys(languages)]
-        keyword = match_keyword(text, translators)
+        keyword = self.commands.match_word(text, translators)
         return (keyword, "") if keyword else None
 
     async def _no_conversation(self, turn: _Turn) -> None:
@@ -276,42 +308,10 @@ class ConversationService:
     # ---- commands --------------------------------------------------------------------
 
     async def _command_turn(self, turn: _Turn, name: str, argument: str) -> None:
+        """A command of the table (`bot.conversation.commands`), or a flow's command."""
         participant = turn.participant
         t = self._t(participant)
-        session = turn.session
-        if name == "start":
-            await self._cmd_start(turn, argument)
-        elif name == "stop":
-            participant.opted_out_at = utcnow()
-            conversation = self._active(turn)
-            if conversation is not None:
-                convs.set_status(conversation, convs.PAUSED)
-            self._say(
-                turn,
-                t.gettext("OK. You will get no more messages from us. Type /start to begin again."),
-            )
-        elif name == "help":
-            self._say(turn, self.help_text(participant))
-            await self._repeat_current(turn)
-        elif name == "privacy":
-            self._say(turn, self.privacy_text(participant))
-            await self._repeat_current(turn)
-        elif name == "mydata":
-            turn.reply.messages.extend(
-                await mydata.messages(
-                    session,
-                    participant,
-                    self.deployment,
-                    t,
-                    library=self.library,
-                    secret=self.settings.secret,
-                    timezone=self.settings.timezone,
-                )
-            )
-            await self._repeat_current(turn)
-        elif name in ("language", "forget"):
-            await self._interrupt(turn, self.library[name])
-        elif (command := self.extensions.commands.get(name)) is not None:
+        if (command := self.commands.get(name)) is not None:
             if not has_role(participant, command.role):
                 self._not_allowed(turn, name)
                 return
@@ -386,6 +386,12 @@ class ConversationService:
         async def start(flow_id: str, variables: dict[str, object] | None) -> None:
             await self._interrupt(turn, self.library[flow_id], variables)
 
+        async def repeat() -> None:
+            await self._repeat_current(turn)
+
+        async def begin(argument: str) -> None:
+            await self._cmd_start(turn, argument)
+
         return Actions(
             self,
             turn.session,
@@ -393,6 +399,9 @@ class ConversationService:
             self._t(turn.participant),
             turn.reply.messages,
             start,
+            _repeat=repeat,
+            _active=lambda: self._active(turn),
+            _begin=begin,
         )
 
     async def _restart_onboarding(self, turn: _Turn) -> None:
@@ -427,7 +436,7 @@ class ConversationService:
             today=datetime.now(self.zone).date(),
             variables={
                 "retention_days": self.settings.retention_days,
-                "retention_period": self._retention_periods,
+                "retention_period": self.retention_periods,
                 # A worker's own words replace this once they set them for the neighbourhood.
                 "neighbourhood_update": t.gettext(
                     "The community workers read all answers from your neighbourhood. "
@@ -470,22 +479,14 @@ class ConversationService:
         participant = turn.participant
         session = turn.session
         turn.reply.accepted = result.accepted or turn.reply.accepted
-        refused = False
+        target = _EffectTarget(self, turn, conversation)
         for effect in result.effects:
-            if effect.kind == "profile":
-                setattr(participant, effect.field, effect.value)
-            elif effect.kind == "consent":
-                if effect.value:
-                    participant.consented_at = utcnow()
-                    participant.consent_version = self.deployment.organisation.privacy_version
-                else:
-                    refused = True
-            elif effect.kind == "action" and effect.field == "forget" and effect.value:
+            await effect.apply(target)
+            if target.forgotten:
                 turn.reply.messages.extend(result.messages)
                 await self._forget(turn)
                 return
-            elif effect.kind == "action" and effect.field == "restart":
-                await self._resume_or_restart(turn, conversation, restart=bool(effect.value))
+        refused = target.refused
         if result.language:
             turn.reply.language = result.language
         turn.reply.messages.extend(result.messages)
@@ -585,47 +586,6 @@ class ConversationService:
     async def _after_erase(self) -> None:
         """Make erased rows leave the database file and its journal too."""
         await erasure.vacuum_after_erase(self.db)
-
-    def help_text(self, participant: Participant) -> str:
-        t = self._t(participant)
-        lines = [
-            t.gettext("You can type these words at any time:"),
-            t.gettext("/language – choose another language"),
-            t.gettext("/privacy – what we keep and why"),
-            t.gettext("/mydata – see what we know about you"),
-            t.gettext("/forget – delete everything we know about you"),
-            t.gettext("/stop – get no more messages"),
-        ]
-        if has_role(participant, "worker"):
-            lines.append(t.gettext("/worker – the commands for community workers"))
-        for flow in self.library.flows.values():
-            if flow.command and has_role(participant, flow.role):
-                title = t.pgettext(f"{flow.id}:title", flow.title)
-                lines.append(f"/{flow.command} – {title}")
-        return "\n".join(lines)
-
-    def _retention_period(self, participant: Participant) -> str:
-        """How long answers stay linked to a person, in their words ("1 jaar")."""
-        language = participant.language or self.settings.default_language
-        return str(self._retention_periods.get(language) or self._retention_periods["_"])
-
-    def privacy_text(self, participant: Participant) -> str:
-        t = self._t(participant)
-        org = self.deployment.organisation
-        return "\n".join(
-            [
-                t.gettext("This chat is from {organisation}.").format(organisation=org.name),
-                t.gettext("We keep your answers, your neighbourhood, age group and language."),
-                t.gettext("We do not keep your name or your phone number."),
-                t.gettext("After {period}, your answers are no longer linked to you.").format(
-                    period=self._retention_period(participant)
-                ),
-                t.gettext("Type /mydata to see your data. Type /forget to delete it."),
-                t.gettext("Read more: {url}").format(url=org.privacy_url)
-                if org.privacy_url
-                else "",
-            ]
-        ).strip()
 
     # ---- for channels and the outbox -------------------------------------------------
 

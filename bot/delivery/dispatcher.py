@@ -50,15 +50,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app import App
+from bot import outbox
 from bot.conversation.service import Reply
-from bot.delivery import outbox, reminders
+from bot.delivery import reminders
 from bot.delivery.clock import SYSTEM, Clock
-from bot.delivery.outbox import Claimed, Recipient, Results
 from bot.delivery.pacing import DEFAULT_HEADROOM, Pacer
-from bot.delivery.quiet_hours import QuietHours
+from bot.delivery.parts import DeliveryParts
 from bot.delivery.sender import Delivery, Sender, Status
 from bot.flows.events import Say
+from bot.outbox import Claimed, Recipient, Results
+from bot.outbox.quiet_hours import QuietHours
 from bot.storage.models.outbox import (
     CANCELLED,
     CAPPED_KINDS,
@@ -96,7 +97,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        app: App,
+        app: DeliveryParts,
         senders: Iterable[Sender],
         clock: Clock = SYSTEM,
         *,

@@ -24,13 +24,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
+from bot import outbox
 from bot.conversation.service import ConversationService, Reply
-from bot.delivery import outbox
 from bot.delivery.clock import SYSTEM, Clock
-from bot.delivery.quiet_hours import QuietHours
+from bot.delivery.parts import DeliveryParts
 from bot.flows.events import Say
 from bot.flows.model import Flow
+from bot.outbox.quiet_hours import QuietHours
 from bot.storage.models import Conversation, Participant
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def reminder_text(service: ConversationService, language: str) -> str:
     )
 
 
-async def remind_idle(app: App, clock: Clock = SYSTEM) -> int:
+async def remind_idle(app: DeliveryParts, clock: Clock = SYSTEM) -> int:
     """Queue one reminder for each conversation idle past its flow's `remind_after`."""
     flows = app.library.flows
     if not flows:
@@ -102,7 +102,7 @@ async def remind_idle(app: App, clock: Clock = SYSTEM) -> int:
     return queued
 
 
-async def expire_idle(app: App, clock: Clock = SYSTEM) -> int:
+async def expire_idle(app: DeliveryParts, clock: Clock = SYSTEM) -> int:
     """Mark conversations idle past their flow's `expires_after` as expired."""
     flows = app.library.flows
     now = clock.now()

@@ -8,7 +8,7 @@ An `AsyncIOScheduler` on the bot's event loop runs:
 * `conversation-reminders`, every 5 minutes: one gentle reminder for half-finished
   conversations (`bot.delivery.reminders`);
 * `conversation-expiry`, every 15 minutes: expires conversations idle past their limit;
-* `retention-purge`, hourly: `bot.privacy.retention.purge(app)`, once that module exists.
+* `retention-purge`, hourly: `bot.privacy.retention.purge`.
 
 Jobs keep no state of their own: what is due lives in the database (`outbox.due_at`,
 `conversations.updated_at`), so jobs are in memory and a restart picks up where the last
@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import inspect
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import App
-from bot.delivery import outbox, reminders
+from bot import outbox
+from bot.delivery import reminders
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.parts import DeliveryParts
 from bot.delivery.sender import Sender
 from bot.health import Health
+from bot.privacy.retention import purge
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class DeliveryScheduler:
 
     def __init__(
         self,
-        app: App,
+        app: DeliveryParts,
         senders: Iterable[Sender],
         clock: Clock = SYSTEM,
         *,
@@ -138,25 +138,11 @@ class DeliveryScheduler:
         await reminders.expire_idle(self.app, self.clock)
 
     async def _retention(self) -> None:
-        await purge_retention(self.app)
+        await purge(self.app.database, self.app.library, days=self.app.settings.retention_days)
 
 
-async def purge_retention(app: App) -> None:
-    """Call `bot.privacy.retention.purge(app)` if the privacy module provides it."""
-    try:
-        retention = importlib.import_module("bot.privacy.retention")
-    except ModuleNotFoundError as error:
-        if error.name in ("bot.privacy", "bot.privacy.retention"):
-            return
-        raise
-    purge = getattr(retention, "purge", None)
-    if purge is None:
-        return
-    result = purge(app)
-    if inspect.isawaitable(result):
-        await result
-
-
-async def start(app: App, senders: Iterable[Sender], clock: Clock = SYSTEM) -> DeliveryScheduler:
+async def start(
+    app: DeliveryParts, senders: Iterable[Sender], clock: Clock = SYSTEM
+) -> DeliveryScheduler:
     """Start delivery for `buurtbot run`; returns the running part (with `stop()`)."""
     return await DeliveryScheduler(app, list(senders), clock).start()

@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from bot.deployment import Deployment
 from bot.i18n import bidi
-
-
-class Translator(Protocol):
-    """The gettext calls the engine uses (babel.support.Translations has them all)."""
-
-    def gettext(self, message: str) -> str: ...
-    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
-    def pgettext(self, context: str, message: str) -> str: ...
+from bot.i18n.translator import Translator
 
 
 class _SafeDict(dict[str, Any]):

@@ -11,13 +11,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.flows.context import FlowContext
-from bot.flows.events import Answer, Ask, Done, Effect, Event, Pick, Say, Skip, Toggle, Turn
+from bot.flows.effects import Finished
+from bot.flows.events import Answer, Ask, Done, Event, Pick, Say, Skip, Toggle, Turn
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.flows.steps import END, Step
 from bot.flows.steps.base import SKIP, Accept, Refresh, Reject
-from bot.flows.steps.confirm import ConfirmStep
-from bot.flows.steps.consent import ConsentStep
 
 PREFILL = "prefill"
 
@@ -100,18 +99,12 @@ def _accept(
     flow: Flow, step: Step, parsed: Accept, state: State, ctx: FlowContext, turn: Turn
 ) -> tuple[State, FlowContext]:
     """Record an accepted answer and its effects; move to the next step."""
-    answer = _answer(step, parsed)
-    if isinstance(step, ConsentStep):
-        turn.effects.append(Effect("consent", value=bool(parsed.value)))
-    elif isinstance(step, ConfirmStep):
-        turn.effects.append(Effect("action", field=step.action, value=bool(parsed.value)))
-    else:
-        turn.answers.append(answer)
-    if step.store_as and not parsed.skipped:
-        turn.effects.append(Effect("profile", field=step.store_as, value=parsed.value))
-        if step.store_as == "language":
-            ctx = ctx.with_language(str(parsed.value))
-            turn.language = str(parsed.value)
+    if step.records_answer:
+        turn.answers.append(_answer(step, parsed))
+    turn.effects.extend(step.effects(parsed))
+    if step.store_as == "language" and not parsed.skipped:
+        ctx = ctx.with_language(str(parsed.value))
+        turn.language = str(parsed.value)
     values = {**state.values, step.key: parsed.value}
     next_step = _next(flow, step, values)
     return replace(state, values=values, selection=[], retries=0, step=next_step), ctx
@@ -152,7 +145,8 @@ def _next(flow: Flow, step: Step, values: dict[str, object]) -> str | None:
 
 def _prefilled(step: Step, state: State, ctx: FlowContext, flow_id: str) -> Accept | None:
     known = state.variables.get(PREFILL) or {}
-    if step.key not in known or isinstance(step, ConsentStep | ConfirmStep):
+    # A decision (consent, a confirmation) is the person's own, never taken from a link.
+    if step.key not in known or not step.records_answer:
         return None
     parsed = step.parse(Pick(step.key, str(known[step.key])), ctx, flow_id, state)
     return parsed if isinstance(parsed, Accept) else None
@@ -174,7 +168,7 @@ def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
         turn.messages.append(Say(step.question_text(ctx, flow.id)))
         state = replace(state, step=_next(flow, step, state.values))
     turn.finished = True
-    turn.effects.append(Effect("finished"))
+    turn.effects.append(Finished())
     return replace(state, step=None)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.flows.effects import Effect
+
 # ---- incoming -------------------------------------------------------------------------
 
 
@@ -129,20 +131,6 @@ class Answer:
     raw: str = ""
     display: str = ""
     skipped: bool = False
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Something the conversation service must do beyond storing the answer.
-
-    Kinds: `profile` (set `field` of the participant to `value`), `consent` (value True
-    or False), `action` (carry out `field`, e.g. forget, when `value` is True),
-    `finished`.
-    """
-
-    kind: str
-    field: str = ""
-    value: Any = None
 
 
 @dataclass

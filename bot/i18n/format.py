@@ -24,8 +24,8 @@ from babel.dates import format_date, format_time, match_skeleton
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
-from bot.flows.context import Translator
 from bot.i18n.catalogs import default_catalogs
+from bot.i18n.translator import Translator
 
 FALLBACK_LOCALE = "en"
 

@@ -36,7 +36,7 @@ from babel.messages.pofile import denormalize, read_po, write_po
 from babel.util import LOCALTZ
 
 from bot.i18n.catalogs import DOMAIN
-from bot.i18n.extract import placeholders
+from bot.i18n.placeholders import placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_LANGUAGE = "en"

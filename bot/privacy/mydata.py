@@ -19,10 +19,10 @@ from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
-from bot.flows.context import Translator
 from bot.flows.events import Document, Outgoing, Say
+from bot.flows.library import FlowLibrary
+from bot.i18n.translator import Translator
 from bot.privacy import pseudonyms
 from bot.privacy.erasure import plan
 from bot.storage.models import Answer, Conversation, Participant
@@ -200,7 +200,7 @@ def render_text(
     zone = ZoneInfo(timezone)
     labels = None
     if library is not None and deployment is not None:
-        from bot.reports.labels import Labels
+        from bot.flows.labels import Labels
 
         labels = Labels(library, deployment, translator)
     lines = [t.gettext("This is what we know about you:")]

@@ -3,7 +3,7 @@
 The while is `BUURTBOT_RETENTION_DAYS` (365 by default); `cutoff` is now minus that.
 Every rule below keeps what the neighbourhood still needs (counts, activities) and lets
 go of what says *who*. The purge is idempotent; the scheduler runs it every hour
-(`purge(app)`).
+(`purge(database, library, days=...)`).
 
 * **Answers** older than the cutoff are anonymised, not deleted. An old answer loses
   everything that ties it to a person: `participant_id` and `conversation_id` become
@@ -53,16 +53,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, delete, false, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flows.labels import FREE_TEXT_KINDS
 from bot.privacy.erasure import vacuum_after_erase
-from bot.reports.labels import FREE_TEXT_KINDS
 from bot.storage import receipts
 from bot.storage.models import Answer, Conversation, OutboxMessage, utcnow
 from bot.storage.models.community import Activity, Invitation, Proposal, ProposalNote, Rsvp
 from bot.storage.models.outbox import FINAL_STATUSES
 
 if TYPE_CHECKING:
-    from bot.app import App
-    from bot.conversation.library import FlowLibrary
+    from bot.flows.library import FlowLibrary
+    from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,15 @@ def free_text_steps(library: FlowLibrary) -> dict[str, list[str]]:
     }
 
 
-async def purge(app: App, now: datetime | None = None) -> Purged:
-    """Apply the retention rules (see the module docstring); returns what it changed."""
-    cutoff = (now or utcnow()) - timedelta(days=app.settings.retention_days)
-    steps = free_text_steps(app.library)
+async def purge(
+    database: Database, library: FlowLibrary, *, days: int, now: datetime | None = None
+) -> Purged:
+    """Apply the retention rules (see the module docstring); returns what it changed.
+
+    `days` is `BUURTBOT_RETENTION_DAYS`: what is older goes.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    steps = free_text_steps(library)
     free = or_(
         *[
             and_(Answer.flow_id == f, Answer.step_key.in_(keys))
@@ -134,7 +139,7 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
         linked, or_(Answer.created_at < cutoff, Answer.conversation_id.in_(old_conversations))
     )
     detached = {"participant_id": None, "conversation_id": None, "raw": None}
-    async with app.database.transaction() as session:
+    async with database.transaction() as session:
         # Conversations that stay (still going) but hold old answers in their state.
         survivors = (
             await session.execute(
@@ -193,7 +198,7 @@ async def purge(app: App, now: datetime | None = None) -> Purged:
     if result.changed - result.receipts:
         # Receipts hold only hashes: their going alone needs no checkpoint, which would
         # otherwise run (and on a busy bot, wait) every hour.
-        await vacuum_after_erase(app.database)
+        await vacuum_after_erase(database)
     log.info(
         "retention: %d answers anonymised (%d free texts removed); deleted %d conversations, "
         "%d proposals (%d notes), %d invitations, %d RSVPs, %d outbox messages, %d receipts",

@@ -34,11 +34,11 @@ from sqlalchemy import Connection, MetaData, inspect, select
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.sql import ColumnElement
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
-from bot.flows.context import Translator
+from bot.flows.labels import SKIPPED, Labels, free_text_of, option_keys
+from bot.flows.library import FlowLibrary
+from bot.i18n.translator import Translator
 from bot.privacy.redact import redact
-from bot.reports.labels import SKIPPED, Labels, free_text_of, option_keys
 from bot.reports.periods import Period
 from bot.storage.models import Answer, Conversation, Participant
 

@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from bot.flows.context import Translator
+from bot.i18n.translator import Translator
 from bot.reports.aggregate import Cell, Table
 
 WIDTH = 1080

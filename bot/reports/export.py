@@ -32,14 +32,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Connection, and_, exists, select
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
-from bot.flows.context import Translator
 from bot.flows.events import Document
+from bot.flows.labels import FREE_TEXT_KINDS, free_text_of
+from bot.flows.library import FlowLibrary
+from bot.i18n.translator import Translator
 from bot.privacy.pseudonyms import pseudonym
 from bot.privacy.redact import redact
 from bot.reports.aggregate import NOT_IN_REPORTS
-from bot.reports.labels import FREE_TEXT_KINDS, free_text_of
 from bot.storage.db import Database
 from bot.storage.models import Answer, Conversation, Participant
 

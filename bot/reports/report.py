@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
-from bot.flows.context import Translator
 from bot.flows.events import Document, Outgoing, Say
+from bot.flows.library import FlowLibrary
+from bot.i18n.translator import Translator
 from bot.reports import charts as ch
 from bot.reports.aggregate import (
     MIN_GROUP,

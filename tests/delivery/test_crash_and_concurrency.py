@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot import outbox
 from bot.app import App
 from bot.conversation.service import Reply
-from bot.delivery import outbox
 from bot.delivery.clock import SYSTEM
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import Delivery, Status

@@ -7,8 +7,8 @@ from itertools import pairwise
 
 from sqlalchemy import update
 
+from bot import outbox
 from bot.app import App
-from bot.delivery import outbox
 from bot.delivery.clock import ManualClock
 from bot.delivery.sender import Delivery, Status
 from bot.storage.models import Conversation, OutboxMessage, Participant

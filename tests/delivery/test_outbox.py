@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot import outbox
 from bot.app import App
-from bot.delivery import outbox
 from bot.delivery.clock import ManualClock
 from bot.privacy import erasure
 from bot.storage.models import OutboxMessage

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
+from bot import outbox
 from bot.app import App
-from bot.delivery import outbox, reminders
+from bot.delivery import reminders
 from bot.delivery.clock import ManualClock
-from bot.delivery.followups import schedule_followups
-from bot.delivery.quiet_hours import QuietHours
+from bot.outbox.followups import schedule_followups
+from bot.outbox.quiet_hours import QuietHours
 from bot.storage.models import Answer, Conversation
 from tests.delivery.conftest import START, RecordingSender, add_people, dispatcher_for, rows
 from tests.helpers import Person

@@ -7,11 +7,11 @@ import time
 
 from typer.testing import CliRunner
 
+from bot import outbox
 from bot.app import App
 from bot.cli import app as cli
-from bot.delivery import outbox
 from bot.delivery.clock import SYSTEM
-from bot.delivery.scheduler import DeliveryScheduler, purge_retention, start
+from bot.delivery.scheduler import DeliveryScheduler, start
 from bot.delivery.sender import Delivery, Status
 from tests.delivery.conftest import RecordingSender, add_people, dispatcher_for, rows
 
@@ -79,10 +79,6 @@ async def test_stop_lets_sends_in_flight_finish(app: App) -> None:
     assert "sending" not in statuses, "nothing left half-done"
     assert statuses.count("sent") == len(sender.attempts)
     assert statuses.count("queued") == 20 - len(sender.attempts) > 0
-
-
-async def test_retention_hook_is_optional(app: App) -> None:
-    await purge_retention(app)  # no bot.privacy.retention yet: nothing happens
 
 
 async def test_outbox_status_command(app: App, clock, monkeypatch) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.flows import engine
 from bot.flows.context import FlowContext
+from bot.flows.effects import SetProfile
 from bot.flows.events import Ask, Done, Other, Pick, Say, Text, Toggle
+from bot.flows.steps.consent import Consent
 from tests.flows.conftest import flow_from
 
 FLOW = """
@@ -139,7 +141,7 @@ steps:
     _, state = engine.start(flow, ctx)
     turn, state = engine.handle(flow, state, Pick("language", "nl"), ctx)
     assert turn.language == "nl"
-    assert any(e.kind == "profile" and e.value == "nl" for e in turn.effects)
+    assert any(isinstance(e, SetProfile) and e.value == "nl" for e in turn.effects)
     ask = turn.messages[-1]
     assert isinstance(ask, Ask)
     assert ask.options[0].label == ctx.with_language("nl").t.gettext("Yes")
@@ -159,7 +161,7 @@ steps:
     _, state = engine.start(flow, ctx)
     turn, state = engine.handle(flow, state, Text("no"), ctx)
     assert turn.answers == []
-    assert [(e.kind, e.value) for e in turn.effects][:1] == [("consent", False)]
+    assert turn.effects[:1] == [Consent(given=False)]
 
 
 def test_repeat_asks_the_current_question_again(ctx: FlowContext) -> None:

@@ -11,9 +11,9 @@ from babel.messages.extract import extract
 from bot.deployment import load_deployment
 from bot.flows.check import check_folder
 from bot.flows.context import FlowContext
+from bot.flows.extract import extract_flows
 from bot.flows.state import State
 from bot.i18n import workflow
-from bot.i18n.extract import extract_flows
 
 ROOT = Path(__file__).resolve().parents[2]
 

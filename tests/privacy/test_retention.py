@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import func, make_url, select, update
 
+from bot import outbox
 from bot.app import App
 from bot.community import rsvp
 from bot.community.activities import create_activity
 from bot.community.invitations import queue_invitations
 from bot.community.proposals import send_for_review
-from bot.delivery import outbox
 from bot.privacy.retention import Purged, purge
 from bot.storage import participants
 from bot.storage.models import (
@@ -138,7 +138,7 @@ async def test_old_answers_are_anonymised_and_recent_ones_kept(app: App) -> None
     before_new = await answers_of(app, new_pid)
     await age(app, old_pid, app.settings.retention_days + 5)
 
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
 
     assert result.answers == len(before_old)
     assert result.free_texts == 1  # the "good" answer
@@ -168,7 +168,7 @@ async def test_old_answers_are_anonymised_and_recent_ones_kept(app: App) -> None
     data = sqlite_bytes(app)
     assert data is None or OLD_TEXT.encode() not in data
 
-    again = await purge(app)
+    again = await purge(app.database, app.library, days=app.settings.retention_days)
     assert nothing(again)
 
 
@@ -184,7 +184,7 @@ async def test_a_conversation_still_going_forgets_its_old_answers(app: App) -> N
             .where(Conversation.participant_id == pid)
             .values(updated_at=utcnow())
         )
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
     assert result.conversations == 0
     async with app.database.transaction() as session:
         states = [c.state for c in (await session.execute(select(Conversation))).scalars().all()]
@@ -198,7 +198,7 @@ async def test_nothing_to_do_changes_nothing(app: App) -> None:
     await onboard(person)
     await person.say("Recent words")
     before = await answers_of(app, await pid_of(app, "600000004"))
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
     assert nothing(result)
     assert len(await answers_of(app, await pid_of(app, "600000004"))) == len(before)
 
@@ -293,7 +293,7 @@ async def test_old_proposals_go_with_their_notes_and_notices(app: App) -> None:
         )
     assert len(await all_rows(app, ProposalNote)) == 4
 
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
 
     assert (result.proposals, result.proposal_notes, result.outbox) == (1, 3, 1)
     assert [p.id for p in await all_rows(app, Proposal)] == [new_id]
@@ -315,7 +315,7 @@ async def test_old_proposals_go_with_their_notes_and_notices(app: App) -> None:
     data = sqlite_bytes(app)
     assert data is None or OLD_IDEA.encode() not in data
 
-    again = await purge(app)
+    again = await purge(app.database, app.library, days=app.settings.retention_days)
     assert nothing(again)
     assert [p.id for p in await all_rows(app, Proposal)] == [new_id]
     assert len(await all_rows(app, ProposalNote)) == 1
@@ -373,7 +373,7 @@ async def test_invitations_and_rsvps_of_long_past_activities_go(app: App) -> Non
     before_outbox = [(m.id, m.status) for m in await all_rows(app, OutboxMessage)]
     assert len(before_outbox) == 9 and {s for _, s in before_outbox} == {"queued"}
 
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
 
     assert (result.invitations, result.rsvps) == (4, 3)
     kept = {activities[n] for n in ("recent", "coming", "undated-new")}
@@ -396,7 +396,7 @@ async def test_invitations_and_rsvps_of_long_past_activities_go(app: App) -> Non
     assert [(m.id, m.status) for m in await all_rows(app, OutboxMessage)] == before_outbox
     assert len(await all_rows(app, Participant)) == 3
 
-    again = await purge(app)
+    again = await purge(app.database, app.library, days=app.settings.retention_days)
     assert nothing(again)
     assert sum((await counts_by_activity(app, Invitation)).values()) == 7
 
@@ -473,7 +473,7 @@ async def test_old_finished_outbox_messages_go_and_unsent_ones_stay(app: App) ->
         ids["sending-old"]: "sending",
     }
 
-    result = await purge(app)
+    result = await purge(app.database, app.library, days=app.settings.retention_days)
 
     assert result.outbox == 3
     left = {m.id: m.content["text"] for m in await all_rows(app, OutboxMessage)}
@@ -490,7 +490,7 @@ async def test_old_finished_outbox_messages_go_and_unsent_ones_stay(app: App) ->
     data = sqlite_bytes(app)
     assert data is None or b"Message sent-old" not in data
 
-    again = await purge(app)
+    again = await purge(app.database, app.library, days=app.settings.retention_days)
     assert nothing(again)
     assert len(await all_rows(app, OutboxMessage)) == 5
 
@@ -501,7 +501,21 @@ async def test_receipts_go_after_a_week(app: App) -> None:
     async with app.database.transaction() as session:
         kept = len((await session.execute(select(InboundReceipt))).scalars().all())
     assert kept > 0
-    assert (await purge(app, now=utcnow() + timedelta(days=6))).receipts == 0
-    assert (await purge(app, now=utcnow() + timedelta(days=8))).receipts == kept
+    assert (
+        await purge(
+            app.database,
+            app.library,
+            days=app.settings.retention_days,
+            now=utcnow() + timedelta(days=6),
+        )
+    ).receipts == 0
+    assert (
+        await purge(
+            app.database,
+            app.library,
+            days=app.settings.retention_days,
+            now=utcnow() + timedelta(days=8),
+        )
+    ).receipts == kept
     async with app.database.transaction() as session:
         assert (await session.execute(select(InboundReceipt))).first() is None

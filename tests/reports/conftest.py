@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment, load_deployment
+from bot.flows.library import FlowLibrary
 from bot.storage.migrate import upgrade
 from tests.conftest import ROOT
 from tests.reports.seed import conversations_with_test_flow, engine_for

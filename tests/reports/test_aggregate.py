@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
+from bot.flows.library import FlowLibrary
 from bot.reports.aggregate import (
     HIDDEN,
     MIN_GROUP,

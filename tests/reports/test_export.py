@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, insert, select
 
-from bot.conversation.library import FlowLibrary
+from bot.flows.library import FlowLibrary
 from bot.privacy import erasure, pseudonyms
 from bot.reports.export import FIXED, Filter, export, export_bytes, rows
 from bot.storage.db import Database

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
 from bot.flows.events import Document, Say
+from bot.flows.library import FlowLibrary
 from bot.reports.aggregate import MIN_GROUP, TOTAL, Results, Scope, aggregate
 from bot.reports.charts import WIDTH, chart_height, png_size
 from bot.reports.periods import parse_compare

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import sqlite3
 import threading
+from functools import partial
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import select, text
 
 from bot.storage.db import Database
+from bot.storage.inline_sqlite import InlineConnection
 from bot.storage.migrate import upgrade
 from bot.storage.models import Participant
 
@@ -70,3 +75,17 @@ async def test_errors_are_sqlites_own(tmp_path: Path) -> None:
     assert raised is not None
     assert "no such table: nowhere" in str(raised)
     assert type(raised).__name__ == "OperationalError"
+
+
+def test_the_aiosqlite_internals_it_relies_on_are_there(tmp_path: Path) -> None:
+    """InlineConnection overrides `Connection._execute` and reads `_running`,
+    `_connection` and `_thread`: a new aiosqlite that renames them must fail here, not in
+    production (pyproject.toml bounds aiosqlite for the same reason)."""
+    execute = aiosqlite.Connection._execute
+    assert inspect.iscoroutinefunction(execute)
+    assert list(inspect.signature(execute).parameters)[:2] == ["self", "fn"]
+    assert "iter_chunk_size" in inspect.signature(aiosqlite.Connection.__init__).parameters
+    connection = InlineConnection(partial(sqlite3.connect, str(tmp_path / "x.db")), 64)
+    for name in ("_running", "_connection", "_thread"):
+        assert hasattr(connection, name), name
+    assert connection._connection is None

@@ -46,7 +46,7 @@ from bot.flows.events import Event, Other, Pick, Say, Text
 from bot.health import Health
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.channels.parts import ChannelParts
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class SignalChannel:
 
     def __init__(
         self,
-        app: App,
+        app: ChannelParts,
         client: SignalClient,
         *,
         initial_backoff: float = 0.5,
@@ -343,7 +343,7 @@ class SignalChannel:
 
 
 async def start(
-    app: App,
+    app: ChannelParts,
     *,
     initial_backoff: float = 0.5,
     read_timeout: float | None = None,

@@ -13,9 +13,9 @@ import base64
 from dataclasses import dataclass
 
 from bot.channels.numbered import numbered
-from bot.flows.context import Translator
 from bot.flows.events import Ask, Document, Outgoing, Say
 from bot.i18n import bidi
+from bot.i18n.translator import Translator
 
 MAX_BODY_BYTES = 2000
 """Signal's limit; every body sent is shorter than this."""

@@ -47,8 +47,8 @@ from bot.channels.signal.client import (
 from bot.channels.signal.render import Part, render
 from bot.conversation.service import Reply
 from bot.delivery.sender import Delivery, Status
-from bot.flows.context import Translator
 from bot.flows.events import Ask
+from bot.i18n.translator import Translator
 
 log = logging.getLogger(__name__)
 

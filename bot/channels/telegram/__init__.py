@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import App
+from bot.channels.parts import ChannelParts
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.sender import TelegramSender
 
 __all__ = ["TelegramChannel", "TelegramSender", "start"]
 
 
-async def start(app: App, **options: Any) -> TelegramChannel:
+async def start(app: ChannelParts, **options: Any) -> TelegramChannel:
     """Start the Telegram channel of `app`; options go to `TelegramChannel`."""
     channel = TelegramChannel(app, **options)
     await channel.start()

@@ -37,8 +37,8 @@ from telegram.constants import ChatAction
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.app import App
 from bot.channels.bounded import Bounded
+from bot.channels.parts import ChannelParts
 from bot.channels.telegram import render
 from bot.channels.telegram.application import (
     ALLOWED_UPDATES,
@@ -61,9 +61,9 @@ from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
 from bot.channels.telegram.webhook import WebhookServer
 from bot.conversation.service import Incoming, Reply
-from bot.flows.context import Translator
 from bot.flows.events import Ask, Say
 from bot.health import Health
+from bot.i18n.translator import Translator
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class TelegramChannel:
 
     def __init__(
         self,
-        app: App,
+        app: ChannelParts,
         application: Application | None = None,
         *,
         typing_delay: float = 0.5,

@@ -3,8 +3,8 @@
 `setMyCommands` once without a language (the deployment's default language, for apps in
 any other language) and once per offered language with `language_code`, so a Turkish
 phone shows Turkish descriptions. The menu holds the commands every person can use
-anywhere and the residents' flows that have a command (`/matters`); workers' commands
-stay out of the public menu.
+anywhere (from the command table) and the residents' flows that have a command
+(`/matters`); workers' commands stay out of the public menu.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from telegram import Bot, BotCommand
 
 from bot.channels.telegram.errors import GaveUp, Unreachable, with_retries
-from bot.conversation.library import FlowLibrary
-from bot.flows.context import Translator
+from bot.conversation.commands import FLOW_ORDER, CommandTable
+from bot.flows.library import FlowLibrary
+from bot.i18n.translator import Translator
 
 if TYPE_CHECKING:
     from bot.conversation.service import ConversationService
@@ -26,23 +27,24 @@ log = logging.getLogger(__name__)
 MAX_DESCRIPTION = 256
 
 
-def menu(t: Translator, library: FlowLibrary) -> list[BotCommand]:
-    """The commands with their descriptions in one language, in menu order."""
-    commands = [("start", t.gettext("Start, or go on where you were"))]
+def menu(t: Translator, library: FlowLibrary, table: CommandTable) -> list[BotCommand]:
+    """The commands with their descriptions in one language, in menu order.
+
+    The command table's public commands (`CommandTable.menu`), with the residents' flows
+    that have a command at `FLOW_ORDER` among them.
+    """
+    entries: list[tuple[int, str, str]] = [
+        (command.order, command.name, command.description(t))
+        for command in table.menu()
+        if command.description is not None
+    ]
     for flow in library.flows.values():
         if flow.command and flow.role == "resident":
-            commands.append((flow.command, t.pgettext(f"{flow.id}:title", flow.title)))
-    commands += [
-        ("language", t.gettext("Choose another language")),
-        ("help", t.gettext("What you can do")),
-        ("privacy", t.gettext("What we keep and why")),
-        ("mydata", t.gettext("See what we know about you")),
-        ("forget", t.gettext("Delete everything we know about you")),
-        ("stop", t.gettext("Get no more messages")),
-    ]
+            entries.append((FLOW_ORDER, flow.command, t.pgettext(f"{flow.id}:title", flow.title)))
+    entries.sort(key=lambda entry: entry[0])
     return [
         BotCommand(name, (description.strip() or name)[:MAX_DESCRIPTION])
-        for name, description in commands
+        for _, name, description in entries
     ]
 
 
@@ -52,7 +54,7 @@ async def set_commands(bot: Bot, service: ConversationService) -> None:
     plan: list[tuple[str | None, str]] = [(None, settings.default_language)]
     plan += [(code, code) for code in settings.language_list]
     for language_code, language in plan:
-        commands = menu(service.catalogs(language), service.library)
+        commands = menu(service.catalogs(language), service.library, service.commands)
         try:
             await with_retries(
                 lambda commands=commands, code=language_code: bot.set_my_commands(

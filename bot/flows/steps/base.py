@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.flows.context import FlowContext
+from bot.flows.effects import Effect, SetProfile
 from bot.flows.events import Ask, Event, Option, Pick, Skip, Text
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ class Step(BaseModel):
         None
     )
     counts_in_progress: ClassVar[bool] = True
+    # False for kinds whose answer is a decision for the service, not data (consent).
+    records_answer: ClassVar[bool] = True
     is_question: ClassVar[bool] = True
     expects: ClassVar[str] = "text"
 
@@ -154,6 +157,12 @@ class Step(BaseModel):
 
     def skip_option(self, ctx: FlowContext) -> list[Option]:
         return [Option(SKIP, ctx.t.gettext("Rather not say"))] if self.skippable else []
+
+    def effects(self, accepted: Accept) -> list[Effect]:
+        """What an accepted answer asks the service to do; a kind adds its own."""
+        if self.store_as and not accepted.skipped:
+            return [SetProfile(self.store_as, accepted.value)]
+        return []
 
     def ask(self, ctx: FlowContext, flow_id: str, state: State, prefix: str = "") -> Ask:
         return Ask(

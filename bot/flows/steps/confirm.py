@@ -9,7 +9,7 @@ Example::
       yes_label: Yes, delete everything
       no_label: No, keep it
 
-The engine only reports the decision (an `action` effect); the service carries it out.
+The engine only reports the decision (a `Confirmed` effect); the service carries it out.
 Actions: `forget` (erase the person), `restart` (start the paused flow again instead of
 going on with it). The buttons say Yes and No unless `yes_label` and `no_label` say
 something clearer.
@@ -17,22 +17,42 @@ something clearer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.flows.context import FlowContext
+from bot.flows.effects import Effect, EffectTarget
 from bot.flows.events import Event, Option, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, match_option, register
 from bot.flows.steps.yes_no import read_yes_no, yes_no_options
 
 
+@dataclass(frozen=True)
+class Confirmed(Effect):
+    """The person answered a `confirm` step: on yes, `action` is carried out."""
+
+    action: str
+    yes: bool
+
+    async def apply(self, target: EffectTarget) -> None:
+        if self.action == "forget" and self.yes:
+            await target.forget()
+        elif self.action == "restart":
+            await target.resume(restart=self.yes)
+
+
 @register
 class ConfirmStep(Step):
     kind: Literal["confirm"] = "confirm"
     expects = "choice"
+    records_answer = False
     action: Literal["forget", "restart"]
     yes_label: str = ""
     no_label: str = ""
+
+    def effects(self, accepted: Accept) -> list[Effect]:
+        return [Confirmed(self.action, bool(accepted.value)), *super().effects(accepted)]
 
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
         yes, no = yes_no_options(ctx.t)

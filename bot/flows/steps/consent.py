@@ -18,19 +18,35 @@ service to keep nothing more about the person.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.flows.context import FlowContext
+from bot.flows.effects import Effect, EffectTarget
 from bot.flows.events import Event, Option, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
 from bot.flows.steps.yes_no import read_yes_no
 
 
+@dataclass(frozen=True)
+class Consent(Effect):
+    """The person agreed (`given`) or did not; the service records it or keeps nothing."""
+
+    given: bool
+
+    async def apply(self, target: EffectTarget) -> None:
+        target.consent(self.given)
+
+
 @register
 class ConsentStep(Step):
     kind: Literal["consent"] = "consent"
     expects = "choice"
+    records_answer = False
+
+    def effects(self, accepted: Accept) -> list[Effect]:
+        return [Consent(bool(accepted.value)), *super().effects(accepted)]
 
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
         return [Option("yes", ctx.t.gettext("Yes, I agree")), Option("no", ctx.t.gettext("No"))]

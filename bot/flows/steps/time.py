@@ -20,10 +20,11 @@ from typing import Literal
 
 from babel.dates import format_time
 
-from bot.flows.context import FlowContext, Translator
+from bot.flows.context import FlowContext
 from bot.flows.events import Event, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
+from bot.i18n.translator import Translator
 
 _TIME = re.compile(
     r"^(?P<hour>\d{1,2})(?:\s*[:.hu]\s*(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?$"

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.flows.context import FlowContext, Translator
+from bot.flows.context import FlowContext
 from bot.flows.events import Event, Option, Pick, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, match_option, register
+from bot.i18n.translator import Translator
 
 
 def yes_no_options(t: Translator) -> list[Option]:

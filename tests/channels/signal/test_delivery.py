@@ -162,7 +162,7 @@ async def test_questions_are_remembered_for_reactions(bot: Bot) -> None:
 
 
 async def test_a_reply_signal_will_not_take_is_queued_for_later(bot: Bot) -> None:
-    from bot.delivery.outbox import status_counts
+    from bot.outbox import status_counts
     from bot.storage.models import OutboxMessage
 
     person = bot.daemon.person()

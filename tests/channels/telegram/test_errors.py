@@ -207,7 +207,7 @@ async def test_a_reply_telegram_will_not_take_goes_to_the_outbox(
 ) -> None:
     """After every retry, the question is not lost: the outbox sends it once Telegram is back."""
     from bot.delivery.dispatcher import Dispatcher
-    from bot.delivery.outbox import status_counts
+    from bot.outbox import status_counts
 
     ada = server.user(42, language_code="en")
     server.fail_next("sendMessage", 502, times=50)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
-from bot.flows.context import FlowContext, Translator
+from bot.flows.context import FlowContext
+from bot.flows.library import FlowLibrary
 from bot.flows.steps.base import SKIP, Step
 from bot.flows.steps.language import language_name
+from bot.i18n.translator import Translator
 
 FREE_TEXT_KINDS = frozenset({"text", "media"})
 SKIPPED = SKIP

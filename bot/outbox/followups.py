@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import outbox
+from bot import outbox
 from bot.flows.model import Flow
 
 

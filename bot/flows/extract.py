@@ -20,11 +20,11 @@ and a translator comment that says where the text stands and what it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import IO, Any
 
 from bot.flows.loader import read_yaml
+from bot.i18n.placeholders import hints
 
 #: What a step of each kind is, in words for translators.
 KIND_NAMES = {
@@ -46,32 +46,7 @@ KIND_NAMES = {
     "translations": "question for texts in other languages",
 }
 
-PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:![rsa])?(?::[^{}]*)?\}(?!\})")
-COMMAND = re.compile(r"(?<![\w/])/[a-z][a-z0-9_]*\b")
-
 Result = tuple[int, str, tuple[str, str], list[str]]
-
-
-def placeholders(text: str) -> list[str]:
-    """The `{names}` in a text, each once, in order."""
-    return list(dict.fromkeys(match[1] for match in PLACEHOLDER.finditer(text)))
-
-
-def hints(text: str) -> list[str]:
-    """Translator comments every text with placeholders, commands or line breaks needs."""
-    found = []
-    names = placeholders(text)
-    if names:
-        shown = ", ".join("{" + name + "}" for name in names)
-        found.append(
-            f"Keep {shown} exactly as written, untranslated: the bot fills in the value there."
-        )
-    commands = list(dict.fromkeys(COMMAND.findall(text)))
-    if commands:
-        found.append(f"Keep {', '.join(commands)} as written: these are commands.")
-    if "\n" in text.rstrip("\n"):
-        found.append("Keep the line breaks: each line is shown on its own line.")
-    return found
 
 
 def extract_flows(

@@ -1,0 +1,24 @@
+"""What a channel is handed: the conversation service, the settings and the database.
+
+A protocol, not `bot.app.App`: the runner (above the channels) puts the parts together
+and hands them in; a channel sees only these three.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.conversation.service import ConversationService
+from bot.settings import Settings
+from bot.storage.db import Database
+
+
+class ChannelParts(Protocol):
+    """The parts every channel works with (`bot.app.App` has them)."""
+
+    @property
+    def service(self) -> ConversationService: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def database(self) -> Database: ...

@@ -1,0 +1,18 @@
+"""The gettext calls every part of the bot translates with.
+
+A protocol rather than Babel's class, so that the flow engine, the channels and the
+reports can be handed any translator (babel.support.Translations has them all, a test
+may hand a simpler one) without importing the catalogs.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Translator(Protocol):
+    """The gettext calls the bot uses."""
+
+    def gettext(self, message: str) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+    def pgettext(self, context: str, message: str) -> str: ...
