@@ -33,4 +33,3 @@ def test_the_lock_file_pins_every_dependency_within_its_bounds() -> None:
             f"requirements.lock pins {requirement.name}=={locked[name]}, "
             f"outside pyproject.toml's {requirement.specifier}"
         )
-

@@ -106,9 +106,7 @@ async def test_a_new_step_kind_with_an_effect_works_through_the_service(app: App
     async with app.database.transaction() as session:
         participant = (await session.execute(select(Participant))).scalar_one()
         stored = (
-            (await session.execute(select(Answer).where(Answer.flow_id == "moods")))
-            .scalars()
-            .all()
+            (await session.execute(select(Answer).where(Answer.flow_id == "moods"))).scalars().all()
         )
     assert participant.interests == ["happy"]  # the effect, carried out by the service
     assert [(a.step_key, a.value) for a in stored] == [("feel", "happy")]
