@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 from bot.channels.terminal import render
-from bot.conversation.service import ConversationService, Incoming, Reply
+from bot.conversation.service import ConversationService
+from bot.conversation.turns import Incoming, Reply
 from bot.flows.events import Ask, Done, Event, Pick, Text, Toggle
 
 _keys = itertools.count(1)

@@ -13,7 +13,8 @@ from typing import TextIO
 from rich.console import Console
 
 from bot.channels.numbered import numbered
-from bot.conversation.service import ConversationService, Incoming
+from bot.conversation.service import ConversationService
+from bot.conversation.turns import Incoming
 from bot.flows.events import Document, Outgoing, Say, Text
 from bot.i18n.translator import Translator
 

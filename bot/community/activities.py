@@ -150,15 +150,6 @@ async def upcoming(
     return found
 
 
-async def organised_by(session: AsyncSession, activity_id: int) -> dict[int, str]:
-    rows = await session.execute(
-        select(ActivityOrganiser.participant_id, ActivityOrganiser.role).where(
-            ActivityOrganiser.activity_id == activity_id
-        )
-    )
-    return dict(rows.all())
-
-
 @dataclass
 class Counts:
     """Who answered what for one activity."""

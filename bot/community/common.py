@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.i18n.format import format_when
-from bot.i18n.translator import Translator
+from bot.i18n.translator import Translator, base_language
 from bot.outbox.quiet_hours import QuietHours
 from bot.privacy import pseudonyms
 from bot.settings import Settings
@@ -37,7 +37,7 @@ def localised(value: Any, language: str) -> str:
     """A worker's text (`{"_": original, "tr": ...}` or a plain string) in `language`."""
     if not isinstance(value, Mapping):
         return "" if value is None else str(value)
-    base = language.replace("-", "_").split("_")[0]
+    base = base_language(language)
     for code in (language, base):
         if value.get(code):
             return str(value[code])

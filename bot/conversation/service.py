@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,12 +21,12 @@ from bot import outbox
 from bot.conversation import builtins
 from bot.conversation.commands import parse_command
 from bot.conversation.extensions import Actions, Extensions, has_role
+from bot.conversation.turns import Incoming, Reply
 from bot.deployment import Deployment
 from bot.flows import engine
 from bot.flows.context import FlowContext
 from bot.flows.engine import PREFILL
 from bot.flows.events import (
-    Answer,
     Ask,
     Done,
     Event,
@@ -43,6 +43,7 @@ from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.format import format_period
+from bot.i18n.translator import base_language
 from bot.outbox.followups import schedule_followups
 from bot.privacy import erasure
 from bot.settings import Settings
@@ -86,39 +87,6 @@ def parse_start_payload(text: str, deployment: Deployment) -> StartPayload | Non
     if neighbourhood is None and campaign is None:
         return None
     return StartPayload(neighbourhood, campaign)
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One thing a person did, as a channel hands it over.
-
-    `key` identifies the platform update, so a redelivery is recognised; `language_hint`
-    is what the person's app says their language is; `conversation_id` is the
-    conversation a pressed button belongs to (a button of another one is stale).
-    """
-
-    channel: str
-    user_id: str
-    event: Event
-    key: str | None = None
-    language_hint: str | None = None
-    conversation_id: int | None = None
-
-
-@dataclass
-class Reply:
-    """What to send back.
-
-    `stale` marks a button from an earlier question; `conversation_id` is the
-    conversation whose question the reply asks (channels put it in their buttons).
-    """
-
-    messages: list[Outgoing] = field(default_factory=list)
-    language: str = "nl"
-    accepted: Answer | None = None
-    stale: bool = False
-    duplicate: bool = False
-    conversation_id: int | None = None
 
 
 @dataclass
@@ -697,7 +665,7 @@ class ConversationService:
         if not hint:
             return None
         offered = self.settings.language_list
-        for code in (hint, hint.replace("-", "_").split("_")[0].lower()):
+        for code in (hint, base_language(hint)):
             if code in offered:
                 return code
         return None

@@ -51,7 +51,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import outbox
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery import reminders
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.pacing import DEFAULT_HEADROOM, Pacer

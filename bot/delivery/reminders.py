@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.conversation.service import ConversationService, Reply
+from bot.conversation.service import ConversationService
+from bot.conversation.turns import Reply
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.parts import DeliveryParts
 from bot.flows.events import Say

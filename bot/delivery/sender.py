@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 
 
 class Status(StrEnum):

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.deployment import Deployment
 from bot.i18n import bidi
-from bot.i18n.translator import Translator
+from bot.i18n.translator import Translator, base_language
 
 
 class _SafeDict(dict[str, Any]):
@@ -71,7 +71,7 @@ class FlowContext:
         """
         if not isinstance(value, Mapping) or "_" not in value:
             return value
-        base = self.language.replace("-", "_").split("_")[0]
+        base = base_language(self.language)
         for code in (self.language, base):
             if value.get(code):
                 return value[code]

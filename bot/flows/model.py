@@ -22,9 +22,6 @@ def parse_duration(text: str | int) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
-Duration = Annotated[timedelta, Field()]
-
-
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value

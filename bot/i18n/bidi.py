@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from bot.i18n.translator import base_language
+
 FSI = "\u2068"  # FIRST STRONG ISOLATE
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
 RLM = "\u200f"  # RIGHT-TO-LEFT MARK
@@ -41,7 +43,7 @@ def is_rtl(language: str | None) -> bool:
     """Whether a language is written right to left (`ar`, `ar_MA`, `fa`, `he`, `ur`)."""
     if not language:
         return False
-    return language.replace("-", "_").split("_")[0].lower() in RTL_LANGUAGES
+    return base_language(language) in RTL_LANGUAGES
 
 
 def isolate(text: str) -> str:

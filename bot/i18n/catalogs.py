@@ -16,6 +16,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from bot.i18n.translator import base_language
+
 DOMAIN = "buurtbot"
 
 
@@ -48,10 +50,6 @@ def _load_one(folder: Path, language: str) -> NullTranslations | None:
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
-
-
-def base_language(code: str) -> str:
-    return code.replace("-", "_").split("_")[0].lower()
 
 
 class Catalogs:

@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import Protocol
 
 
+def base_language(code: str) -> str:
+    """`pt-BR`, `pt_BR` -> `pt`: the language without its region, for fallbacks."""
+    return code.replace("-", "_").split("_")[0].lower()
+
+
 class Translator(Protocol):
     """The gettext calls the bot uses."""
 

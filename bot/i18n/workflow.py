@@ -37,6 +37,7 @@ from babel.util import LOCALTZ
 
 from bot.i18n.catalogs import DOMAIN
 from bot.i18n.placeholders import placeholders
+from bot.i18n.translator import base_language
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_LANGUAGE = "en"
@@ -86,7 +87,7 @@ HEADER_COMMENT = """\
 
 def plural_forms(language: str) -> tuple[int, str]:
     """(nplurals, plural expression) a catalog of `language` should have."""
-    base = language.replace("-", "_").split("_")[0].lower()
+    base = base_language(language)
     if base in PLURAL_FORMS:
         return PLURAL_FORMS[base]
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.community import roles
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.flows.events import Ask, Say
 from bot.storage.models import OutboxMessage, Participant
 from tests.helpers import Person

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.community import roles
-from bot.conversation.service import Incoming
+from bot.conversation.turns import Incoming
 from bot.flows.events import Pick
 from bot.storage.models.community import Activity, ActivityOrganiser, Proposal, ProposalNote
 from tests.community.helpers import (

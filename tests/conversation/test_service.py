@@ -86,7 +86,7 @@ async def test_bad_input_stores_nothing_and_asks_again(app: App) -> None:
 
 
 async def test_a_redelivered_update_is_handled_once(app: App) -> None:
-    from bot.conversation.service import Incoming
+    from bot.conversation.turns import Incoming
     from bot.flows.events import Text
 
     first = await app.service.handle(Incoming("test", "9", Text("/start"), key="u1"))

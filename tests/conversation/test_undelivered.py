@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.flows.events import Document, Say
 from bot.storage.models import OutboxMessage
 from tests.helpers import Person

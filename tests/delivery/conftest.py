@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.clock import ManualClock
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import Delivery, Status

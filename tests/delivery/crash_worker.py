@@ -16,7 +16,7 @@ import signal
 import sys
 
 from bot.app import build
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.scheduler import start
 from bot.delivery.sender import Delivery, Status
 

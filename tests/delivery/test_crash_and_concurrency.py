@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bot import outbox
 from bot.app import App
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.clock import SYSTEM
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import Delivery, Status

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.flows.events import Ask, Say
 from bot.i18n import workflow
 from bot.i18n.bidi import FSI, RLM, strip_marks

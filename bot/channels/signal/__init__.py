@@ -40,7 +40,7 @@ from bot.channels.signal.client import (
 from bot.channels.signal.intake import Intake
 from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
 from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
-from bot.conversation.service import Incoming, Reply
+from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Event, Other, Pick, Say, Text
 from bot.health import Health

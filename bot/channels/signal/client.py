@@ -231,36 +231,12 @@ class SignalClient:
         result = result if isinstance(result, dict) else {}
         return SendResult(int(result.get("timestamp") or 0), send_results(result))
 
-    async def send_typing(self, recipient: str, stop: bool = False) -> None:
-        await self.rpc("sendTyping", {"recipient": [recipient], "stop": stop})
-
     async def send_receipt(self, recipient: str, timestamps: list[int], kind: str = "read") -> None:
         # `recipient` is one string here, not a list; timestamps are JSON numbers.
         await self.rpc(
             "sendReceipt",
             {"recipient": recipient, "targetTimestamp": [int(t) for t in timestamps], "type": kind},
         )
-
-    async def send_reaction(
-        self,
-        recipient: str,
-        emoji: str,
-        target_author: str,
-        target_timestamp: int,
-        remove: bool = False,
-    ) -> SendResult:
-        result = await self.rpc(
-            "sendReaction",
-            {
-                "recipient": [recipient],
-                "emoji": emoji,
-                "targetAuthor": target_author,
-                "targetTimestamp": int(target_timestamp),
-                "remove": remove,
-            },
-        )
-        result = result if isinstance(result, dict) else {}
-        return SendResult(int(result.get("timestamp") or 0), send_results(result))
 
     # ---- the event stream ------------------------------------------------------------
 

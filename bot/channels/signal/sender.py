@@ -45,7 +45,7 @@ from bot.channels.signal.client import (
     SignalClient,
 )
 from bot.channels.signal.render import Part, render
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask
 from bot.i18n.translator import Translator
@@ -185,7 +185,6 @@ class SignalSender:
         self.on_unreachable = on_unreachable
         self.clock = clock
         self.limiter = Limiter(rate, clock)
-        self.sent_count = 0
         self._partial: dict[str, _Partial] = {}
         self._told: set[str] = set()
 
@@ -226,7 +225,6 @@ class SignalSender:
                 if delivery.status is Status.RETRY and index > 0:
                     self._partial[user_id] = _Partial(fingerprint, index, self.clock() + 3600)
                 return delivery
-            self.sent_count += 1
             if part.ask is not None and result.timestamp:
                 self.asks.remember(
                     user_id, result.timestamp, SentAsk.of(part.ask, reply.conversation_id)

@@ -60,10 +60,10 @@ from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
 from bot.channels.telegram.webhook import WebhookServer
-from bot.conversation.service import Incoming, Reply
+from bot.conversation.turns import Incoming, Reply
 from bot.flows.events import Ask, Say
 from bot.health import Health
-from bot.i18n.translator import Translator
+from bot.i18n.translator import Translator, base_language
 
 log = logging.getLogger(__name__)
 
@@ -435,7 +435,7 @@ class TelegramChannel:
         """The person's language as last seen, else what their app says, else the default."""
         language = self._languages.get(inbound.chat_id)
         if language is None:
-            hint = (inbound.language_hint or "").replace("-", "_").split("_")[0].lower()
+            hint = base_language(inbound.language_hint or "")
             offered = self.settings.language_list
             language = hint if hint in offered else self.settings.default_language
         return self.service.catalogs(language)

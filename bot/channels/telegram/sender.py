@@ -42,7 +42,7 @@ from bot.channels.telegram.errors import (
     with_retries,
 )
 from bot.channels.telegram.updates import CHANNEL
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Say
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 SKIP = "_skip"
 END = "end"
-PROFILE_FIELDS = ("language", "neighbourhood", "age_group", "interests", "postcode")
 
 STEP_KINDS: dict[str, type[Step]] = {}
 
@@ -189,14 +188,6 @@ class Step(BaseModel):
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
         raise NotImplementedError
-
-    def references(self) -> list[str]:
-        """Step keys named in `next` (for validation)."""
-        if isinstance(self.next, str):
-            return [self.next]
-        if isinstance(self.next, list):
-            return [rule.goto for rule in self.next]
-        return []
 
 
 def _same(a: str, b: str) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.channels.signal.client import SignalClient
 from bot.channels.signal.sender import SignalSender
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.sender import Sender, Status
 from bot.flows.events import Ask, Document, Option, Say
 from tests.channels.signal.conftest import Bot

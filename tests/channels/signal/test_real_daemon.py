@@ -28,7 +28,7 @@ from bot.app import build
 from bot.channels.signal import SignalNotReady, start
 from bot.channels.signal.client import DaemonUnavailable, RpcError, SignalClient
 from bot.channels.signal.sender import SignalSender
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Say
 from tests.conftest import ROOT, make_settings

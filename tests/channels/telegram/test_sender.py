@@ -8,7 +8,7 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.errors import RetryPolicy
 from bot.channels.telegram.sender import within_a_send
-from bot.conversation.service import Reply
+from bot.conversation.turns import Reply
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.sender import Status
 from bot.flows.events import Ask, Document, Option, Say
