@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,14 +64,3 @@ def test_an_old_missing_or_broken_heartbeat_is_unhealthy(tmp_path: Path) -> None
     ok, lines = check(path, stale_after=60)
     assert not ok and "not running or stuck" in lines[0]
     assert check(path, stale_after=300)[0]
-
-
-def test_buurtbot_health_exits_with_the_verdict(tmp_path: Path) -> None:
-    env = {**os.environ, "BUURTBOT_DATA_DIR": str(tmp_path)}
-    command = [sys.executable, "-m", "bot", "health"]
-    missing = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert missing.returncode == 1 and "has not started" in missing.stdout
-    Heartbeat(tmp_path / FILE, {"scheduler": Part(Health(True, "running"))}).write()
-    fine = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert fine.returncode == 0, fine.stdout + fine.stderr
-    assert "scheduler: ok – running" in fine.stdout
