@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot import collector, health
 from bot.app import App
+from bot.channels.base import Channel
 from bot.delivery.scheduler import start as start_scheduler
 from bot.health import Heartbeat
 
@@ -99,20 +100,23 @@ async def start_all(app: App, channels: list[str]) -> list[Running]:
         raise
 
 
+async def _start_channel(name: str, app: App) -> Channel:
+    """Start one configured channel; its module is imported only when it is configured."""
+    if name == "telegram":
+        from bot.channels.telegram import start
+    elif name == "signal":
+        from bot.channels.signal import start
+    else:
+        raise ValueError(f"unknown channel {name!r}")
+    return await start(app)
+
+
 async def _start_parts(app: App, channels: list[str], running: list[Running]) -> list[Running]:
     senders = []
-    if "telegram" in channels:
-        from bot.channels.telegram import start as start_telegram
-
-        telegram = await start_telegram(app)
-        running.append(telegram)
-        senders.append(telegram.sender)
-    if "signal" in channels:
-        from bot.channels.signal import start as start_signal
-
-        signal_channel = await start_signal(app)
-        running.append(signal_channel)
-        senders.append(signal_channel.sender)
+    for name in channels:
+        channel = await _start_channel(name, app)
+        running.append(channel)
+        senders.append(channel.sender)
     running.append(await start_scheduler(app, senders))
     log.info("Buurtbot is running: %s", ", ".join(channels))
     return running

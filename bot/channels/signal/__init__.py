@@ -1,345 +1,29 @@
 """The Signal channel, through signal-cli's JSON-RPC daemon (`signal-cli daemon --http`).
 
-`start(app)` first checks the daemon: it must answer, and the bot's number
-(`BUURTBOT_SIGNAL_NUMBER`) must be registered or linked there — a daemon without it
-would stream nothing, forever. If not, it logs ONE line that tells the operator what to
-do and raises `SignalNotReady`, which ends `buurtbot run` with exit code 1 and no
-traceback. Then it opens the event stream (reconnecting with backoff when it drops) and
-hands each message to the conversation service:
+`start(app)` first checks the daemon (`startup`): it must answer, and the bot's number
+(`BUURTBOT_SIGNAL_NUMBER`) must be registered or linked there. Then it opens the event
+stream (reconnecting with backoff when it drops) and hands each message to the
+conversation service (`channel`).
 
-* a typed message is the answer as typed: the engine reads numbers (`2`, `1, 3`),
-  labels in the person's language and command words (`stop`, `stoppen`);
-* a photo or voice note is a `Media` event (its attachment id is the reference);
-* a reaction on a question's message is the answer it stands for: 1️⃣..🔟 the option
-  with that number, 👍/👎 yes or no; removed reactions and other emoji are no answer;
-* a message in a group is answered privately, like any other;
-* a message already handled (the same sender and timestamp) is not handled again: the
-  service keeps a receipt of every handled update in the database.
-
-Each person's messages are handled one at a time, in order; different people at once.
-A message is kept in the database until it is handled (`intake`), so a crash delays it
-and loses nothing: at start-up, what was kept and not handled is handled first.
+The modules, in the order a message meets them: `client` (JSON-RPC and the event
+stream), `intake` (keeps messages in the database until handled), `updates` (an event
+-> engine event), `channel` (the handler), `render` (texts, numbered options),
+`sender` (replies; the outbox's sender), `startup` (the daemon check).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.bounded import Bounded
-from bot.channels.signal.client import (
-    DaemonUnavailable,
-    EventStream,
-    RpcError,
-    SignalClient,
-    SignalError,
-)
-from bot.channels.signal.intake import Intake
-from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
-from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
-from bot.conversation.turns import Incoming, Reply
-from bot.delivery.sender import Status
-from bot.flows.events import Event, Other, Pick, Say, Text
-from bot.health import Health
+from bot.channels.signal.channel import SignalChannel
+from bot.channels.signal.client import SignalClient
+from bot.channels.signal.sender import CHANNEL, SignalSender
+from bot.channels.signal.startup import SignalNotReady, check_daemon, not_ready
 
 if TYPE_CHECKING:
     from bot.channels.parts import ChannelParts
 
-log = logging.getLogger(__name__)
-
-__all__ = ["CHANNEL", "SignalChannel", "SignalNotReady", "SignalSender", "start"]
-
-README_HINT = "see README.md, section Signal"
-
-
-class SignalNotReady(SystemExit):
-    """The daemon is not there or lacks the bot's number; the reason is already logged.
-
-    A `SystemExit` (code 1), so `buurtbot run` ends cleanly, with no traceback.
-    """
-
-    def __init__(self, reason: str):
-        super().__init__(1)
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-async def check_daemon(client: SignalClient) -> str:
-    """The daemon's version; raises `SignalNotReady` (after one log line) when unusable."""
-    url, number = client.base_url, client.account
-    try:
-        await client.check()
-        version = await client.version()
-    except (DaemonUnavailable, RpcError) as error:
-        raise _not_ready(
-            f"Signal: no signal-cli daemon answers at BUURTBOT_SIGNAL_URL={url} ({error}). "
-            "Start it with: signal-cli --trust-new-identities=always daemon "
-            f"--http 127.0.0.1:8080 --receive-mode=on-connection ({README_HINT})."
-        ) from None
-    try:
-        accounts = await client.list_accounts()
-    except RpcError as error:
-        if error.method_not_found:  # a single-account daemon (`-a NUMBER daemon`)
-            log.info("Signal: signal-cli %s at %s runs for one account", version, url)
-            return version
-        raise _not_ready(
-            f"Signal: the daemon at {url} cannot list its accounts ({error})."
-        ) from None
-    except DaemonUnavailable as error:
-        raise _not_ready(f"Signal: the daemon at {url} stopped answering ({error}).") from None
-    if number not in accounts:
-        has = ", ".join(accounts) or "none"
-        raise _not_ready(
-            f"Signal: the number {number} (BUURTBOT_SIGNAL_NUMBER) is not registered or linked "
-            f"in the signal-cli daemon at {url} (it has: {has}). Register it "
-            f"(signal-cli -a {number} register, then signal-cli -a {number} verify CODE) or "
-            f"link it to a phone (signal-cli link -n Buurtbot), restart the daemon, then "
-            f"start Buurtbot again ({README_HINT})."
-        )
-    log.info("Signal: signal-cli %s at %s has %s", version, url, number)
-    return version
-
-
-def _not_ready(reason: str) -> SignalNotReady:
-    log.error(reason)
-    return SignalNotReady(reason)
-
-
-class SignalChannel:
-    """Reads the event stream, answers through the service, replies through the sender."""
-
-    name = CHANNEL
-
-    def __init__(
-        self,
-        app: ChannelParts,
-        client: SignalClient,
-        *,
-        initial_backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        reply_attempts: int = 6,
-        max_reply_wait: float = 900.0,
-        concurrency: int = 8,
-        receipts: bool = True,
-    ):
-        self.app = app
-        self.service = app.service
-        self.client = client
-        self.asks = AskMemory()
-        self.sender = SignalSender(
-            client,
-            self.service.catalogs,
-            rate=app.settings.signal_rate,
-            asks=self.asks,
-            on_unreachable=self._unreachable,
-        )
-        self.intake = Intake(app.database, client.account)
-        self.stream = EventStream(client, self._on_payload, initial_backoff, max_backoff)
-        self.reply_attempts = reply_attempts
-        self.max_reply_wait = max_reply_wait
-        self.receipts = receipts
-        self._slots = asyncio.Semaphore(concurrency)
-        # Each person's updates, with their place in the inbox (None: not kept).
-        self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
-        self._workers: set[asyncio.Task[None]] = set()
-        self._handled: OrderedDict[str, Reply | None] = OrderedDict()
-        self._languages = Bounded()  # each person's language as last seen
-        # Inbox positions up to this one were kept before the last stop (new ones come
-        # after them: see `intake`).
-        self._replayed_until = 0
-        self._changed = asyncio.Condition()
-
-    # ---- running ---------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Queue what the inbox still holds (received before a stop), then listen."""
-        for position, update in await self.intake.replay():
-            self._replayed_until = position
-            self._queue(position, update)
-        self.stream.start()
-
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop reading; let the messages already received be answered (for `grace` s).
-
-        What is not answered by then stays in the inbox for the next start.
-        """
-        await self.stream.stop()
-        if self._workers:
-            await asyncio.wait(list(self._workers), timeout=grace)
-        for task in list(self._workers):
-            task.cancel()
-        for task in list(self._workers):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.intake.close()
-        await self.client.close()
-
-    @property
-    def connected(self) -> asyncio.Event:
-        return self.stream.connected
-
-    def health(self) -> Health:
-        """Works while the event stream of signal-cli is connected."""
-        if self.stream.connected.is_set():
-            return Health(True, "connected to signal-cli")
-        return Health(False, f"not connected to signal-cli at {self.client.base_url}")
-
-    # ---- incoming --------------------------------------------------------------------
-
-    async def _on_payload(self, payload: dict[str, Any]) -> None:
-        """One event from the stream: kept first, then queued (the stream waits for both)."""
-        update = read(payload, self.client.account)
-        if update is None:
-            return
-        self._queue(await self.intake.keep(payload, update.user_id), update)
-
-    def _queue(self, position: int | None, update: Update) -> None:
-        queue = self._queues.get(update.user_id)
-        if queue is None:
-            queue = self._queues[update.user_id] = asyncio.Queue()
-            task = asyncio.create_task(self._work(update.user_id, queue))
-            self._workers.add(task)
-            task.add_done_callback(self._workers.discard)
-        queue.put_nowait((position, update))
-
-    async def _work(self, user_id: str, queue: asyncio.Queue[tuple[int | None, Update]]) -> None:
-        """One person's updates, in order; ends when their queue is empty."""
-        try:
-            while not queue.empty():
-                position, update = queue.get_nowait()
-                reply: Reply | None = None
-                try:
-                    replayed = position is not None and position <= self._replayed_until
-                    reply = await self.handle(update, replayed=replayed)
-                except asyncio.CancelledError:
-                    raise  # stopped before it was handled: it stays in the inbox
-                except Exception:  # a single bad update never stops the bot
-                    log.exception("Signal: a message could not be handled")
-                    await self._sorry(update.user_id)
-                self.intake.handled(position)  # even when it failed: it must not loop
-                await self._done(update.key, reply)
-        finally:
-            if self._queues.get(user_id) is queue:
-                del self._queues[user_id]
-
-    async def handle(self, update: Update, replayed: bool = False) -> Reply | None:
-        """Hand one update to the service and send its reply; None when it is no answer.
-
-        `replayed`: kept in the inbox before the last stop. Handled already, it was
-        stopped between its turn and its reply, so the reply may never have gone out.
-        """
-        event, conversation_id = self.event_for(update)
-        if event is None:
-            return None
-        async with self._slots:  # a few people's turns at once; sending waits outside
-            reply = await self.service.handle(
-                Incoming(
-                    CHANNEL, update.user_id, event, key=update.key, conversation_id=conversation_id
-                )
-            )
-        if reply.language:
-            self._languages.put(update.user_id, reply.language)
-        if reply.duplicate:
-            log.debug("Signal: %s was handled before", update.key)
-            # signal-cli replays recent events whenever the stream reconnects: those
-            # were answered. One handled just before a stop may not have been: for it,
-            # the service's current question goes out again (at worst it shows twice).
-            if replayed and reply.messages:
-                await self.reply(update.user_id, reply)
-            return reply
-        await self.reply(update.user_id, reply)
-        if self.receipts and update.event is not None:
-            await self._receipt(update)
-        return reply
-
-    def event_for(self, update: Update) -> tuple[Event | None, int | None]:
-        """The engine event an update stands for, and the conversation it answers."""
-        if update.event is not None:
-            return update.event, None
-        reaction = update.reaction
-        if reaction is None or reaction.remove:
-            return None, None
-        number = reaction_number(reaction.emoji)
-        yes_no = reaction_yes_no(reaction.emoji)
-        if number is None and yes_no is None:
-            return None, None  # ❤️ and the like: no answer
-        asked = self.asks.lookup(update.user_id, reaction.target_timestamp)
-        if asked is None:
-            # Not one of our recent questions (or sent before a restart): ask again rather
-            # than guess. In a group it may be someone else's message: leave it.
-            return (None, None) if update.group_id else (Other("reaction"), None)
-        if number is not None:
-            if not 1 <= number <= len(asked.values):
-                return Other("reaction"), None
-            if asked.multiple and self.asks.latest(update.user_id) == asked:
-                # One reaction a message: on the current question it is the whole answer.
-                return Text(str(number)), None
-            return Pick(asked.step, index=number - 1), asked.conversation_id
-        if yes_no not in asked.values:
-            return Other("reaction"), None
-        return Pick(asked.step, value=yes_no or ""), asked.conversation_id
-
-    # ---- outgoing --------------------------------------------------------------------
-
-    async def reply(self, user_id: str, reply: Reply) -> None:
-        """Send a direct reply; wait out rate limits a few times before giving up."""
-        delivery = await self.sender.deliver(user_id, reply)
-        for _ in range(self.reply_attempts - 1):
-            if delivery.status is not Status.RETRY:
-                break
-            wait = min(delivery.retry_after or 1.0, self.max_reply_wait)
-            log.info("Signal: a reply waits %.0f s (%s)", wait, delivery.error)
-            await asyncio.sleep(wait)
-            delivery = await self.sender.deliver(user_id, reply)
-        if delivery.status is Status.RETRY:
-            queued = await self.service.undelivered(CHANNEL, user_id, reply)
-            log.error(
-                "Signal: a reply could not be sent (%s); %s",
-                delivery.error,
-                "the outbox tries again later" if queued else "nothing to try again",
-            )
-        elif delivery.status is Status.FAILED:
-            log.error("Signal: a reply could not be sent: %s", delivery.error)
-
-    async def _sorry(self, user_id: str) -> None:
-        """Tell the person their message went wrong, in their language as last seen."""
-        language = self._languages.get(user_id) or self.service.settings.default_language
-        t = self.service.catalogs(language)
-        text = t.gettext("Sorry, something went wrong. Please try again.")
-        try:
-            await self.sender.deliver(user_id, Reply(messages=[Say(text)], language=language))
-        except Exception:
-            log.warning("Signal: the apology could not be sent either", exc_info=True)
-
-    async def _receipt(self, update: Update) -> None:
-        try:
-            await self.client.send_receipt(update.user_id, [update.timestamp])
-        except SignalError as error:
-            log.debug("Signal: no read receipt: %s", error)
-
-    async def _unreachable(self, user_id: str) -> None:
-        log.info("Signal: a person is no longer on Signal; marked unreachable")
-        await self.service.mark_unreachable(CHANNEL, user_id)
-
-    # ---- for tests and monitoring ----------------------------------------------------
-
-    async def _done(self, key: str, reply: Reply | None) -> None:
-        async with self._changed:
-            self._handled[key] = reply
-            while len(self._handled) > 1000:
-                self._handled.popitem(last=False)
-            self._changed.notify_all()
-
-    async def handled(self, key: str, timeout: float = 10.0) -> Reply | None:
-        """Wait until the update with `key` has been handled; its reply (None: no answer)."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: key in self._handled)
-            return self._handled[key]
+__all__ = ["CHANNEL", "SignalChannel", "SignalNotReady", "SignalSender", "check_daemon", "start"]
 
 
 async def start(
@@ -352,7 +36,7 @@ async def start(
     """Check the daemon and the bot's number, then listen; see the module docstring."""
     settings = app.settings
     if not settings.signal_url or not settings.signal_number:
-        raise _not_ready("Signal: set BUURTBOT_SIGNAL_URL and BUURTBOT_SIGNAL_NUMBER.")
+        raise not_ready("Signal: set BUURTBOT_SIGNAL_URL and BUURTBOT_SIGNAL_NUMBER.")
     client = SignalClient(settings.signal_url, settings.signal_number)
     if read_timeout is not None:
         client.read_timeout = read_timeout
