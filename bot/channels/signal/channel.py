@@ -22,7 +22,6 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.bounded import Bounded
 from bot.channels.signal.client import (
     EventStream,
     SignalClient,
@@ -31,6 +30,7 @@ from bot.channels.signal.client import (
 from bot.channels.signal.intake import Intake
 from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
 from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
+from bot.channels.turns import Turns
 from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Event, Other, Pick, Say, Text
@@ -75,12 +75,11 @@ class SignalChannel:
         self.reply_attempts = reply_attempts
         self.max_reply_wait = max_reply_wait
         self.receipts = receipts
-        self._slots = asyncio.Semaphore(concurrency)
+        self.turns = Turns(self.service, CHANNEL, concurrency)
         # Each person's updates, with their place in the inbox (None: not kept).
         self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._handled: OrderedDict[str, Reply | None] = OrderedDict()
-        self._languages = Bounded()  # each person's language as last seen
         # Inbox positions up to this one were kept before the last stop (new ones come
         # after them: see `intake`).
         self._replayed_until = 0
@@ -173,14 +172,12 @@ class SignalChannel:
         event, conversation_id = self.event_for(update)
         if event is None:
             return None
-        async with self._slots:  # a few people's turns at once; sending waits outside
-            reply = await self.service.handle(
-                Incoming(
-                    CHANNEL, update.user_id, event, key=update.key, conversation_id=conversation_id
-                )
+        # A few people's turns at once; sending waits outside.
+        reply = await self.turns.handle(
+            Incoming(
+                CHANNEL, update.user_id, event, key=update.key, conversation_id=conversation_id
             )
-        if reply.language:
-            self._languages.put(update.user_id, reply.language)
+        )
         if reply.duplicate:
             log.debug("Signal: %s was handled before", update.key)
             # signal-cli replays recent events whenever the stream reconnects: those
@@ -234,20 +231,14 @@ class SignalChannel:
             await asyncio.sleep(wait)
             delivery = await self.sender.deliver(user_id, reply)
         if delivery.status is Status.RETRY:
-            queued = await self.service.undelivered(CHANNEL, user_id, reply)
-            log.error(
-                "Signal: a reply could not be sent (%s); %s",
-                delivery.error,
-                "the outbox tries again later" if queued else "nothing to try again",
-            )
+            await self.turns.undelivered(user_id, reply, delivery.error, "a person")
         elif delivery.status is Status.FAILED:
             log.error("Signal: a reply could not be sent: %s", delivery.error)
 
     async def _sorry(self, user_id: str) -> None:
         """Tell the person their message went wrong, in their language as last seen."""
-        language = self._languages.get(user_id) or self.service.settings.default_language
-        t = self.service.catalogs(language)
-        text = t.gettext("Sorry, something went wrong. Please try again.")
+        language = self.turns.language(user_id)
+        text = self.turns.sorry(user_id)
         try:
             await self.sender.deliver(user_id, Reply(messages=[Say(text)], language=language))
         except Exception:

@@ -60,10 +60,11 @@ from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
 from bot.channels.telegram.webhook import WebhookServer
+from bot.channels.turns import Turns
 from bot.conversation.turns import Incoming, Reply
 from bot.flows.events import Ask, Say
 from bot.health import Health
-from bot.i18n.translator import Translator, base_language
+from bot.i18n.translator import Translator
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,7 @@ class TelegramChannel:
         self.retry_policy = retry_policy
         self.webhook_check_every = webhook_check_every
         slots = service_slots or (1 if app.database.is_sqlite else 8)
-        self._service_slots = asyncio.Semaphore(slots)
-        self._languages = Bounded()
+        self.turns = Turns(self.service, CHANNEL, slots)
         self._told_groups = Bounded()
         self._commands_task: asyncio.Task[None] | None = None
         # Where updates come from: the poller, or the webhook server.
@@ -379,7 +379,7 @@ class TelegramChannel:
         """The service's reply; "typing…" while it takes long; None when it crashed."""
         typing: _Typing | None = None
         try:
-            async with self._service_slots:
+            async with self.turns.slots:
                 # Counted from here: waiting for a slot is the bot being busy, and
                 # "typing…" for every waiting update would only make it busier.
                 typing = _Typing(self.bot, inbound.chat_id, self.typing_delay)
@@ -388,12 +388,10 @@ class TelegramChannel:
             log.exception("Telegram: handling an update of %s failed", self.who(incoming.user_id))
             if typing is not None:
                 await typing.stop()
-            t = self._translator(inbound)
-            await self._say(inbound, t.gettext("Sorry, something went wrong. Please try again."))
+            await self._say(inbound, self.turns.sorry(inbound.chat_id, inbound.language_hint))
             return None
         await typing.stop()
-        if reply.language:
-            self._languages.put(inbound.chat_id, reply.language)
+        self.turns.seen(inbound.chat_id, reply)
         return reply
 
     async def _write(self, inbound: Inbound, reply: Reply, pressed: Question | None = None) -> None:
@@ -409,13 +407,7 @@ class TelegramChannel:
             log.info("Telegram: %s cannot be reached (%s)", self.who(inbound.user_id), error)
             await self.service.mark_unreachable(CHANNEL, inbound.user_id)
         except GaveUp as error:
-            queued = await self.service.undelivered(CHANNEL, inbound.user_id, reply)
-            log.error(
-                "Telegram: a reply to %s was not delivered (%s); %s",
-                who,
-                error,
-                "the outbox tries again later" if queued else "nothing to try again",
-            )
+            await self.turns.undelivered(inbound.user_id, reply, error, who)
 
     async def _say(self, inbound: Inbound, text: str) -> None:
         await self._call(
@@ -433,12 +425,7 @@ class TelegramChannel:
 
     def _translator(self, inbound: Inbound) -> Translator:
         """The person's language as last seen, else what their app says, else the default."""
-        language = self._languages.get(inbound.chat_id)
-        if language is None:
-            hint = base_language(inbound.language_hint or "")
-            offered = self.settings.language_list
-            language = hint if hint in offered else self.settings.default_language
-        return self.service.catalogs(language)
+        return self.turns.translator(inbound.chat_id, inbound.language_hint)
 
 
 def _says(reply: Reply) -> str:
