@@ -21,4 +21,6 @@ def numbered(ask: Ask, t: Translator | None = None) -> str:
     if ask.multiple and ask.options and t is not None:
         lines.append("")
         lines.append(t.gettext("Type the numbers of your choice, for example: 1, 3"))
+        if ask.none_allowed:
+            lines.append(t.gettext("Type 0 if none of them fits."))
     return "\n".join(lines)

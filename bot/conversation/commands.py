@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bot.i18n.translator import Translator
+from bot.i18n.typed import fold, normalise, word_list
 
 if TYPE_CHECKING:
     from bot.conversation.extensions import Actions
@@ -97,7 +98,7 @@ class CommandTable:
 
     def match_word(self, text: str, translators: list[Translator]) -> str | None:
         """The command a typed word stands for, in any of the given languages, or None."""
-        folded = text.strip().strip("!.").casefold()
+        folded = fold(text)
         if not folded or len(folded) > 40:
             return None
         for t in translators:
@@ -110,12 +111,12 @@ class CommandTable:
 
 
 def _words(text: str) -> set[str]:
-    return {word.strip().casefold() for word in text.split(",") if word.strip()}
+    return word_list(text)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
     """`/start abc` -> (`start`, `abc`); `/Stop@BuurtBot` -> (`stop`, ``); else None."""
-    stripped = text.strip()
+    stripped = normalise(text).strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
     head, _, rest = stripped[1:].partition(" ")

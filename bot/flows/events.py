@@ -94,7 +94,8 @@ class Ask:
 
     `selected` is the current pick of a multiple-choice question; `refresh` says the
     question is the same one again with a new selection (edit it in place if you can).
-    `done_label` is the button that closes a multiple-choice question.
+    `done_label` is the button that closes a multiple-choice question; `none_allowed`
+    says it may be closed with nothing chosen (text channels tell how: type 0).
     """
 
     step: str
@@ -105,6 +106,7 @@ class Ask:
     done_label: str = ""
     refresh: bool = False
     expects: str = "text"
+    none_allowed: bool = False
 
 
 @dataclass(frozen=True)

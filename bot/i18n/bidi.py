@@ -36,7 +36,7 @@ _RTL = {"R", "AL"}
 # Isolate and embedding controls: skipped when looking for a line's first strong
 # character (RLM and LRM are strong themselves, and count).
 _CONTROLS = {FSI, PDI, "\u2066", "\u2067", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
-_MARKS = _CONTROLS | {RLM, LRM}
+_MARKS = _CONTROLS | {RLM, LRM, "\u061c"}  # and the ARABIC LETTER MARK
 
 
 def is_rtl(language: str | None) -> bool:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bot.flows.context import FlowContext
 from bot.flows.effects import Effect, SetProfile
 from bot.flows.events import Ask, Event, Option, Pick, Skip, Text
+from bot.i18n.typed import fold, normalise
 
 if TYPE_CHECKING:
     from bot.flows.state import State
@@ -191,19 +192,23 @@ class Step(BaseModel):
 
 
 def _same(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
+    return fold(a) == fold(b)
 
 
 def match_option(text: str, options: list[Option]) -> Option | None:
-    """An option by its number (1-based, any script's digits), its label or its value."""
-    cleaned = text.strip().rstrip(".)").strip()
+    """An option by its number (1-based, any script's digits), its label or its value.
+
+    Labels compare folded (see `bot.i18n.typed`): without case, accents, vowel marks and
+    the direction marks the bot may have put on its own label.
+    """
+    cleaned = normalise(text).strip().rstrip(".)").strip()
     if not cleaned:
         return None
     if cleaned.isdecimal():
         number = int(cleaned)
         return options[number - 1] if 1 <= number <= len(options) else None
-    folded = cleaned.casefold()
+    folded = fold(cleaned)
     for option in options:
-        if option.label.casefold() == folded or option.value.casefold() == folded:
+        if fold(option.label) == folded or fold(option.value) == folded:
             return option
     return None

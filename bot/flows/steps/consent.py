@@ -27,6 +27,7 @@ from bot.flows.events import Event, Option, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
 from bot.flows.steps.yes_no import read_yes_no
+from bot.i18n.typed import fold
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,7 @@ class ConsentStep(Step):
         answer = read_yes_no(event, ctx.t)
         if answer is None and isinstance(event, Text):
             options = self.options(ctx, flow_id)
-            folded = event.text.strip().casefold()
-            if folded == options[0].label.casefold():
+            if fold(event.text) == fold(options[0].label):
                 answer = True
         if answer is None:
             return Reject(ctx.t.gettext("Please answer yes or no."))

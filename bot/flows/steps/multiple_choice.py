@@ -13,8 +13,12 @@ Example::
         - {value: cooking, label: Cooking and eating together}
         - {value: other, label: Something else}
 
-Typed, a person answers `1, 3` or `1 3`, or the labels separated by commas.
-The stored value is the list of chosen option values, in the order of the options.
+Typed, a person answers `1, 3` or `1 3`, or the labels separated by commas, in any
+script (`١، ٣`, `3، 8`). A question with `min: 0` also takes "none": `0`, an empty
+message, or the done word of the person's language (`klaar`, `tamam`, `تم`), so Signal and
+the terminal can do what Telegram's Done button does. The done word also closes a
+selection made with buttons. The stored value is the list of chosen option values, in
+the order of the options.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from bot.flows.steps.base import (
     register,
 )
 from bot.flows.steps.choice import ChoiceStepBase
+from bot.i18n.typed import fold, normalise, word_list
 
 _SEPARATORS = re.compile(r"[,;\n]+|\s+(?=\d)|(?<=\d)\s+")
 
@@ -84,6 +89,7 @@ def ask_several(step: Step, ctx: FlowContext, flow_id: str, state: State, prefix
         selected=tuple(state.selection),
         done_label=ctx.t.gettext("Done"),
         expects="multiple",
+        none_allowed=getattr(step, "min", 1) == 0,
     )
 
 
@@ -107,7 +113,12 @@ def read_several(
     if isinstance(event, Done):
         return close_selection(state.selection, options, low, high, ctx)
     if isinstance(event, Text):
-        parts = [p for p in _SEPARATORS.split(event.text.strip()) if p.strip()]
+        # An option whose label is the done word ("Nothing") is that option.
+        if match_option(event.text, options) is None and is_done_word(event.text, ctx):
+            return close_selection(state.selection, options, low, high, ctx, raw=event.text)
+        if normalise(event.text).strip(" .,;-") in ("", "0"):
+            return close_selection([], options, low, high, ctx, raw=event.text)
+        parts = [p for p in _SEPARATORS.split(normalise(event.text).strip()) if p.strip()]
         picked: list[str] = []
         for part in parts:
             option = match_option(part, options)
@@ -117,6 +128,15 @@ def read_several(
         if picked:
             return close_selection(picked, options, low, high, ctx, raw=event.text)
     return Reject(ctx.t.gettext("Please choose one or more of the options."))
+
+
+def is_done_word(text: str, ctx: FlowContext) -> bool:
+    """Whether a typed text is the person's word for "done" (the Done button's label too)."""
+    # TRANSLATORS: what people type to close a question with several answers, or to choose
+    # none of the options, comma-separated. Include the word on the Done button.
+    words = ctx.t.pgettext("words that mean done", "done, ready, nothing, none")
+    folded = fold(text)
+    return bool(folded) and folded in word_list(words) | {fold(ctx.t.gettext("Done")), "done"}
 
 
 def close_selection(

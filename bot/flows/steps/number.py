@@ -9,7 +9,8 @@ Example::
       max: 20
       integer: true
 
-Digits of any script are read (١٢ is 12), and a decimal comma as well as a point.
+Digits of any script are read (١٢ is 12), and a decimal comma, a point or the Arabic
+decimal separator (`2٫5`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from bot.flows.context import FlowContext
 from bot.flows.events import Event, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
+from bot.i18n.typed import normalise
 
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 
 
 def read_number(text: str) -> float | None:
-    cleaned = text.strip().replace(" ", "")
+    cleaned = normalise(text).strip().replace(" ", "")
     if not _NUMBER.match(cleaned):
         return None
     whole, _, fraction = cleaned.replace(",", ".").partition(".")

@@ -26,6 +26,7 @@ from bot.flows.events import Event, Option, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Step, register
 from bot.flows.steps.choice import choose
+from bot.i18n.typed import normalise
 
 
 @register
@@ -58,8 +59,9 @@ class ScaleStep(Step):
         return own + self.skip_option(ctx)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
-        if isinstance(event, Text) and event.text.strip().isdecimal():
-            point = int(event.text.strip())
+        typed = normalise(event.text).strip() if isinstance(event, Text) else ""
+        if typed.isdecimal():
+            point = int(typed)
             if self.min <= point <= self.max:
                 option = self.options(ctx, flow_id)[point - self.min]
                 return Accept(point, raw=event.text, display=option.label)

@@ -25,6 +25,7 @@ from bot.flows.events import Event, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, register
 from bot.i18n.translator import Translator
+from bot.i18n.typed import normalise
 
 _TIME = re.compile(
     r"^(?P<hour>\d{1,2})(?:\s*[:.hu]\s*(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?$"
@@ -34,14 +35,14 @@ _TIME = re.compile(
 def _words(t: Translator) -> list[str]:
     # TRANSLATORS: words written around an hour, like "2 uur" or "saat 14", comma-separated.
     text = t.pgettext("time words", "uur, u, h, o'clock, at, om")
-    words = {word.strip().casefold() for word in text.split(",") if word.strip()}
+    words = {word.strip().casefold() for word in normalise(text).split(",") if word.strip()}
     words |= {"uur", "u", "h", "o'clock", "at", "om"}
     return sorted(words, key=len, reverse=True)
 
 
 def read_time(text: str, words: list[str] | None = None) -> time | None:
     """A time of day from typed text, or None."""
-    cleaned = text.strip().casefold()
+    cleaned = normalise(text).strip().casefold()
     for word in words or []:
         # A word before or after the hour: "om 14:00", "14 uur", "saat 14".
         cleaned = re.sub(rf"(^|\s){re.escape(word)}(?=\s|$)", " ", cleaned)

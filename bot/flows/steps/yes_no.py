@@ -22,6 +22,7 @@ from bot.flows.events import Event, Option, Pick, Text
 from bot.flows.state import State
 from bot.flows.steps.base import Accept, Parsed, Reject, Step, match_option, register
 from bot.i18n.translator import Translator
+from bot.i18n.typed import fold, word_list
 
 
 def yes_no_options(t: Translator) -> list[Option]:
@@ -37,13 +38,13 @@ def read_yes_no(event: Event, t: Translator) -> bool | None:
     option = match_option(event.text, yes_no_options(t))
     if option is not None:
         return option.value == "yes"
-    word = event.text.strip().strip("!.").casefold()
+    word = fold(event.text)
     # Translators list the everyday words for yes and no, comma-separated.
     yes_words = t.pgettext("words that mean yes", "yes, y, ok, okay, sure")
     no_words = t.pgettext("words that mean no", "no, n, nope")
-    if word in {w.strip().casefold() for w in yes_words.split(",")} | {"yes", "y"}:
+    if word in word_list(yes_words) | {"yes", "y"}:
         return True
-    if word in {w.strip().casefold() for w in no_words.split(",")} | {"no", "n"}:
+    if word in word_list(no_words) | {"no", "n"}:
         return False
     return None
 
