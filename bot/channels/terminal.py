@@ -12,6 +12,7 @@ from typing import TextIO
 
 from rich.console import Console
 
+from bot.channels.direction import shaped_all
 from bot.channels.numbered import numbered
 from bot.conversation.service import ConversationService
 from bot.conversation.turns import Incoming
@@ -47,8 +48,10 @@ class TerminalChannel:
         self.stdin = stdin or sys.stdin
         self.console = console or Console(highlight=False, soft_wrap=True)
 
-    async def say(self, messages: list[Outgoing], t: Translator | None = None) -> None:
-        for message in messages:
+    async def say(
+        self, messages: list[Outgoing], t: Translator | None = None, language: str | None = None
+    ) -> None:
+        for message in shaped_all(messages, language):
             self.console.print(render(message, t), markup=False)
             if isinstance(message, Document):
                 # A file (your data, a chart) is saved where the terminal user can open it.
@@ -63,7 +66,7 @@ class TerminalChannel:
         reply = await self.service.handle(
             Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
         )
-        await self.say(reply.messages, self.service.catalogs(reply.language))
+        await self.say(reply.messages, self.service.catalogs(reply.language), reply.language)
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""

@@ -11,19 +11,30 @@ it to the wrong side. Two standard Unicode remedies:
 - a line whose first strong character would be Latin (or a digit) starts with a
   RIGHT-TO-LEFT MARK (U+200F), so the line is right-to-left.
 
-Both only for right-to-left languages, and the marks only in a text that has
-right-to-left letters (a text that fell back to Dutch stays as it is). The marks are
-invisible, and Telegram stops a link before U+2069, so `{privacy_url}` stays a link.
+- left-to-right pieces written inside a right-to-left sentence — `/commands` (with a
+  code after them: `/worker ABCD-EFGH`), `@names`, links, and dates, times and numbers
+  with separators (`12-06`, `14:00`, `2.5`) — are wrapped in LEFT-TO-RIGHT ISOLATE
+  (U+2066) ... PDI. Without it the slash of `/stop` is a neutral between Arabic letters
+  and goes to the right-to-left side (the reader sees `stop/`), `@{bot}` shows as
+  `bot@`, and `12-06` shows as `06-12` (then read as 6 December).
+
+All only for right-to-left languages, and only in a text that has right-to-left
+letters (a text that fell back to Dutch stays as it is). The marks are invisible, and
+Telegram stops a link before U+2069, so `{privacy_url}` stays a link. Every function
+here gives the same text when applied twice, so a text may pass through more than one
+of them on its way out (the flow engine, then the channel).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n.translator import base_language
 
+LRI = "\u2066"  # LEFT-TO-RIGHT ISOLATE
 FSI = "\u2068"  # FIRST STRONG ISOLATE
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
 RLM = "\u200f"  # RIGHT-TO-LEFT MARK
@@ -116,9 +127,34 @@ def rtl_lines(text: str) -> str:
     return "\n".join(RLM + line if _starts_ltr(line) else line for line in lines)
 
 
+# A value the bot filled in (isolated already): FSI ... PDI, with no isolate inside.
+_VALUE = f"{FSI}[^{FSI}{PDI}]*{PDI}"
+_CODE = rf"(?:[A-Z0-9][A-Z0-9-]*\b|{_VALUE})"
+# Left-to-right pieces of a right-to-left text, each to go in LRI ... PDI. Not one that is
+# isolated already (just after an opening isolate), nor part of a longer word.
+LTR_RUN = re.compile(
+    rf"(?<![\w{LRI}{FSI}/@])"
+    rf"(?:/[A-Za-z][A-Za-z0-9_]*(?:@\w+)?(?:[ \u00a0]{_CODE})*"  # /worker ABCD-EFGH
+    rf"|@(?:\w[\w.]*\w|\w|{_VALUE})"  # @buurtbot, @{bot}
+    rf"|https?://[^\s{PDI}]*[^\s{PDI}.,;:!?)»،؛؟]"  # a link, without the full stop after it
+    rf"|\d+(?:[-/.:]\d+)+)"  # 12-06, 12/06/2026, 14:00, 2.5
+)
+
+
+def isolate_ltr_runs(text: str) -> str:
+    """Every command, @name, link and date of a text in LRI ... PDI (see above)."""
+    return LTR_RUN.sub(lambda match: f"{LRI}{match.group(0)}{PDI}", text)
+
+
 def for_language(text: str, language: str | None) -> str:
-    """A whole message ready to send: right-to-left lines for RTL languages."""
-    return rtl_lines(text) if is_rtl(language) else text
+    """A whole message ready to send; for RTL languages with its LTR pieces isolated.
+
+    Only a text with right-to-left letters is changed: Dutch that a person reads because
+    a translation is missing stays as it is.
+    """
+    if not is_rtl(language) or not has_rtl(text):
+        return text
+    return rtl_lines(isolate_ltr_runs(text))
 
 
 def strip_marks(text: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from bot.channels.direction import shaped
 from bot.channels.numbered import numbered
 from bot.flows.events import Ask, Document, Outgoing, Say
 from bot.i18n import bidi
@@ -38,6 +39,7 @@ class Part:
 
 def render(message: Outgoing, language: str | None, t: Translator | None = None) -> list[Part]:
     """One engine message as one or more Signal messages, each under the byte limit."""
+    original, message = message, shaped(message, language)
     if isinstance(message, Document):
         uri = data_uri(message.data, message.mime_type, message.filename)
         caption = bidi.for_language(message.caption.strip(), language)
@@ -51,7 +53,8 @@ def render(message: Outgoing, language: str | None, t: Translator | None = None)
         return [Part(chunk) for chunk in split(text)]
     assert isinstance(message, Ask)
     text = bidi.for_language(numbered(message, t), language)
-    return [Part(chunk, ask=message) for chunk in split(text)]
+    assert isinstance(original, Ask)
+    return [Part(chunk, ask=original) for chunk in split(text)]
 
 
 def data_uri(data: bytes, mime_type: str, filename: str) -> str:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.channels.direction import shaped_all
 from bot.channels.telegram import render
 from bot.channels.telegram.api import BotApi, Markup
 from bot.channels.telegram.callbacks import CallbackSigner
@@ -45,6 +46,7 @@ from bot.channels.telegram.updates import CHANNEL
 from bot.conversation.turns import Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Say
+from bot.i18n import bidi
 
 if TYPE_CHECKING:
     from bot.conversation.service import ConversationService
@@ -145,8 +147,9 @@ class ReplyWriter:
         if accepted is not None:
             shown = pressed if pressed is not None else self.question(chat_id)
             if shown is not None and shown.step == accepted.step:
-                await self._close(chat_id, shown, accepted.display, attempt)
-        for message in reply.messages:
+                display = bidi.for_language(accepted.display, reply.language)
+                await self._close(chat_id, shown, display, attempt)
+        for message in shaped_all(reply.messages, reply.language):
             if isinstance(message, Say):
                 await self._text(chat_id, message.text, attempt)
             elif isinstance(message, Ask):
