@@ -74,7 +74,10 @@ CONTEXT_HINTS = {
         "Words a person may type as the answer, separated by commas. Give the "
         "everyday words of your language, also in Latin script if people type that."
     ),
-    "date word": "A word a person may type instead of a date. One word, lower case.",
+    "date word": (
+        "Words a person may type instead of a date, separated by commas: the everyday "
+        "word first, then other spellings people type (without special letters)."
+    ),
     "date and time": "How a day and a time go together, like 'Saturday 12 December at 14:00'.",
 }
 
