@@ -37,6 +37,7 @@ from babel.util import LOCALTZ
 
 from bot.i18n.catalogs import DOMAIN
 from bot.i18n.placeholders import placeholders
+from bot.i18n.review import load_glossary, review_errors
 from bot.i18n.translator import base_language
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +131,10 @@ class Project:
     @property
     def locales(self) -> Path:
         return self.root / "locales"
+
+    @property
+    def glossary(self) -> Path:
+        return self.locales / "glossary.yaml"
 
     @property
     def template(self) -> Path:
@@ -393,7 +398,9 @@ def compile_catalogs(project: Project, languages: Iterable[str]) -> list[Compile
 class Problem:
     msgid: str
     context: str | None
-    kind: str  # missing, untranslated, fuzzy, placeholders, plural-forms
+    # missing, untranslated, fuzzy; errors: placeholders, plural-forms, and what a
+    # reviewer would find (bot.i18n.review): commands, glossary, direction
+    kind: str
     detail: str = ""
 
     def __str__(self) -> str:
@@ -403,6 +410,9 @@ class Problem:
             text = text[:57] + "..."
         detail = f": {self.detail}" if self.detail else ""
         return f"{self.kind}{detail}: {where}{text!r}"
+
+
+ERROR_KINDS = ("placeholders", "plural-forms", "commands", "glossary", "direction")
 
 
 @dataclass
@@ -420,7 +430,7 @@ class Coverage:
     @property
     def errors(self) -> list[Problem]:
         """Problems that are wrong, not only missing."""
-        return [p for p in self.problems if p.kind in ("placeholders", "plural-forms")]
+        return [p for p in self.problems if p.kind in ERROR_KINDS]
 
     @property
     def missing(self) -> list[Problem]:
@@ -467,6 +477,7 @@ def _coverage(project: Project, template: Catalog, language: str) -> Coverage:
         problems = [Problem(message_key(m)[0], m.context, "missing") for m in messages]
         return Coverage(language, len(messages), 0, problems, exists=False)
     catalog = _read(path, language)
+    glossary = load_glossary(project.glossary)
     found = {message_key(m): m for m in catalog if m.id}
     coverage = Coverage(language, len(messages), 0)
     expected = plural_forms(language)[0]
@@ -496,6 +507,10 @@ def _coverage(project: Project, template: Catalog, language: str) -> Coverage:
         wrong = placeholder_errors(message, catalog.num_plurals)
         if wrong:
             coverage.problems.append(Problem(key[0], wanted.context, "placeholders", wrong))
+            continue
+        kind, detail = review_errors(message, language, glossary)
+        if kind:
+            coverage.problems.append(Problem(key[0], wanted.context, kind, detail))
             continue
         coverage.translated += 1
     return coverage
