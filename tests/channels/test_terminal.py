@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
@@ -23,7 +24,7 @@ BUURTBOT = Path(sys.executable).parent / "buurtbot"
 class Chat:
     """A `buurtbot chat` process, read until its prompt."""
 
-    def __init__(self, database_url: str, tmp_path: Path, user: str = "ada"):
+    def __init__(self, database_url: str, tmp_path: Path, user: str = "ada", language: str = "en"):
         env = {
             **os.environ,
             "BUURTBOT_DATABASE_URL": database_url,
@@ -31,7 +32,7 @@ class Chat:
             "BUURTBOT_SECRET_KEY": "test",
         }
         self.process = subprocess.Popen(
-            [str(BUURTBOT), "chat", "--user", user, "--language", "en"],
+            [str(BUURTBOT), "chat", "--user", user, "--language", language],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -115,3 +116,32 @@ def test_chat_survives_kill_9_in_the_middle_of_a_flow(database_url: str, tmp_pat
         "interests": ["green", "sport"],
         "good": "De markt",
     }
+
+
+def test_typing_only_in_arabic_in_the_terminal(database_url: str, tmp_path: Path) -> None:
+    """#16 point 5: Arabic digits and comma, a date with its vowel mark, an empty line for
+    "none of these" on a question that allows nothing."""
+    chat = Chat(database_url, tmp_path, language="ar")
+    assert "العربية" in chat.until_prompt()
+    assert "هل هذا مناسب لك؟" in chat.send("العربية")
+    assert "7606" not in chat.send("نعم")
+    chat.send("7606 AB")
+    chat.send("٢")
+    chat.send("١، ٣")
+    chat.send("/propose")
+    chat.send("حفلة شواء")
+    chat.send("3، 1")
+    chat.send("الحديقة")
+    assert "اكتب 0 إذا لم يناسبك أي منها." in chat.send("غدًا")
+    assert "هل تريد المساعدة في تنظيمه؟" in chat.send("")  # Enter: nothing is needed
+    assert chat.quit() == 0
+
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        rows = connection.execute(select(Answer.step_key, Answer.value)).all()
+    engine.dispose()
+    values = {s: v for s, v in rows}
+    assert values["interests"] == ["green", "sport"]
+    assert values["for_whom"] == ["youth", "families"]
+    assert values["needs"] == []
+    assert values["when"] == (date.today() + timedelta(days=1)).isoformat()
