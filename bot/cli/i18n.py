@@ -4,15 +4,21 @@ buurtbot i18n extract    texts of the code and the flows -> locales/buurtbot.pot
 buurtbot i18n update     .pot -> locales/<lang>/LC_MESSAGES/buurtbot.po (new: fuzzy/empty)
 buurtbot i18n compile    .po -> .mo (optional: the bot compiles in memory at start-up)
 buurtbot i18n check      coverage per language; exit 1 below 100% or on a broken entry
+buurtbot i18n readability  Flesch-Douma and the longest sentence of each flow's Dutch text
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
 
+from bot.flows.check import check_folder
+from bot.flows.model import Flow
 from bot.i18n import workflow
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.readability import LIMITS, readability
 from bot.settings import Settings
 
 app = typer.Typer(help="Translations: extract, update, compile, check.", no_args_is_help=True)
@@ -141,3 +147,57 @@ def check_command(
                 typer.echo(f"       ... and {len(coverage.missing) - len(shown)} more (-v)")
     if not report.passed(required):
         raise typer.Exit(1)
+
+
+@app.command("readability")
+def readability_command(
+    path: Path = typer.Argument(None, help="A flow file or a folder (default: conversations/)."),
+    root: Path = ROOT_OPTION,
+) -> None:
+    """The Flesch-Douma score and the longest sentence of every flow's Dutch text.
+
+    Exit 1 when a resident flow scores under 70 or has a sentence over 15 words, or a
+    worker flow under 60 or over 20 (docs/translating.md).
+    """
+    project = _project(root)
+    folder = path or Settings().conversations_dir
+    if not folder.exists():
+        typer.echo(f"{folder}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    loaded, problems = check_folder(folder)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    catalogs = Catalogs(project.locales, default="nl")
+    failed = bool(problems)
+    for item in sorted(loaded, key=lambda item: item.flow.id):
+        flow = item.flow
+        texts, untranslated = _dutch_texts(flow, catalogs)
+        result = readability(texts)
+        lowest, most = LIMITS.get(flow.role, LIMITS["resident"])
+        mark = "OK  " if result.passes(flow.role) else "FAIL"
+        failed |= not result.passes(flow.role)
+        typer.echo(
+            f"{mark} {flow.id:<18} {flow.role:<8} {result.score:5.1f} (>= {lowest:.0f})  "
+            f"longest {len(result.longest)} words (<= {most}): {' '.join(result.longest)}"
+        )
+        if untranslated:
+            typer.echo(f"       {untranslated} texts without Dutch translation not counted")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _dutch_texts(flow: Flow, catalogs: Catalogs) -> tuple[list[str], int]:
+    """A flow's description and step texts in Dutch, and how many have no Dutch."""
+    dutch = catalogs("nl")
+    pairs = [(f"{flow.id}:description", flow.description)]
+    pairs += [(step.msgctxt(flow.id), step.text) for step in flow.steps]
+    texts, untranslated = [], 0
+    for context, source in pairs:
+        if not re.sub(r"\{[^{}]*\}", "", source).strip():
+            continue  # nothing to read but what the bot fills in
+        text = dutch.pgettext(context, source)
+        if text == source and flow.language != "nl":
+            untranslated += 1
+            continue
+        texts.append(text)
+    return texts, untranslated
