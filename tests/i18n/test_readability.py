@@ -53,7 +53,8 @@ def test_a_flow_in_officialese_fails(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["i18n", "readability", str(tmp_path)])
     assert result.exit_code == 1
-    assert "FAIL brief" in result.output and "42.0 (>= 70)  longest 27 words (<= 15)" in result.output
+    assert "FAIL brief" in result.output
+    assert "42.0 (>= 70)  longest 27 words (<= 15)" in result.output
 
 
 def test_a_missing_folder_is_one_clear_line(tmp_path: Path) -> None:
