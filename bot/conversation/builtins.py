@@ -73,7 +73,9 @@ def help_text(actions: Actions) -> str:
     for flow in actions.service.library.flows.values():
         if flow.command and has_role(participant, flow.role):
             title = t.pgettext(f"{flow.id}:title", flow.title)
-            lines.append(f"/{flow.command} – {title}")
+            # TRANSLATORS: a line of /help, as "/stop – get no more messages" is.
+            line = t.gettext("{command} – {title}")
+            lines.append(line.format(command=f"/{flow.command}", title=title))
     return "\n".join(lines)
 
 
