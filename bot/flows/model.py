@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.flows.steps import STEP_KINDS, Step
 
@@ -48,7 +48,10 @@ class Flow(BaseModel):
     `command` lets a person start it (`/propose`), if they have at least `role` (worker
     flows are for community workers only); `then` is the flow that follows when
     this one ends; `followups` are scheduled after it ends; `remind_after` and
-    `expires_after` say how long a half-finished conversation waits.
+    `expires_after` say how long a half-finished conversation waits. `audience` says
+    who answers it: residents (their flows are what reports and `/results` count) or
+    workers (planning an activity, reviewing a proposal: left out of the residents'
+    results); by default workers when only workers may start it.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -60,6 +63,7 @@ class Flow(BaseModel):
     description: str = ""
     command: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
     role: Literal["resident", "worker", "admin"] = "resident"
+    audience: Literal["residents", "workers"] | None = None
     progress: bool = False
     then: str | None = None
     followups: list[FollowUp] = []
@@ -70,6 +74,22 @@ class Flow(BaseModel):
     _durations = field_validator("remind_after", "expires_after", mode="before")(
         classmethod(lambda cls, v: _duration(v))
     )
+
+    @model_validator(mode="after")
+    def _audience(self) -> Flow:
+        if self.audience is None:
+            self.audience = "residents" if self.role == "resident" else "workers"
+        elif self.audience == "residents" and self.role != "resident":
+            raise ValueError(
+                f"audience: residents, but only a {self.role} may start this flow "
+                "(role); write audience: workers"
+            )
+        return self
+
+    @property
+    def for_residents(self) -> bool:
+        """Whether residents answer it, so that reports count it."""
+        return self.audience == "residents"
 
     def step(self, key: str) -> Step:
         for step in self.steps:

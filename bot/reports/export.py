@@ -39,7 +39,7 @@ from bot.flows.library import FlowLibrary
 from bot.i18n.translator import Translator
 from bot.privacy.pseudonyms import pseudonym
 from bot.privacy.redact import redact
-from bot.reports.aggregate import NOT_IN_REPORTS
+from bot.reports.counting import left_out
 from bot.storage.db import Database
 from bot.storage.models import Answer, Conversation, Participant
 
@@ -74,12 +74,12 @@ class Filter:
     until: datetime | None = None
 
 
-def _where(flt: Filter) -> list[Any]:
+def _where(flt: Filter, library: FlowLibrary) -> list[Any]:
     where: list[Any] = []
     if flt.flow:
         where.append(Conversation.flow_id == flt.flow)
     else:
-        where.append(Conversation.flow_id.not_in(NOT_IN_REPORTS))
+        where.append(Conversation.flow_id.not_in(left_out(library)))
     if flt.since is not None:
         where.append(Conversation.started_at >= flt.since)
     if flt.until is not None:
@@ -106,7 +106,7 @@ def step_columns(
     found = connection.execute(
         select(Conversation.flow_id, Answer.step_key)
         .join(Answer, Answer.conversation_id == Conversation.id)
-        .where(*_where(flt))
+        .where(*_where(flt, library))
         .distinct()
     ).all()
     flows = sorted({f for f, _ in found} | ({flt.flow} if flt.flow else set()))
@@ -186,7 +186,7 @@ def rows(
         )
         .join(Answer, Answer.conversation_id == Conversation.id)
         .join(Participant, Participant.id == Conversation.participant_id)
-        .where(*_where(flt))
+        .where(*_where(flt, library))
         .order_by(Conversation.id)
     )
     current: list[Any] | None = None

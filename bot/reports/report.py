@@ -27,6 +27,7 @@ from bot.reports.aggregate import (
     TOTAL,
     Cell,
     FlowResult,
+    Line,
     Results,
     Scope,
     Table,
@@ -127,7 +128,7 @@ def charts(results: Results, t: Translator, *, limit: int | None = None) -> list
                     table.name,
                     table.title,
                     lambda x=table, f=flow: ch.table_chart(
-                        x, group, t, subtitle=f"{f.title} · {subtitle}"
+                        x, group, t, subtitle=f"{f.title} · {subtitle} · {n_line(x, t, group)}"
                     ),
                 )
         if flow.months is not None:
@@ -149,6 +150,23 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def cell_text(table: Table, line: Line, j: int, t: Translator) -> str:
+    """A count with its share of the base beside it (`12 (40%)`), or the words for a
+    hidden one; a share only where both numbers are shown."""
+    cell = line.cells[j]
+    share = table.percent(line, j) if line is not table.base else None
+    return cell.text(t) if share is None else f"{cell.text(t)} ({share}%)"
+
+
+def n_line(table: Table, t: Translator, group: str = TOTAL) -> str:
+    """`n = 123`: the people a table is about (empty when it has no base)."""
+    keys = [g.key for g in table.groups]
+    cell = table.n(group if group in keys else keys[-1])
+    if cell is None:
+        return ""
+    return t.gettext("n = {n}").format(n=cell.text(t))
+
+
 def _rows(table: Table, t: Translator) -> tuple[list[str], list[list[str]]]:
     """A table as text: header and rows, suppressed cells in words."""
     header = [""] + [g.label for g in table.groups]
@@ -156,10 +174,10 @@ def _rows(table: Table, t: Translator) -> tuple[list[str], list[list[str]]]:
         header.append(t.gettext("Change"))
     body: list[list[str]] = []
     lines = list(table.lines)
-    if table.base is not None:
+    if table.base is not None and table.base not in lines:
         lines = [table.base, *lines]
     for line in lines:
-        cells = [c.text(t) for c in line.cells]
+        cells = [cell_text(table, line, j, t) for j in range(len(line.cells))]
         if line.means is not None:
             cells = [
                 f"{mean:.1f} ({cell.text(t)})" if mean is not None else cell.text(t)
@@ -167,7 +185,7 @@ def _rows(table: Table, t: Translator) -> tuple[list[str], list[list[str]]]:
             ]
         row = [line.label, *cells]
         if table.kind == "comparison":
-            row.append(change(line.cells[0], line.cells[1]))
+            row.append(change(line.cells[0], line.cells[1], t))
         body.append(row)
     return header, body
 
@@ -183,8 +201,16 @@ def _markdown_table(table: Table, t: Translator) -> list[str]:
 
 
 def _write_csv(table: Table, path: Path, t: Translator) -> None:
-    header, body = _rows(table, t)
+    header = [""] + [g.label for g in table.groups]
+    lines = list(table.lines)
+    if table.base is not None and table.base not in lines:
+        lines = [table.base, *lines]
+    body = [[line.label, *(c.text(t) for c in line.cells)] for line in lines]
     header[0] = t.gettext("Answer") if table.kind not in ("comparison",) else ""
+    if table.kind == "comparison":
+        header.append(t.gettext("Change"))
+        for row, line in zip(body, lines, strict=True):
+            row.append(change(line.cells[0], line.cells[1], t))
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -234,6 +260,9 @@ def write_report(results: Results, folder: Path, t: Translator, *, title: str = 
     def emit(table: Table, level: str = "###") -> None:
         md.append(f"{level} {table.title}")
         md.append("")
+        if n := n_line(table, t):
+            md.append(n)
+            md.append("")
         md.extend(_markdown_table(table, t))
         md.append("")
         if table.note:
@@ -285,6 +314,8 @@ def write_report(results: Results, folder: Path, t: Translator, *, title: str = 
             md.append("")
         if flow.months is not None:
             emit(flow.months)
+        if flow.weeks is not None:
+            emit(flow.weeks)
     if results.sections:
         md.append("## " + t.gettext("Invitations and RSVPs"))
         md.append("")
@@ -322,7 +353,7 @@ def summary(results: Results, t: Translator) -> list[str]:
         if line is None:
             continue
         before, after = line.cells
-        difference = change(before, after)
+        difference = change(before, after, t)
         parts.append(
             f"{table.title}\n"
             f"{table.groups[0].label}: {_words(before, t)}\n"
@@ -337,9 +368,14 @@ def summary(results: Results, t: Translator) -> list[str]:
                 n=_words(flow.participation.lines[0].cells[j], t)
             )
         )
-        for line in flow.funnel.lines[:2]:
-            lines.append(f"{line.label}: {_words(line.cells[j], t)}")
-        stops = [ln for ln in flow.funnel.lines[2:] if ln.cells[j].shown and ln.cells[j].value]
+        for line in flow.funnel.lines:
+            if not line.key.startswith("stop:"):
+                lines.append(f"{line.label}: {cell_text(flow.funnel, line, j, t)}")
+        stops = [
+            ln
+            for ln in flow.funnel.lines
+            if ln.key.startswith("stop:") and ln.cells[j].shown and ln.cells[j].value
+        ]
         if stops:
             most = max(stops, key=lambda ln: ln.cells[j].value or 0)
             lines.append(most.label + f" ({_words(most.cells[j], t)})")

@@ -86,17 +86,22 @@ def seed(
     days: int = 90,
     finish_rate: float = 0.8,
     extra_flows: bool = True,
+    sizes: dict[str, int] | None = None,
 ) -> Seeded:
     """Insert `participants` people (plus `small` in the small neighbourhood), each with
     an onboarding and a what-matters conversation and, when `extra_flows`, some feedback
-    (the `test-feedback` flow of the test library)."""
+    (the `test-feedback` flow of the test library). `sizes` adds that many people in
+    those neighbourhoods."""
     rng = random.Random(seed_value)
     now = now or datetime.now(UTC)
     engine = engine_for(url)
     result = Seeded()
     people = []
-    for i in range(participants + small):
-        nb = SMALL if i >= participants else NEIGHBOURHOODS[i % len(NEIGHBOURHOODS)]
+    placed = [NEIGHBOURHOODS[i % len(NEIGHBOURHOODS)] for i in range(participants)]
+    placed += [SMALL] * small
+    for key, n in (sizes or {}).items():
+        placed += [key] * n
+    for i, nb in enumerate(placed):
         channel = "signal" if i % 4 == 0 else "telegram"
         uid = signal_number(i) if channel == "signal" else telegram_id(i)
         joined = now - timedelta(days=rng.uniform(0, days), minutes=rng.uniform(0, 600))

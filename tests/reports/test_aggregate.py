@@ -21,10 +21,9 @@ from bot.reports.aggregate import (
     Scope,
     Table,
     aggregate,
-    protect,
 )
 from bot.reports.periods import parse_compare
-from bot.storage.models import Participant
+from bot.storage.models import OutboxMessage, Participant
 from tests.reports.seed import SMALL as SMALL_NEIGHBOURHOOD
 from tests.reports.seed import phone_like, seed
 
@@ -34,8 +33,7 @@ ZONE = "Europe/Amsterdam"
 def every_table(results: Results) -> list[Table]:
     tables: list[Table] = list(results.sections) + list(results.comparison)
     for flow in results.flows:
-        tables += [flow.participation, flow.funnel, *flow.questions]
-        tables += [t for t in (flow.themes, flow.scores, flow.months) if t is not None]
+        tables += flow.tables()
     return tables
 
 
@@ -51,31 +49,13 @@ def assert_no_small_number(results: Results) -> None:
                     assert cell.value is None, "a suppressed cell must not carry its number"
 
 
-# ---- protect ---------------------------------------------------------------------------
+# ---- cells ---------------------------------------------------------------------------
 
 
-def test_small_numbers_are_suppressed_and_zero_is_not() -> None:
-    [[a, b, c, d]] = protect([[0, 1, 4, 5]])
-    assert (a, d) == (Cell(0), Cell(5))
-    assert b == c == Cell(None, SMALL)
-    assert b.text(NullTranslations()) == "fewer than 5"
-
-
-def test_a_small_group_shows_no_breakdown() -> None:
-    cells = protect([[3, 20], [0, 30]], bases=[3, 50])
-    assert [row[0] for row in cells] == [Cell(None, SMALL), Cell(None, SMALL)]
-    assert [row[1] for row in cells] == [Cell(20), Cell(30)]
-
-
-def test_one_small_cell_next_to_a_total_takes_another_with_it() -> None:
-    # Options of a single-choice question: 12 people = 8 + 3 + 1 would give the 3 away.
-    cells = protect([[8], [3], [1]], bases=[12], exclusive=True)
-    assert [row[0].status for row in cells] == ["shown", SMALL, SMALL]
-    cells = protect([[9], [3], [0]], bases=[12], exclusive=True)
-    assert [row[0].status for row in cells] == [HIDDEN, SMALL, "shown"]
-    # Neighbourhoods and their total: 40 + 57 + 3 = 100.
-    [[a, b, c, total]] = protect([[40, 57, 3, 100]], total_col=3)
-    assert (a.status, b.status, c.status, total) == (HIDDEN, "shown", SMALL, Cell(100))
+def test_small_numbers_are_hidden_and_carry_no_number() -> None:
+    assert Cell.of(0) == Cell(0) and Cell.of(5) == Cell(5)
+    assert Cell.of(3) == Cell(None, SMALL)
+    assert Cell.of(3).text(NullTranslations()) == "fewer than 5"
 
 
 # ---- on data -----------------------------------------------------------------------------
@@ -126,8 +106,9 @@ def test_a_neighbourhood_of_three_shows_fewer_than_5(
 
 
 def test_counts_are_people_per_answer(
-    seeded, engine: Engine, library: FlowLibrary, deployment: Deployment
+    db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
 ) -> None:
+    seeded = seed(db_url, participants=60, small=0)
     results = run(engine, library, deployment, Scope(neighbourhoods=("kerkelanden",)))
     flow = next(f for f in results.flows if f.flow_id == "onboarding")
     people = flow.participation.lines[0].cells[0].value
@@ -138,7 +119,7 @@ def test_counts_are_people_per_answer(
     assert ages.lines[0].label == "12 to 17"
 
 
-def test_funnel_started_completed_and_where_people_stop(
+def test_funnel_completed_still_answering_and_where_people_stop(
     db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
 ) -> None:
     seeded = seed(db_url, participants=400, small=0, finish_rate=0.5)
@@ -146,14 +127,16 @@ def test_funnel_started_completed_and_where_people_stop(
     flow = next(f for f in results.flows if f.flow_id == "what-matters")
     j = flow.funnel.column(TOTAL)
     lines = {line.key: line.cells[j].value for line in flow.funnel.lines}
-    assert lines["started"] == 400
+    assert flow.funnel.base is not None
+    people = flow.funnel.base.cells[j].value
     assert lines["completed"] == seeded.finished
+    assert lines["answering"] == 0  # the seed's unfinished runs have expired
+    assert lines["completed"] + lines["stopped"] == people
     stops = [key for key in lines if key.startswith("stop:")]
-    assert stops[-1] == "stop:"  # before the first answer, last
-    assert stops[:-1] == [
+    assert stops == [
         f"stop:{k}" for k in ("good", "change", "change_why", "want_to_do", "contribute")
     ]
-    assert sum(v for k, v in lines.items() if k.startswith("stop:") and v) == 400 - seeded.finished
+    assert sum(v for k, v in lines.items() if k.startswith("stop:") and v) == lines["stopped"]
 
 
 def test_free_text_only_for_the_workers_neighbourhoods(
@@ -235,40 +218,46 @@ def test_invitations_section(
             insert(community.Invitation),
             [{"activity_id": activity, "participant_id": p, "batch_id": "b"} for p, _ in people],
         )
-        answers = ["going"] * 30 + ["maybe"] * 12 + ["no"] * 3
+        answers = ["going"] * 30 + ["waiting"] * 9 + ["maybe"] * 6 + ["no"] * 3
         connection.execute(
             insert(community.Rsvp),
             [
-                {"activity_id": activity, "participant_id": p, "answer": a}
+                {
+                    "activity_id": activity,
+                    "participant_id": p,
+                    "answer": "going" if a == "waiting" else a,
+                    "waiting": a == "waiting",
+                }
                 for (p, _), a in zip(people, answers, strict=False)
+            ],
+        )
+        queued = [p for p, _ in people[len(answers) : len(answers) + 7]]
+        connection.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "participant_id": p,
+                    "channel": "telegram",
+                    "kind": "invitation",
+                    "content": {"type": "flow", "flow": "invitation"},
+                    "status": "queued",
+                    "dedupe_key": f"invitation:{activity}:{p}",
+                }
+                for p in queued
             ],
         )
     results = run(engine, library, deployment)
     assert results.skipped_sections == []
     [table] = results.sections
-    assert table.title == "Invitations: Barbecue"
+    assert table.title.startswith("Invitations: Barbecue (")
     j = table.column(TOTAL)
     assert table.base is not None and table.base.cells[j].value == len(people)
     values = {line.key: line.cells[j] for line in table.lines}
-    assert values["going"] == Cell(30) and values["no_answer"] == Cell(len(people) - 45)
-    assert values["not_going"].status == SMALL  # 3 people
+    # The waiting list is not going: 30 have a place, 9 wait for one.
+    assert values["going"] == Cell(30) and values["waiting"] == Cell(9)
+    assert values["queued"] == Cell(7)
+    assert values["no_answer"] == Cell(len(people) - 48 - 7)
+    assert values["cant"].status == SMALL  # 3 people
     # ... and as the lines add up to those invited, the next smallest is hidden too.
     assert values["maybe"].status == HIDDEN
     assert_no_small_number(results)
-
-
-def test_a_section_without_its_tables_is_skipped(
-    tmp_path, library: FlowLibrary, deployment: Deployment
-) -> None:
-    from sqlalchemy import create_engine
-
-    from bot.storage.models import Answer, Base, Conversation
-
-    engine = create_engine(f"sqlite:///{tmp_path}/core.db")
-    Base.metadata.create_all(
-        engine, tables=[Participant.__table__, Conversation.__table__, Answer.__table__]
-    )
-    results = run(engine, library, deployment)
-    engine.dispose()
-    assert results.sections == [] and results.skipped_sections == ["invitations"]
-    assert results.flows == []

@@ -6,15 +6,17 @@ from gettext import NullTranslations
 
 import pytest
 
-from bot.reports.aggregate import Group, Line, Table, protect
+from bot.reports.aggregate import Group, Line, Table
 from bot.reports.charts import WIDTH, Bar, bar_chart, chart_height, png_size, table_chart
+from bot.reports.protection import suppress, table_sums
 
 T = NullTranslations()
 
 
 def chart_of(counts: list[int]) -> bytes:
     """The chart of one question, from raw counts through the suppression."""
-    cells = protect([[n] for n in counts], bases=[sum(counts)], exclusive=True)
+    grid = [[sum(counts)], *([n] for n in counts)]
+    cells = suppress(grid, table_sums(len(grid), 1, base_row=0, exclusive=True))[1:]
     lines = [Line(f"o{i}", f"Option {i}", row) for i, row in enumerate(cells)]
     table = Table("q", "What would you like to change?", [Group("*", "Total")], lines)
     return table_chart(table, "*", T)

@@ -1,0 +1,267 @@
+"""Small-group protection: which cells of a table of counts of people are shown.
+
+The method is *cell suppression with an audit* (as Statistics Netherlands' τ-ARGUS does
+it): first every count of 1 to 4 people is hidden (primary suppression), and in a group
+(a neighbourhood) of fewer than 5 people every cell is. Then the table is attacked the
+way a reader would: every line whose total is shown says that its cells add up to it
+(a row of neighbourhoods adds up to the town's total, the answers to a single-choice
+question add up to the people who answered it), and a reader knows what a hidden cell
+can be (1 to 4 for "fewer than 5", 5 or more for "not shown", 0 to 4 in a small group).
+For every hidden cell, the smallest and largest value that fits all those sums is found
+by linear programming (HiGHS, through SciPy). Where they are equal the cell is
+determined, so the smallest shown count it adds up with is hidden too (secondary
+suppression), and the audit runs again, until no hidden cell can be worked out.
+
+A `Cell` that is not shown does not carry its number, so nothing downstream (a
+table, a chart, an export, the dashboard) can show it by mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from bot.i18n.translator import Translator
+
+MIN_GROUP = 5
+"""The smallest number of people a report shows."""
+
+SHOWN, SMALL, HIDDEN = "shown", "small", "hidden"
+
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A number of people, or the mark that it is not shown (and then no number)."""
+
+    value: int | None
+    status: str = SHOWN
+
+    @property
+    def shown(self) -> bool:
+        return self.status == SHOWN
+
+    @classmethod
+    def of(cls, n: int) -> Cell:
+        return cls(n) if n == 0 or n >= MIN_GROUP else cls(None, SMALL)
+
+    def text(self, t: Translator) -> str:
+        if self.status == SMALL:
+            return t.gettext("fewer than 5")
+        if self.status == HIDDEN:
+            return t.gettext("not shown")
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Sum:
+    """`whole` is the sum of `parts` (positions in the grid)."""
+
+    whole: Position
+    parts: tuple[Position, ...]
+
+
+def bounds(status: str, value: int, small_group: bool) -> tuple[float, float | None]:
+    """What a reader knows a cell is, from how it is shown."""
+    if status == SHOWN:
+        return value, value
+    if small_group:
+        return 0, MIN_GROUP - 1
+    if status == SMALL:
+        return 1, MIN_GROUP - 1
+    return MIN_GROUP, None
+
+
+def ranges(
+    grid: Sequence[Sequence[int]],
+    status: Sequence[Sequence[str]],
+    sums: Sequence[Sum],
+    small_groups: frozenset[int] = frozenset(),
+) -> dict[Position, tuple[float, float]]:
+    """The attack: for each hidden cell in a sum, the smallest and largest value it can
+    have given every shown number and every sum (exact, by linear programming)."""
+    hidden = sorted({p for s in sums for p in (s.whole, *s.parts) if status[p[0]][p[1]] != SHOWN})
+    if not hidden:
+        return {}
+    index = {p: k for k, p in enumerate(hidden)}
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for s in sums:
+        row = np.zeros(len(hidden))
+        constant = 0.0
+        for p, sign in [(s.whole, -1.0)] + [(q, 1.0) for q in s.parts]:
+            if p in index:
+                row[index[p]] += sign
+            else:
+                constant += sign * grid[p[0]][p[1]]
+        if row.any():
+            rows.append(row)
+            rhs.append(-constant)
+    zero = _known_zero(grid, status, sums)
+    box = [
+        (0, 0) if (i, j) in zero else bounds(status[i][j], grid[i][j], j in small_groups)
+        for i, j in hidden
+    ]
+    found: dict[Position, tuple[float, float]] = {}
+    if not rows:
+        return {
+            p: (lo, hi if hi is not None else float("inf"))
+            for p, (lo, hi) in zip(hidden, box, strict=True)
+        }
+    a = np.array(rows)
+    b = np.array(rhs)
+    for k, p in enumerate(hidden):
+        if not a[:, k].any():
+            lo, hi = box[k]
+            found[p] = (lo, hi if hi is not None else float("inf"))
+            continue
+        c = np.zeros(len(hidden))
+        c[k] = 1.0
+        low = linprog(c, A_eq=a, b_eq=b, bounds=box, method="highs")
+        high = linprog(-c, A_eq=a, b_eq=b, bounds=box, method="highs")
+        lo = low.fun if low.status == 0 else box[k][0]
+        hi = -high.fun if high.status == 0 else float("inf")
+        found[p] = (lo, hi)
+    return found
+
+
+def _known_zero(
+    grid: Sequence[Sequence[int]], status: Sequence[Sequence[str]], sums: Sequence[Sum]
+) -> set[Position]:
+    """Hidden cells of a sum whose whole is shown as 0: everybody reads them as 0 from
+    that one number (nobody in town chose it), so telling them is no leak."""
+    return {
+        p
+        for s in sums
+        if status[s.whole[0]][s.whole[1]] == SHOWN and grid[s.whole[0]][s.whole[1]] == 0
+        for p in s.parts
+        if status[p[0]][p[1]] != SHOWN
+    }
+
+
+def _determined(
+    grid: Sequence[Sequence[int]],
+    status: Sequence[Sequence[str]],
+    sums: Sequence[Sum],
+    small_groups: frozenset[int],
+) -> list[Position]:
+    zero = _known_zero(grid, status, sums)
+    # Cheap first: a sum with exactly one hidden cell gives it away.
+    quick = []
+    for s in sums:
+        cells = [s.whole, *s.parts]
+        hidden = [p for p in cells if status[p[0]][p[1]] != SHOWN and p not in zero]
+        if len(hidden) == 1:
+            quick.append(hidden[0])
+    if quick:
+        return sorted(set(quick))
+    return sorted(
+        p
+        for p, (lo, hi) in ranges(grid, status, sums, small_groups).items()
+        if hi - lo < 0.5 and p not in zero
+    )
+
+
+def suppress(
+    grid: Sequence[Sequence[int]],
+    sums: Sequence[Sum] = (),
+    *,
+    small_groups: frozenset[int] = frozenset(),
+    keep: frozenset[Position] = frozenset(),
+) -> list[list[Cell]]:
+    """Protect a grid of counts of people: `grid[i][j]` is line i in group j.
+
+    `sums` are the additions a reader can rely on; `small_groups` the columns of groups
+    of 1 to 4 people (nothing of them is shown); `keep` positions that are never chosen
+    for secondary suppression (a count everybody knows already).
+    """
+    rows = len(grid)
+    cols = len(grid[0]) if rows else 0
+    status = [[SHOWN] * cols for _ in range(rows)]
+    for i in range(rows):
+        for j in range(cols):
+            if j in small_groups or 0 < grid[i][j] < MIN_GROUP:
+                status[i][j] = SMALL
+    while True:
+        determined = _determined(grid, status, sums, small_groups)
+        if not determined:
+            break
+        progress = False
+        for p in determined:
+            choice = _partner(grid, status, sums, p, keep)
+            if choice is not None:
+                status[choice[0]][choice[1]] = HIDDEN
+                progress = True
+                break
+        if not progress:
+            # Nothing left to hide beside it: hide every shown cell of its sums.
+            for p in determined:
+                for s in sums:
+                    if p in (s.whole, *s.parts):
+                        for q in (s.whole, *s.parts):
+                            if status[q[0]][q[1]] == SHOWN and grid[q[0]][q[1]] > 0:
+                                status[q[0]][q[1]] = HIDDEN
+                                progress = True
+            if not progress:
+                break
+    return [
+        [
+            Cell(grid[i][j]) if status[i][j] == SHOWN else Cell(None, status[i][j])
+            for j in range(cols)
+        ]
+        for i in range(rows)
+    ]
+
+
+def _partner(
+    grid: Sequence[Sequence[int]],
+    status: list[list[str]],
+    sums: Sequence[Sum],
+    p: Position,
+    keep: frozenset[Position],
+) -> Position | None:
+    """The shown cell to hide with `p`: the smallest positive part of a sum with `p`,
+    a whole (a total) only when no part will do."""
+    parts: list[Position] = []
+    wholes: list[Position] = []
+    for s in sums:
+        if p not in (s.whole, *s.parts):
+            continue
+        parts += [q for q in s.parts if q != p]
+        if s.whole != p:
+            wholes.append(s.whole)
+        else:
+            parts += []
+    for pool in (parts, wholes):
+        candidates = [
+            q
+            for q in pool
+            if status[q[0]][q[1]] == SHOWN and grid[q[0]][q[1]] > 0 and q not in keep
+        ]
+        if candidates:
+            return min(candidates, key=lambda q: (grid[q[0]][q[1]], q))
+    return None
+
+
+def table_sums(
+    rows: int,
+    cols: int,
+    *,
+    total_col: int | None = None,
+    base_row: int | None = None,
+    exclusive: bool = False,
+) -> list[Sum]:
+    """The sums of a usual table: each line's groups add up to its total column; when
+    every person is in one line (`exclusive`), each group's lines add up to its base."""
+    sums: list[Sum] = []
+    if total_col is not None:
+        for i in range(rows):
+            sums.append(Sum((i, total_col), tuple((i, j) for j in range(cols) if j != total_col)))
+    if exclusive and base_row is not None:
+        for j in range(cols):
+            sums.append(Sum((base_row, j), tuple((i, j) for i in range(rows) if i != base_row)))
+    return sums
