@@ -7,6 +7,7 @@ import typer
 from bot.cli import activities as activities_cli
 from bot.cli import broadcast as broadcast_cli
 from bot.cli import db, flows, health, i18n, run
+from bot.cli import demo as demo_cli
 from bot.cli import export as export_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import report as report_cli
@@ -32,6 +33,7 @@ app.add_typer(export_cli.app, name="export")
 app.command("report")(report_cli.report_command)
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(i18n.app, name="i18n")
+app.add_typer(demo_cli.app, name="demo")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ The labels come from the flows themselves, through the same translations the eng
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,10 @@ from bot.flows.steps.language import language_name
 from bot.i18n.translator import Translator
 
 FREE_TEXT_KINDS = frozenset({"text", "media"})
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+WORDS = re.compile(r"[^\W\d_]", re.UNICODE)
+QUESTION = re.compile(r"[?؟]")
+SENTENCE = re.compile(r"(?<=[.!?؟])\s+")
 SKIPPED = SKIP
 OTHER = "other"
 UNKNOWN = ""
@@ -88,15 +93,25 @@ class Labels:
         return self.t.pgettext(f"{flow_id}:title", flow.title)
 
     def question(self, flow_id: str, step_key: str, width: int = 90) -> str:
-        """The question's first line in this language, shortened to `width` characters."""
+        """The question itself in this language, shortened to `width` characters.
+
+        A question's text may greet, say what it is about ("Yesterday was
+        "{activity_title}".") and then ask; a title is the sentence that asks, and a
+        placeholder left in it (filled per person in the chat) reads "…".
+        """
         step = self.step(flow_id, step_key)
         if step is None or not step.text:
             return step_key
-        text = step.question_text(self.ctx, flow_id).strip().splitlines()[0].strip()
+        full = PLACEHOLDER.sub("…", step.question_text(self.ctx, flow_id))
+        lines = [line.strip() for line in full.splitlines() if WORDS.search(line)]
+        if not lines:
+            return step_key
+        text = next((line for line in lines if QUESTION.search(line)), lines[0])
         # "What would you like to change? Choose one or more, ..." -> the question only.
-        ends = [i for i in (text.find("?"), text.find("؟")) if i > 0]
-        if ends:
-            text = text[: min(ends) + 1]
+        sentences = [part for part in SENTENCE.split(text) if part.strip()]
+        asking = [part for part in sentences if QUESTION.search(part)]
+        if asking:
+            text = asking[0].strip()
         return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
     def options(self, flow_id: str, step_key: str) -> dict[str, str]:

@@ -65,15 +65,34 @@ class Sum:
     parts: tuple[Position, ...]
 
 
-def bounds(status: str, value: int, small_group: bool) -> tuple[float, float | None]:
-    """What a reader knows a cell is, from how it is shown."""
+def bounds(
+    status: str, value: int, small_group: bool, base: bool = False
+) -> tuple[float, float | None]:
+    """What a reader knows a cell is, from how it is shown (the base of a small group,
+    its people, is at least 1: an empty group shows 0)."""
     if status == SHOWN:
         return value, value
     if small_group:
-        return 0, MIN_GROUP - 1
+        return (1 if base and value > 0 else 0), MIN_GROUP - 1
     if status == SMALL:
         return 1, MIN_GROUP - 1
     return MIN_GROUP, None
+
+
+def _box(
+    grid: Sequence[Sequence[int]],
+    status: Sequence[Sequence[str]],
+    p: Position,
+    small_groups: frozenset[int],
+    base_row: int | None,
+) -> tuple[float, float | None]:
+    """What a reader knows of cell `p`; in a line of which nothing is shown, "fewer
+    than 5" may be 0 (a line of zeros and small numbers is hidden whole)."""
+    i, j = p
+    lo, hi = bounds(status[i][j], grid[i][j], j in small_groups, i == base_row)
+    if status[i][j] == SMALL and len(status[i]) > 1 and all(x != SHOWN for x in status[i]):
+        lo = 0
+    return lo, hi
 
 
 def ranges(
@@ -81,6 +100,8 @@ def ranges(
     status: Sequence[Sequence[str]],
     sums: Sequence[Sum],
     small_groups: frozenset[int] = frozenset(),
+    only: set[Position] | None = None,
+    base_row: int | None = None,
 ) -> dict[Position, tuple[float, float]]:
     """The attack: for each hidden cell in a sum, the smallest and largest value it can
     have given every shown number and every sum (exact, by linear programming)."""
@@ -103,7 +124,7 @@ def ranges(
             rhs.append(-constant)
     zero = _known_zero(grid, status, sums)
     box = [
-        (0, 0) if (i, j) in zero else bounds(status[i][j], grid[i][j], j in small_groups)
+        (0, 0) if (i, j) in zero else _box(grid, status, (i, j), small_groups, base_row)
         for i, j in hidden
     ]
     found: dict[Position, tuple[float, float]] = {}
@@ -115,6 +136,8 @@ def ranges(
     a = np.array(rows)
     b = np.array(rhs)
     for k, p in enumerate(hidden):
+        if only is not None and p not in only:
+            continue
         if not a[:, k].any():
             lo, hi = box[k]
             found[p] = (lo, hi if hi is not None else float("inf"))
@@ -148,6 +171,7 @@ def _determined(
     status: Sequence[Sequence[str]],
     sums: Sequence[Sum],
     small_groups: frozenset[int],
+    base_row: int | None,
 ) -> list[Position]:
     zero = _known_zero(grid, status, sums)
     # Cheap first: a sum with exactly one hidden cell gives it away.
@@ -159,11 +183,85 @@ def _determined(
             quick.append(hidden[0])
     if quick:
         return sorted(set(quick))
+    unsure = _uncertain(grid, status, sums, small_groups, zero, base_row)
+    if not unsure:
+        return []
     return sorted(
         p
-        for p, (lo, hi) in ranges(grid, status, sums, small_groups).items()
+        for p, (lo, hi) in ranges(
+            grid, status, sums, small_groups, only=unsure, base_row=base_row
+        ).items()
         if hi - lo < 0.5 and p not in zero
     )
+
+
+def _uncertain(
+    grid: Sequence[Sequence[int]],
+    status: Sequence[Sequence[str]],
+    sums: Sequence[Sum],
+    small_groups: frozenset[int],
+    zero: set[Position],
+    base_row: int | None,
+) -> set[Position]:
+    """The hidden cells not shown to be safe by a quick proof: another table that fits
+    every shown number and sum, made by moving one person between two or four hidden
+    cells (+1 here, -1 there). Only the rest need the linear programs."""
+    member: dict[Position, list[tuple[int, int]]] = {}
+    for k, s in enumerate(sums):
+        member.setdefault(s.whole, []).append((k, -1))
+        for q in s.parts:
+            member.setdefault(q, []).append((k, 1))
+    hidden = [p for p in member if status[p[0]][p[1]] != SHOWN and p not in zero]
+    box = {p: _box(grid, status, p, small_groups, base_row) for p in hidden}
+
+    def fits(move: dict[Position, int]) -> bool:
+        residual: dict[int, int] = {}
+        for p, d in move.items():
+            lo, hi = box[p]
+            value = grid[p[0]][p[1]] + d
+            if value < lo or (hi is not None and value > hi):
+                return False
+            for k, sign in member[p]:
+                residual[k] = residual.get(k, 0) + sign * d
+        return not any(residual.values())
+
+    by_row: dict[int, list[Position]] = {}
+    by_col: dict[int, list[Position]] = {}
+    for p in hidden:
+        by_row.setdefault(p[0], []).append(p)
+        by_col.setdefault(p[1], []).append(p)
+    safe: set[Position] = set()
+    for p in hidden:
+        if p in safe:
+            continue
+        i, j = p
+        done = False
+        for sign in (1, -1):
+            for q in by_row[i]:
+                if q == p:
+                    continue
+                if fits({p: sign, q: -sign}):
+                    safe.update((p, q))
+                    done = True
+                    break
+                for r in by_col[q[1]]:
+                    if r[0] == i or (r[0], j) not in box:
+                        continue
+                    s_ = (r[0], j)
+                    # A rectangle (+ - + -), or one with q in a total (+ + - -).
+                    for a in (-1, 1):
+                        move = {p: sign, q: a * sign, r: -a * sign, s_: -sign}
+                        if fits(move):
+                            safe.update(move)
+                            done = True
+                            break
+                    if done:
+                        break
+                if done:
+                    break
+            if done:
+                break
+    return set(hidden) - safe
 
 
 def suppress(
@@ -172,12 +270,13 @@ def suppress(
     *,
     small_groups: frozenset[int] = frozenset(),
     keep: frozenset[Position] = frozenset(),
+    base_row: int | None = None,
 ) -> list[list[Cell]]:
     """Protect a grid of counts of people: `grid[i][j]` is line i in group j.
 
     `sums` are the additions a reader can rely on; `small_groups` the columns of groups
-    of 1 to 4 people (nothing of them is shown); `keep` positions that are never chosen
-    for secondary suppression (a count everybody knows already).
+    of 1 to 4 people (nothing of them is shown), whose people are counted in `base_row`;
+    `keep` positions that are never chosen for secondary suppression.
     """
     rows = len(grid)
     cols = len(grid[0]) if rows else 0
@@ -187,7 +286,7 @@ def suppress(
             if j in small_groups or 0 < grid[i][j] < MIN_GROUP:
                 status[i][j] = SMALL
     while True:
-        determined = _determined(grid, status, sums, small_groups)
+        determined = _determined(grid, status, sums, small_groups, base_row)
         if not determined:
             break
         progress = False
@@ -198,7 +297,15 @@ def suppress(
                 progress = True
                 break
         if not progress:
-            # Nothing left to hide beside it: hide every shown cell of its sums.
+            # Nothing left to hide beside it (its line shows only zeros): the whole line
+            # reads "fewer than 5", zeros too, so no one knows which of it is 0.
+            p = determined[0]
+            for j in range(cols):
+                if status[p[0]][j] == SHOWN:
+                    status[p[0]][j] = SMALL if grid[p[0]][j] < MIN_GROUP else HIDDEN
+                    progress = True
+        if not progress:
+            # Its line is hidden already: hide every shown count of its sums.
             for p in determined:
                 for s in sums:
                     if p in (s.whole, *s.parts):

@@ -98,7 +98,9 @@ class Builder:
                 else Sum(s.whole, tuple(q for q in s.parts if q[0] not in inner))
                 for s in sums
             ]
-        cells = suppress(grid, sums, small_groups=self.small_groups(sizes))
+        # When the base is the groups' sizes, a reader knows a small group's is 1 to 4.
+        base_row = 0 if list(sizes) == grid[0] else None
+        cells = suppress(grid, sums, small_groups=self.small_groups(sizes), base_row=base_row)
         cells = self.view(grid, cells)
         made = [Line(k, label, row) for (k, label, _), row in zip(every, cells, strict=True)]
         return Table(name, title, self.shown, made[1:], base=made[0], kind=kind)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, utcnow
@@ -78,6 +78,7 @@ class Activity(Base):
         ForeignKey("participants.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ActivityOrganiser(Base):

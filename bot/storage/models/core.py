@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, utcnow
@@ -34,6 +34,8 @@ class Participant(Base):
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Made up by `buurtbot demo seed`; `demo clear` deletes these (and all that is theirs).
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Conversation(Base):
