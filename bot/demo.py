@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment
+from bot.flows.library import FlowLibrary
 from bot.flows.model import Flow
 from bot.storage.models import Answer, Conversation, OutboxMessage, Participant
 from bot.storage.models.community import (

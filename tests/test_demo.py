@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from bot import demo
 from bot.cli import app
-from bot.conversation.library import FlowLibrary
 from bot.deployment import Deployment, load_deployment
+from bot.flows.library import FlowLibrary
 from bot.reports.aggregate import TOTAL, aggregate
 from bot.storage.migrate import upgrade
 from bot.storage.models import Answer, Conversation, OutboxMessage, Participant

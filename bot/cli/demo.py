@@ -6,8 +6,8 @@ import typer
 
 from bot import demo
 from bot.cli.export import open_database
-from bot.conversation.library import FlowLibrary
 from bot.deployment import load_deployment
+from bot.flows.library import FlowLibrary
 from bot.settings import Settings
 
 app = typer.Typer(
