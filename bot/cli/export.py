@@ -6,14 +6,18 @@ import io
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import Engine, create_engine, inspect
 
+from bot.deployment import load_deployment
+from bot.flows.labels import Labels
 from bot.flows.library import FlowLibrary
-from bot.reports.export import FORMATS, Filter, export
+from bot.i18n.catalogs import Catalogs
+from bot.reports.export import FORMATS, Filter, export, flows_in
 from bot.reports.periods import Period, between, parse_date
 from bot.settings import Settings
 from bot.storage.db import configure, sync_url
@@ -52,12 +56,28 @@ def answers_command(
     since: str = typer.Option(None, "--since", help="Runs started on or after DATE."),
     until: str = typer.Option(None, "--until", help="Runs started on or before DATE."),
     fmt: str = typer.Option("csv", "--format", help="csv or xlsx."),
-    output: Path = typer.Option(None, "--output", help="A file (default: standard output)."),
+    output: Path = typer.Option(
+        None, "--output", help="A file, or a folder for a file a flow (default: standard output)."
+    ),
     free_text: bool = typer.Option(
         True, "--free-text/--no-free-text", help="Include free-text answers (redacted)."
     ),
+    labels: bool = typer.Option(
+        False, "--labels", help="Options as their labels (in --language) instead of codes."
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help="CSV for Excel in Dutch: ';', UTF-8 with BOM, decimal comma."
+    ),
+    language: str = typer.Option(
+        None, "--language", help="Language of --labels (default: BUURTBOT_DEFAULT_LANGUAGE)."
+    ),
 ) -> None:
-    """One row per participant and flow run, with a pseudonym instead of any id."""
+    """One row per participant and flow run, with a pseudonym instead of any id.
+
+    XLSX has a sheet a flow and a codebook sheet (questions, codes and labels in Dutch
+    and English). --output DIR (a folder, or a name without .csv or .xlsx) writes a file
+    a flow.
+    """
     if fmt not in FORMATS:
         raise typer.BadParameter("choose csv or xlsx", param_hint="--format")
     settings = Settings()
@@ -67,7 +87,12 @@ def answers_command(
         typer.echo(f"note: no flow {flow!r} in {settings.conversations_dir}", err=True)
     neighbourhoods = tuple(neighbourhood) if neighbourhood else None
     flt = Filter(flow or None, neighbourhoods, period.since, period.until)
-    engine = open_database(settings)
+    deployment = load_deployment(settings.deployment_file)
+    catalogs = Catalogs(default=settings.default_language)
+
+    def book(code: str) -> Labels:
+        return Labels(library, deployment, catalogs(code))
+
     options = {
         "fmt": fmt,
         "library": library,
@@ -75,10 +100,25 @@ def answers_command(
         "timezone": settings.timezone,
         "flt": flt,
         "free_text": free_text,
+        "labels": book(language or settings.default_language) if labels else None,
+        "books": [(code, book(code)) for code in ("nl", "en")],
+        "excel": excel,
     }
+    folder = output is not None and (output.is_dir() or not output.suffix)
+    engine = open_database(settings)
     try:
         with engine.connect() as connection:
-            if output is not None:
+            if folder and output is not None:
+                output.mkdir(parents=True, exist_ok=True)
+                count = 0
+                flow_ids = flows_in(connection, library, flt)
+                for flow_id in flow_ids:
+                    path = output / f"answers-{flow_id}.{fmt}"
+                    count += export(
+                        connection, path, **{**options, "flt": replace(flt, flow=flow_id)}
+                    )
+                    typer.echo(str(path), err=True)
+            elif output is not None:
                 count = export(connection, output, **options)
             elif fmt == "csv":
                 stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")

@@ -22,7 +22,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -30,12 +30,14 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, and_, exists, select
 
 from bot.deployment import Deployment
 from bot.flows.events import Document
-from bot.flows.labels import FREE_TEXT_KINDS, free_text_of
+from bot.flows.labels import FREE_TEXT_KINDS, Labels, free_text_of
 from bot.flows.library import FlowLibrary
+from bot.flows.steps.base import SKIP
 from bot.i18n.translator import Translator
 from bot.privacy.pseudonyms import pseudonym
 from bot.privacy.redact import redact
@@ -54,6 +56,7 @@ FIXED = (
     "finished_at",
 )
 SKIPPED = "skipped"
+CODEBOOK = "codebook"
 BATCH = 2000
 FORMATS = ("csv", "xlsx")
 MIME = {
@@ -153,8 +156,10 @@ def rows(
     timezone: str = "Europe/Amsterdam",
     flt: Filter | None = None,
     free_text: bool = True,
+    labels: Labels | None = None,
 ) -> Iterator[list[Any]]:
-    """The header, then one row per run; datetimes are local and timezone-aware."""
+    """The header, then one row per run; datetimes are local and timezone-aware. With
+    `labels`, options read as their labels (in that language) instead of their codes."""
     flt = flt or Filter()
     zone = ZoneInfo(timezone)
     columns = step_columns(connection, library, flt)
@@ -218,7 +223,10 @@ def rows(
         column = position.get(step_key)
         if column is None:  # answered after the columns were read (a live database)
             continue
-        current[column] = _cell(value, skipped, free, free_text)
+        if labels is not None and not free and value is not None:
+            current[column] = labels.shown(flow_id, step_key, value, skipped)
+        else:
+            current[column] = _cell(value, skipped, free, free_text)
     if current is not None:
         yield current
 
@@ -228,31 +236,61 @@ def _safe_text(value: str) -> str:
     return "'" + value if value.startswith(_RISKY) else value
 
 
-def write_csv(data: Iterator[Sequence[Any]], stream: IO[str]) -> int:
-    """Write rows as CSV (RFC 4180, UTF-8); returns the number of data rows."""
-    writer = csv.writer(stream, lineterminator="\r\n")
+def write_csv(data: Iterator[Sequence[Any]], stream: IO[str], *, excel: bool = False) -> int:
+    """Write rows as CSV (RFC 4180, UTF-8); returns the number of data rows.
+
+    `excel`: as Excel in a Dutch locale opens it with a double click: `;` between
+    fields, a byte order mark so it reads UTF-8, a decimal comma, times without zone.
+    """
+    writer = csv.writer(stream, delimiter=";" if excel else ",", lineterminator="\r\n")
+    if excel:
+        stream.write("\ufeff")
     count = -1
     for row in data:
-        writer.writerow(
-            [
-                v.isoformat(timespec="seconds")
-                if isinstance(v, datetime)
-                else _safe_text(v)
-                if isinstance(v, str)
-                else v
-                for v in row
-            ]
-        )
+        writer.writerow([_csv_value(v, excel) for v in row])
         count += 1
     return max(count, 0)
 
 
-def write_xlsx(data: Iterator[Sequence[Any]], target: str | os.PathLike[str] | IO[bytes]) -> int:
-    """Write rows to an XLSX workbook in write-only mode; returns the number of data rows."""
+def _csv_value(value: Any, excel: bool) -> Any:
+    if isinstance(value, datetime):
+        if excel:
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str):
+        return _safe_text(value)
+    if excel and isinstance(value, float):
+        return str(value).replace(".", ",")
+    return value
+
+
+def write_xlsx(
+    sheets: Sequence[tuple[str, Iterator[Sequence[Any]]]],
+    target: str | os.PathLike[str] | IO[bytes],
+    codebook: Sequence[Sequence[Any]] = (),
+) -> int:
+    """Write a sheet for each (name, rows) and a codebook sheet to an XLSX workbook in
+    write-only mode, each with its header frozen and filters on; returns the number of
+    data rows."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("answers")
+    count = 0
+    for name, data in sheets:
+        count += _sheet(workbook, name, data)
+    if codebook:
+        _sheet(workbook, CODEBOOK, iter(codebook))
+    if not workbook.worksheets:
+        _sheet(workbook, "answers", iter([list(FIXED)]))
+    workbook.save(target)
+    return count
+
+
+def _sheet(workbook: Workbook, name: str, data: Iterator[Sequence[Any]]) -> int:
+    sheet = workbook.create_sheet(_sheet_name(name))
+    sheet.freeze_panes = "A2"
     count = -1
+    width = 0
     for row in data:
+        width = max(width, len(row))
         cells: list[Any] = []
         for value in row:
             if value == "":
@@ -269,8 +307,60 @@ def write_xlsx(data: Iterator[Sequence[Any]], target: str | os.PathLike[str] | I
             cells.append(value)
         sheet.append(cells)
         count += 1
-    workbook.save(target)
+    if width:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(width)}{count + 1}"
     return max(count, 0)
+
+
+def _sheet_name(name: str) -> str:
+    """A sheet's name as Excel allows it: 31 characters, none of []:*?/\\."""
+    return "".join("-" if c in "[]:*?/\\" else c for c in name)[:31] or "answers"
+
+
+def flows_in(connection: Connection, library: FlowLibrary, flt: Filter) -> list[str]:
+    """The flows with runs in the export, in the library's order."""
+    if flt.flow:
+        return [flt.flow]
+    found = set(
+        connection.scalars(
+            select(Conversation.flow_id)
+            .join(Answer, Answer.conversation_id == Conversation.id)
+            .where(*_where(flt, library))
+            .distinct()
+        )
+    )
+    order = {flow_id: i for i, flow_id in enumerate(library.flows)}
+    return sorted(found, key=lambda f: (order.get(f, len(order)), f))
+
+
+def codebook(
+    library: FlowLibrary, flow_ids: Sequence[str], books: Sequence[tuple[str, Labels]]
+) -> list[list[Any]]:
+    """What each column's codes mean: a row per option of each question, with the
+    question and the option's label in each language of `books` (Dutch and English)."""
+    header: list[Any] = ["flow", "column", "kind"]
+    header += [f"question_{code}" for code, _ in books]
+    header += ["code"] + [f"label_{code}" for code, _ in books]
+    found: list[list[Any]] = [header]
+    for flow_id in flow_ids:
+        flow = library.get(flow_id)
+        if flow is None:
+            continue
+        for step in flow.steps:
+            if step.kind in NOT_ASKED_KINDS:
+                continue
+            column = f"{step.key}_answer" if step.key in FIXED else step.key
+            questions = [labels.question(flow_id, step.key, width=500) for _, labels in books]
+            first = books[0][1]
+            codes = list(first.options(flow_id, step.key)) if step.kind != "text" else []
+            if step.kind in FREE_TEXT_KINDS or not codes:
+                found.append([flow_id, column, step.kind, *questions, "", *([""] * len(books))])
+                continue
+            for code in codes:
+                shown = [labels.option(flow_id, step.key, code) for _, labels in books]
+                stored = SKIPPED if code == SKIP else code
+                found.append([flow_id, column, step.kind, *questions, stored, *shown])
+    return found
 
 
 def export(
@@ -283,24 +373,38 @@ def export(
     timezone: str = "Europe/Amsterdam",
     flt: Filter | None = None,
     free_text: bool = True,
+    labels: Labels | None = None,
+    books: Sequence[tuple[str, Labels]] = (),
+    excel: bool = False,
 ) -> int:
-    """Export answers to `out` (a text stream for CSV, a path or binary stream for XLSX)."""
+    """Export answers to `out` (a text stream for CSV, a path or binary stream for XLSX).
+
+    XLSX has a sheet a flow (its own columns) and, with `books` (language, labels), a
+    codebook sheet; `labels` writes option labels instead of codes; `excel` writes CSV
+    for Excel in a Dutch locale."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: choose csv or xlsx")
-    data = rows(
-        connection,
-        library=library,
-        secret=secret,
-        timezone=timezone,
-        flt=flt,
-        free_text=free_text,
-    )
+    flt = flt or Filter()
+    options = {
+        "library": library,
+        "secret": secret,
+        "timezone": timezone,
+        "free_text": free_text,
+        "labels": labels,
+    }
     if fmt == "xlsx":
-        return write_xlsx(data, out)  # type: ignore[arg-type]
+        flow_ids = flows_in(connection, library, flt)
+        sheets = [
+            (flow_id, rows(connection, flt=replace(flt, flow=flow_id), **options))
+            for flow_id in flow_ids
+        ]
+        book = codebook(library, flow_ids, books) if books else []
+        return write_xlsx(sheets, out, book)  # type: ignore[arg-type]
+    data = rows(connection, flt=flt, **options)
     if isinstance(out, str | os.PathLike):
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            return write_csv(data, handle)
-    return write_csv(data, out)
+            return write_csv(data, handle, excel=excel)
+    return write_csv(data, out, excel=excel)
 
 
 def export_bytes(connection: Connection, *, fmt: str = "xlsx", **options: Any) -> bytes:

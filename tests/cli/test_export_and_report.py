@@ -52,7 +52,9 @@ def test_export_answers_xlsx_to_a_file(env, tmp_path: Path) -> None:
         ["export", "answers", "--format", "xlsx", "--output", str(target), "--since", "2000-01-01"],
     )
     assert result.exit_code == 0, result.output
-    sheet = load_workbook(target, read_only=True)["answers"]
+    book = load_workbook(target, read_only=True)
+    assert book.sheetnames[-1] == "codebook"
+    sheet = book.worksheets[0]
     header = next(sheet.iter_rows(values_only=True))
     assert list(header[: len(FIXED)]) == list(FIXED)
 
@@ -105,3 +107,17 @@ def test_report_for_one_neighbourhood_and_flow(env, tmp_path: Path) -> None:
     assert set(_counts(text)) <= {"0"}
     bad = CliRunner().invoke(app, ["report", "--neighbourhood", "atlantis"])
     assert bad.exit_code == 2
+
+
+def test_export_a_file_a_flow_into_a_folder(env, tmp_path: Path) -> None:
+    folder = tmp_path / "answers"
+    result = CliRunner().invoke(
+        app, ["export", "answers", "--excel", "--labels", "--output", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in folder.iterdir())
+    assert "answers-what-matters.csv" in names and "answers-onboarding.csv" in names
+    text = (folder / "answers-onboarding.csv").read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(";")
+    assert "age_group" in header and "want_to_do" not in header  # its own columns
+    assert "tot en met" in text and "12-17" not in text  # labels, in Dutch

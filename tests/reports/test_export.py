@@ -91,7 +91,7 @@ def test_xlsx_has_the_same_layout(seeded, engine: Engine, library: FlowLibrary) 
             secret=SECRET,
             flt=Filter(flow="what-matters"),
         )
-    sheet = load_workbook(io.BytesIO(data), read_only=True)["answers"]
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["what-matters"]
     table = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert table[0] == [*FIXED, *WHAT_MATTERS_COLUMNS]
     text_rows = list(csv.reader(io.StringIO(csv_export(engine, library, Filter("what-matters")))))
@@ -134,9 +134,13 @@ def test_no_chat_id_or_phone_number_in_any_export(
     text = csv_export(engine, library)
     with engine.connect() as connection:
         workbook = export_bytes(connection, fmt="xlsx", library=library, secret=SECRET)
-    sheet = load_workbook(io.BytesIO(workbook), read_only=True)["answers"]
+    book = load_workbook(io.BytesIO(workbook), read_only=True)
     cells = " ".join(
-        str(v) for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)
+        str(v)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for v in row
+        if isinstance(v, str)
     )
     assert "[…]" in text  # the seeded contact details were there, and were taken out
     for output in (text, cells):
@@ -179,7 +183,7 @@ def test_a_formula_is_never_run(db_url: str, engine: Engine, library: FlowLibrar
         data = export_bytes(
             connection, fmt="xlsx", library=library, secret=SECRET, flt=Filter("what-matters")
         )
-    sheet = load_workbook(io.BytesIO(data))["answers"]
+    sheet = load_workbook(io.BytesIO(data))["what-matters"]
     found = [c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPER")]
     assert found and all(c.data_type == "s" for c in found)
 
@@ -232,3 +236,54 @@ def test_rows_stream(db_url: str, engine: Engine, library: FlowLibrary) -> None:
         ).all()
     # A run without answers has no row; an anonymised answer belongs to no run.
     assert len(rest) + 1 == len(runs)
+
+
+def test_a_workbook_an_analyst_can_open(
+    seeded, engine: Engine, library: FlowLibrary, deployment
+) -> None:
+    from bot.flows.labels import Labels
+    from bot.i18n.catalogs import Catalogs
+
+    catalogs = Catalogs(default="nl")
+    books = [(code, Labels(library, deployment, catalogs(code))) for code in ("nl", "en")]
+    target = io.BytesIO()
+    with engine.connect() as connection:
+        export(connection, target, fmt="xlsx", library=library, secret=SECRET, books=books)
+    book = load_workbook(io.BytesIO(target.getvalue()))
+    # A sheet a flow, each with only its own columns, and the codebook.
+    assert book.sheetnames[-1] == "codebook"
+    assert set(book.sheetnames) == {"onboarding", "what-matters", "test-feedback", "codebook"}
+    matters = book["what-matters"]
+    header = [c.value for c in matters[1]]
+    assert header == [*FIXED, *WHAT_MATTERS_COLUMNS]
+    assert matters.freeze_panes == "A2" and matters.auto_filter.ref.startswith("A1:")
+    code = [[c.value for c in row] for row in book["codebook"].iter_rows()]
+    assert code[0][:5] == ["flow", "column", "kind", "question_nl", "question_en"]
+    green = next(r for r in code if r[1] == "interests" and r[5] == "green")
+    assert green[3] == "Waar heb je interesse in?" or green[3].endswith("?")
+    assert green[6] != green[7] and "Green" in green[7]
+
+
+def test_labels_and_csv_for_dutch_excel(
+    seeded, engine: Engine, library: FlowLibrary, deployment
+) -> None:
+    from bot.flows.labels import Labels
+    from bot.i18n.catalogs import Catalogs
+
+    labels = Labels(library, deployment, Catalogs(default="nl")("nl"))
+    out = io.StringIO()
+    with engine.connect() as connection:
+        export(
+            connection,
+            out,
+            library=library,
+            secret=SECRET,
+            flt=Filter(flow="test-feedback"),
+            labels=labels,
+            excel=True,
+        )
+    text = out.getvalue()
+    assert text.startswith("\ufeff") and ";" in text.splitlines()[0]
+    rows_ = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert {r["went"] for r in rows_} == {"Ja"}  # a label in Dutch, not `yes`
+    assert all(" " in r["started_at"] and "+" not in r["started_at"] for r in rows_)
