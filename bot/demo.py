@@ -211,7 +211,7 @@ def seed(
     library: FlowLibrary,
     deployment: Deployment,
     languages: Sequence[str],
-    people: int = 300,
+    people: int = 1000,
     months: int = 6,
     seed_value: int = 2026,
     now: datetime | None = None,
@@ -280,7 +280,7 @@ def seed(
             if flow.id == "propose" and person["age_group"] not in ("12-17", "18-27"):
                 continue
             if flow.id != "onboarding" and rng.random() < (
-                0.3 if flow.id == "what-matters" else 0.6
+                0.15 if flow.id == "what-matters" else 0.5
             ):
                 continue
             moment = moment + timedelta(days=rng.uniform(0, 20), minutes=rng.uniform(1, 300))
@@ -377,7 +377,7 @@ def _activities(
     activity_rows = []
     for k in range(count):
         at = start + (now - start) * ((k + 1) / count) + timedelta(days=7 if k == count - 1 else 0)
-        at = at.replace(hour=rng.choice([10, 14, 16, 19]), minute=0, second=0, microsecond=0)
+        at = at.replace(hour=rng.choice([8, 12, 14, 17]), minute=0, second=0, microsecond=0)
         where = rng.sample(keys, min(len(keys), rng.randint(1, 2)))
         title = ACTIVITIES[k % len(ACTIVITIES)]
         activity_rows.append(

@@ -17,7 +17,7 @@ app = typer.Typer(
 
 @app.command("seed")
 def seed_command(
-    people: int = typer.Option(300, "--people", min=1, max=200_000, help="How many residents."),
+    people: int = typer.Option(1000, "--people", min=1, max=200_000, help="How many residents."),
     months: int = typer.Option(6, "--months", min=1, max=36, help="Over how many months."),
     seed_value: int = typer.Option(2026, "--seed", help="Another number gives other data."),
 ) -> None:

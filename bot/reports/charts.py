@@ -121,7 +121,9 @@ def bar_chart(
 
     shown = [b.value for bars in series for b in bars if b.value is not None]
     top = scale_max or max(shown, default=0) or 1
-    full = WIDTH - 2 * MARGIN - 150  # room for the number after the longest bar
+    # Room for the text after the longest bar ("197 (28%)"): about 0.62 em a character.
+    longest = max((len(b.text) for bars in series for b in bars if b.value is not None), default=3)
+    full = WIDTH - 2 * MARGIN - max(150, int(longest * TEXT_PX * 0.62) + 24)
     y = HEADER
     for i, label in enumerate(labels):
         ax.text(
@@ -182,7 +184,8 @@ def bar_chart(
 
 
 def table_chart(table: Table, group: str, t: Translator, *, subtitle: str = "") -> bytes:
-    """One column of a table (one neighbourhood, or the total) as a chart."""
+    """One column of a table (one neighbourhood, or the total) as a chart; each bar has
+    its share of the table's base beside its count, where both are shown."""
     j = table.column(group)
     labels = [line.label for line in table.lines]
     if table.kind == "scores":
@@ -198,7 +201,12 @@ def table_chart(table: Table, group: str, t: Translator, *, subtitle: str = "") 
         return bar_chart(
             table.title, labels, [bars], t, subtitle=subtitle, scale_max=table.scale_max or 5
         )
-    bars = bars_of([line.cells[j] for line in table.lines], t)
+    bars = []
+    for line in table.lines:
+        cell = line.cells[j]
+        share = table.percent(line, j)
+        text = cell.text(t) if share is None else f"{cell.text(t)} ({share}%)"
+        bars.append(Bar(cell.value if cell.shown else None, text))
     return bar_chart(table.title, labels, [bars], t, subtitle=subtitle)
 
 

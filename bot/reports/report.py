@@ -106,12 +106,16 @@ def charts(results: Results, t: Translator, *, limit: int | None = None) -> list
             add(
                 table.name,
                 table.title,
-                lambda x=table: ch.table_chart(x, group, t, subtitle=subtitle),
+                lambda x=table: ch.table_chart(
+                    x, group, t, subtitle=f"{subtitle} · {n_line(x, t, group)}"
+                ),
             )
         add(
             flow.funnel.name,
             flow.funnel.title,
-            lambda f=flow: ch.table_chart(f.funnel, group, t, subtitle=f"{f.title} · {subtitle}"),
+            lambda f=flow: ch.table_chart(
+                f.funnel, group, t, subtitle=f"{f.title} · {n_line(f.funnel, t, group)}"
+            ),
         )
         if flow.scores is not None:
             table = flow.scores
