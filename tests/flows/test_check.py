@@ -125,3 +125,28 @@ steps:
     assert [str(p).split(":", 1)[1] for p in problems] == [
         "9: step 'second' is never answered before 'first'"
     ]
+
+
+AUDIENCE = """\
+id: plan
+version: 1
+title: Plan
+role: worker
+audience: {audience}
+steps:
+  - key: a
+    kind: text
+    text: What?
+"""
+
+
+def test_a_flow_says_who_answers_it(tmp_path: Path) -> None:
+    write(tmp_path, "plan.yaml", AUDIENCE.format(audience="workers"))
+    flows, problems = check_folder(tmp_path)
+    assert problems == [] and not flows[0].flow.for_residents
+    write(tmp_path, "plan.yaml", AUDIENCE.format(audience="residents"))
+    _, problems = check_folder(tmp_path)
+    assert problems and "audience: residents" in problems[0].message
+    write(tmp_path, "plan.yaml", AUDIENCE.format(audience="everyone"))
+    _, problems = check_folder(tmp_path)
+    assert problems and problems[0].line == 5

@@ -21,6 +21,7 @@ from bot.reports.aggregate import (
     Scope,
     Table,
     aggregate,
+    change,
 )
 from bot.reports.periods import parse_compare
 from bot.storage.models import OutboxMessage, Participant
@@ -261,3 +262,11 @@ def test_invitations_section(
     # ... and as the lines add up to those invited, the next smallest is hidden too.
     assert values["maybe"].status == HIDDEN
     assert_no_small_number(results)
+
+
+def test_a_change_from_nothing_reads_new() -> None:
+    t = NullTranslations()
+    assert change(Cell(0), Cell(12), t) == "new"
+    assert change(Cell(0), Cell(0), t) == ""
+    assert change(Cell(10), Cell(15), t) == "+50%"
+    assert change(Cell(None, SMALL), Cell(15), t) == ""
