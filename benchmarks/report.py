@@ -35,8 +35,8 @@ def _setup(url: str, people: int, months: int) -> dict[str, int]:
     from sqlalchemy import create_engine
 
     from bot import demo
-    from bot.conversation.library import FlowLibrary
     from bot.deployment import load_deployment
+    from bot.flows.library import FlowLibrary
     from bot.storage.db import configure, sync_url
     from bot.storage.migrate import upgrade
 
@@ -61,12 +61,12 @@ def _run(url: str, what: str, folder: str) -> dict[str, float]:
 
     from sqlalchemy import create_engine
 
-    from bot.conversation.library import FlowLibrary
     from bot.deployment import load_deployment
+    from bot.flows.labels import Labels
+    from bot.flows.library import FlowLibrary
     from bot.i18n.catalogs import Catalogs
     from bot.reports.aggregate import aggregate
     from bot.reports.export import export
-    from bot.reports.labels import Labels
     from bot.reports.report import write_report
     from bot.storage.db import configure, sync_url
 
