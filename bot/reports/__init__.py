@@ -1,8 +1,12 @@
-"""Results a municipality can use: exports, aggregation, charts and reports.
+"""Results a municipality can use: aggregation with small groups protected, charts,
+reports and exports.
 
-- `export`: the pseudonymous CSV/XLSX export of answers, streamed.
-- `aggregate`: counts per neighbourhood and flow, with groups of fewer than 5 suppressed.
+- `aggregate`: the entry point: counts per neighbourhood and flow, protected tables.
+- `counting`, `tables`, `invitations`, `compare`: its sections (people per flow and
+  question, the tables built from them, invitations per activity, two periods).
+- `protection`: which cells are shown (suppression with an audit), `model` the types.
 - `charts`: PNG bar charts readable on a phone.
 - `report`: a folder with report.md, charts and CSV tables; and `/results` for chat.
-- `labels`, `periods`: readable names for stored codes, and date ranges.
+- `export`: the pseudonymous CSV/XLSX export of answers, streamed.
+- `periods`: date ranges.
 """
