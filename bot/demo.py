@@ -397,6 +397,7 @@ def _activities(
     activity_ids = _inserted(connection, Activity, activity_rows)
     result.activities = len(activity_ids)
     invitations, outbox, rsvps = [], [], []
+    spans: list[tuple[int, int, int, int, bool]] = []  # (going, activity, first, last, full)
     for aid, activity in zip(activity_ids, activity_rows, strict=True):
         sent_at = activity["created_at"]
         upcoming = activity["starts_at"] > now
@@ -449,18 +450,27 @@ def _activities(
                     "updated_at": answered,
                 }
             )
-        if activity["capacity"] == FULL and going >= 4:
-            # This one filled up: the last to say going wait for a place.
-            capacity = max(going * 2 // 3, 2)
+        spans.append((going, aid, first, len(rsvps), activity["capacity"] == FULL))
+    # The activities meant to fill up do (the most popular one at least): the last to
+    # say going wait for a place; the others have room for everyone.
+    full = [span for span in spans if span[4] and span[0] >= 4]
+    if not full and spans and max(spans)[0] >= 2:
+        full = [max(spans)]
+    for going, aid, first, last, meant_full in spans:
+        capacity = None
+        if any(span[1] == aid for span in full):
+            capacity = max(going * 2 // 3, 1)
             seen = 0
-            for row in rsvps[first:]:
+            for row in rsvps[first:last]:
                 if row["answer"] == GOING:
                     seen += 1
                     if seen > capacity:
                         row["waiting"], row["waiting_since"] = True, row["created_at"]
-            connection.execute(
-                Activity.__table__.update().where(Activity.id == aid).values(capacity=capacity)
-            )
+        elif not meant_full:
+            continue  # its capacity, as made, had room
+        connection.execute(
+            Activity.__table__.update().where(Activity.id == aid).values(capacity=capacity)
+        )
     for model, chunk in ((Invitation, invitations), (OutboxMessage, outbox), (Rsvp, rsvps)):
         for begin in range(0, len(chunk), BATCH):
             connection.execute(insert(model), chunk[begin : begin + BATCH])
