@@ -41,12 +41,15 @@ class TerminalChannel:
         language: str | None = None,
         stdin: TextIO | None = None,
         console: Console | None = None,
+        flow: str | None = None,
     ):
         self.service = service
         self.user = user
         self.language = language
         self.stdin = stdin or sys.stdin
         self.console = console or Console(highlight=False, soft_wrap=True)
+        #: A flow to start at once (`buurtbot chat --flow ID`), after consent if not given yet.
+        self.flow = flow
 
     async def say(
         self, messages: list[Outgoing], t: Translator | None = None, language: str | None = None
@@ -67,11 +70,24 @@ class TerminalChannel:
             Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
         )
         await self.say(reply.messages, self.service.catalogs(reply.language), reply.language)
+        if self.flow:
+            await self.start_flow()
+
+    async def start_flow(self) -> bool:
+        """Start the chosen flow if the person has consented; whether it started."""
+        assert self.flow
+        reply = await self.service.start_chosen_flow(CHANNEL, self.user, self.flow)
+        if reply is None:
+            return False
+        self.flow = None
+        await self.say(reply.messages, self.service.catalogs(reply.language), reply.language)
+        return True
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""
         self.console.print("Buurtbot — type /quit to leave.", style="dim")
-        await self.send("/start")
+        if not (self.flow and await self.start_flow()):
+            await self.send("/start")
         loop = asyncio.get_running_loop()
         while True:
             self.console.print("> ", end="", style="bold")

@@ -1,4 +1,4 @@
-"""`buurtbot flows`: check and list the conversation flows."""
+"""`buurtbot flows`: check, list and import the conversation flows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 
 from bot.flows.check import check_folder
+from bot.flows.importing import ExportError, import_file
+from bot.i18n import workflow
 from bot.i18n.catalogs import Catalogs
 from bot.settings import Settings
 
@@ -56,3 +58,42 @@ def list_command(
 
 def _translated(catalogs: Catalogs, code: str, flow_id: str, title: str) -> bool:
     return catalogs(code).pgettext(f"{flow_id}:title", title) != title
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="A RapidPro, TextIt or goflow export (JSON)."),
+    into: Path = typer.Option(
+        None, "--into", help="Where to write the flows (default: the conversations folder)."
+    ),
+) -> None:
+    """Import the messaging flows of a RapidPro / TextIt / U-Report export.
+
+    One YAML flow a messaging flow, its translations into the catalogs; a line for
+    everything not carried over. Exit 1 when no flow could be imported.
+    """
+    settings = Settings()
+    folder = into or settings.conversations_dir
+    try:
+        outcome = import_file(file, folder, workflow.Project(), settings.language_list)
+    except ExportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    for line in outcome.lines:
+        typer.echo(line)
+    for flow_id in outcome.imported:
+        typer.echo(f"imported {flow_id}")
+    if not outcome.imported:
+        typer.echo(f"{file}: no flow could be imported", err=True)
+        raise typer.Exit(1)
+    if outcome.written is not None:
+        done = ", ".join(f"{code} {n}" for code, n in sorted(outcome.written.filled.items()))
+        typer.echo(f"translations filled in: {done or 'none'}; see `buurtbot i18n check`")
+        if outcome.written.not_offered:
+            shown = ", ".join(outcome.written.not_offered)
+            typer.echo(f"kept in the catalogs, not offered (BUURTBOT_LANGUAGES): {shown}")
+    elif outcome.translations_skipped:
+        typer.echo(
+            f"translations not written: {folder} is not the conversations folder "
+            "`buurtbot i18n extract` reads"
+        )

@@ -37,15 +37,22 @@ def run_command() -> None:
 def chat_command(
     user: str = typer.Option("me", "--user", help="Who you are in this chat."),
     language: str = typer.Option(None, "--language", help="Your language, e.g. tr."),
+    flow: str = typer.Option(
+        None, "--flow", help="Start this flow at once (after the welcome, for someone new)."
+    ),
 ) -> None:
     """Chat with the bot in the terminal; choices are numbered options."""
     configure_logging(logging.WARNING)
     app = build()
-    asyncio.run(_chat(app, user, language))
+    if flow is not None and app.library.get(flow) is None:
+        asyncio.run(app.close())
+        typer.echo(f"--flow: no flow {flow!r}; `buurtbot flows list` shows them", err=True)
+        raise typer.Exit(2)
+    asyncio.run(_chat(app, user, language, flow))
 
 
-async def _chat(app, user: str, language: str | None) -> None:
+async def _chat(app, user: str, language: str | None, flow: str | None = None) -> None:
     try:
-        await TerminalChannel(app.service, user=user, language=language).run()
+        await TerminalChannel(app.service, user=user, language=language, flow=flow).run()
     finally:
         await app.close()

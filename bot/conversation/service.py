@@ -626,6 +626,18 @@ class ConversationService:
             turn.reply.conversation_id = active.id if active else None
             return turn.reply
 
+    async def start_chosen_flow(self, channel: str, user_id: str, flow_id: str) -> Reply | None:
+        """Start `flow_id` at once for a person who consented (`buurtbot chat --flow`).
+
+        None when they have not consented yet: the welcome and consent come first.
+        """
+        async with self.db.transaction() as session:
+            found = await participants.get(session, channel, user_id)
+            if found is None or found.consented_at is None or found.opted_out_at is not None:
+                return None
+            participant_id = found.id
+        return await self.start_flow_for(participant_id, flow_id)
+
     async def reply_for(self, conversation_id: int) -> Reply:
         """The current question of a conversation again (to resend what did not arrive)."""
         async with self.db.transaction() as session:

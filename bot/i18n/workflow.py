@@ -620,3 +620,39 @@ def _version() -> str:
         return version("buurtbot")
     except Exception:  # pragma: no cover - not installed
         return "0"
+
+
+# ---- filling in translations from elsewhere (an imported flow) ------------------------
+
+
+def fill_translations(
+    project: Project, language: str, translations: dict[tuple[str, str | None], str]
+) -> int:
+    """Put translations into a language's catalog where it has none of its own.
+
+    `translations` maps (msgid, msgctxt) to the translation. An entry is filled when it
+    is empty, fuzzy, or only a copy of its source text; a translation someone made in
+    the catalog stays. Returns how many entries were filled. Run `update` first, so the
+    entries are there.
+    """
+    path = project.po(language)
+    if not path.exists():
+        return 0
+    catalog = _read(path, language)
+    filled = 0
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue
+        wanted = translations.get(message_key(message))
+        if wanted is None or (message.string == wanted and not message.fuzzy):
+            continue
+        if _filled(message) and not message.fuzzy and message.string != message.id:
+            continue
+        message.string = wanted
+        message.flags.discard("fuzzy")
+        message.previous_id = []
+        filled += 1
+    if filled:
+        catalog.revision_date = datetime.now(LOCALTZ)
+        _write(path, catalog)
+    return filled

@@ -1,0 +1,361 @@
+"""Each construct of a RapidPro flow, imported on its own: what it becomes, what is reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.flows.check import check_folder
+from bot.flows.importing import import_file
+from tests.flows.importing.specs import export, flow, node, router_node, send, u
+
+
+def run(tmp_path: Path, data: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Import `data`; the flows written (id -> YAML data) and the report lines."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    into = tmp_path / "flows"
+    outcome = import_file(source, into)
+    _, problems = check_folder(into) if into.exists() else ([], [])
+    assert problems == []
+    flows = {
+        path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted(into.glob("*.yaml"))
+    }
+    assert set(outcome.imported) <= set(flows)
+    return flows, outcome.lines
+
+
+def steps(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {step["key"]: step for step in data["steps"]}
+
+
+def question(kind_cases, categories, ask_again: bool = True, quick=None):
+    other_to = "ask" if ask_again else "after"
+    return flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "Your answer?", quick)], "wait"),
+            router_node("wait", "Answer", [*categories, ("Other", other_to)], kind_cases),
+            node("after", [send("after/m", "Thanks")], None),
+        ],
+    )
+
+
+def test_send_msg_and_wait_with_text_cases_is_a_choice_with_category_labels(tmp_path):
+    data = question(
+        [("has_any_word", ["yes y"], "Yes"), ("has_phrase", ["not really"], "No")],
+        [("Yes", "after"), ("No", "after")],
+    )
+    flows, lines = run(tmp_path, export(data))
+    answer = steps(flows["q"])["answer"]
+    assert answer["kind"] == "choice"
+    assert answer["text"] == "Your answer?"
+    assert answer["options"] == [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
+    assert answer["next"] == "message_1"
+    assert any('category "Yes": the words y are not matched' in line for line in lines)
+    assert any('category "No": the words not really' in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["has_any_word", "has_all_words", "has_phrase", "has_only_phrase", "has_beginning"],
+)
+def test_every_text_test_gives_options(tmp_path, case):
+    data = question(
+        [(case, ["Red"], "Red"), (case, ["Blue"], "Blue")], [("Red", "after"), ("Blue", "after")]
+    )
+    flows, _ = run(tmp_path, export(data))
+    assert [o["label"] for o in steps(flows["q"])["answer"]["options"]] == ["Red", "Blue"]
+
+
+def test_other_that_goes_on_is_an_option_leading_where_it_led(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "Which?")], "wait"),
+            router_node(
+                "wait",
+                "Which",
+                [("Tea", "end"), ("Other", "specify")],
+                [("has_any_word", ["tea"], "Tea")],
+            ),
+            node("specify", [send("specify/m", "What then?")], "free"),
+            router_node(
+                "free",
+                "Which Other",
+                [("Has Text", "end"), ("Other", "specify")],
+                [("has_text", [], "Has Text")],
+            ),
+            node("end", [send("end/m", "Bye")], None),
+        ],
+    )
+    flows, _ = run(tmp_path, export(data))
+    found = steps(flows["q"])
+    assert found["which"]["options"][-1] == {"value": "other", "label": "Other"}
+    assert {"when": {"step": "which", "in": ["other"]}, "goto": "which_other"} in found["which"][
+        "next"
+    ]
+    assert found["which_other"]["kind"] == "text"
+    assert found["which_other"]["next"] == "message_1"
+
+
+def test_has_text_wait_is_a_text_question_and_quick_replies_make_it_a_choice(tmp_path):
+    flows, _ = run(
+        tmp_path, export(question([("has_text", [], "Has Text")], [("Has Text", "after")]))
+    )
+    assert steps(flows["q"])["answer"]["kind"] == "text"
+    quick = question(
+        [("has_text", [], "Has Text")], [("Has Text", "after")], quick=["Morning", "Evening"]
+    )
+    flows, _ = run(tmp_path / "2", export(quick))
+    answer = steps(flows["q"])["answer"]
+    assert answer["kind"] == "choice"
+    assert [o["label"] for o in answer["options"]] == ["Morning", "Evening"]
+
+
+def test_number_between_with_other_asking_again_is_a_bounded_number(tmp_path):
+    flows, _ = run(
+        tmp_path,
+        export(question([("has_number_between", ["1", "20"], "Valid")], [("Valid", "after")])),
+    )
+    answer = steps(flows["q"])["answer"]
+    assert (answer["kind"], answer["min"], answer["max"]) == ("number", 1, 20)
+
+
+def test_number_categories_become_branches(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "How old are you?")], "wait"),
+            router_node(
+                "wait",
+                "Age",
+                [("Young", "young"), ("Old", "old"), ("Other", "ask")],
+                [("has_number_lt", ["18"], "Young"), ("has_number_gte", ["18"], "Old")],
+            ),
+            node("young", [send("young/m", "Young!")], None),
+            node("old", [send("old/m", "Grown up!")], None),
+        ],
+    )
+    flows, _ = run(tmp_path, export(data))
+    rules = steps(flows["q"])["age"]["next"]
+    assert rules[0]["when"] == {"step": "age", "max": 17}
+    assert rules[1]["when"] == {"step": "age", "min": 18}
+
+
+@pytest.mark.parametrize(
+    ("case", "when"),
+    [("has_date_gt", "future"), ("has_date_lt", "past"), ("has_date", None)],
+)
+def test_date_tests(tmp_path, case, when):
+    arguments = [] if case == "has_date" else ["@(today())"]
+    flows, _ = run(tmp_path, export(question([(case, arguments, "Valid")], [("Valid", "after")])))
+    answer = steps(flows["q"])["answer"]
+    assert answer["kind"] == "date"
+    assert answer.get("when") == when
+
+
+@pytest.mark.parametrize(("case", "what"), [("has_email", "e-mail"), ("has_phone", "phone")])
+def test_email_and_phone_are_text_and_reported(tmp_path, case, what):
+    flows, lines = run(tmp_path, export(question([(case, [], "Valid")], [("Valid", "after")])))
+    assert steps(flows["q"])["answer"]["kind"] == "text"
+    assert any(
+        f"not checked as a{'n' if what == 'e-mail' else ''} {what}" in line for line in lines
+    )
+
+
+def test_split_on_an_earlier_result_is_branching(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "Coffee or tea?")], "wait"),
+            router_node(
+                "wait",
+                "Drink",
+                [("Coffee", "split"), ("Tea", "split"), ("Other", "ask")],
+                [("has_any_word", ["coffee"], "Coffee"), ("has_any_word", ["tea"], "Tea")],
+            ),
+            router_node(
+                "split",
+                None,
+                [("Coffee", "c"), ("Other", "t")],
+                [("has_only_text", ["Coffee"], "Coffee")],
+                operand="@results.drink.category",
+                wait=False,
+            ),
+            node("c", [send("c/m", "Espresso it is")], None),
+            node("t", [send("t/m", "Green tea it is")], None),
+        ],
+    )
+    flows, _ = run(tmp_path, export(data))
+    drink = steps(flows["q"])["drink"]
+    assert drink["next"][0] == {"when": {"step": "drink", "in": ["coffee"]}, "goto": "message_1"}
+    assert drink["next"][-1] == {"goto": "message_2"}
+
+
+def test_contact_fields_language_and_subflow(tmp_path):
+    main = flow(
+        "Main",
+        [
+            node("ask", [send("ask/m", "Your language?")], "wait"),
+            router_node(
+                "wait",
+                "Language",
+                [("English", "set"), ("Dutch", "set"), ("Other", "ask")],
+                [("has_any_word", ["english"], "English"), ("has_any_word", ["dutch"], "Dutch")],
+            ),
+            node(
+                "set",
+                [
+                    {
+                        "uuid": u("set/a"),
+                        "type": "set_contact_language",
+                        "language": "@results.language",
+                    }
+                ],
+                "hood",
+            ),
+            node("hood", [send("hood/m", "Your neighbourhood?")], "hoodw"),
+            router_node(
+                "hoodw",
+                "Wijk",
+                [("Has Text", "field"), ("Other", "hood")],
+                [("has_text", [], "Has Text")],
+            ),
+            node(
+                "field",
+                [
+                    {
+                        "uuid": u("f/a"),
+                        "type": "set_contact_field",
+                        "field": {"key": "wijk", "name": "Wijk"},
+                        "value": "@results.wijk",
+                    },
+                    {
+                        "uuid": u("f/b"),
+                        "type": "set_contact_field",
+                        "field": {"key": "favourite", "name": "Favourite"},
+                        "value": "@input.text",
+                    },
+                    {"uuid": u("f/c"), "type": "set_run_result", "name": "Done", "value": "yes"},
+                ],
+                "sub",
+            ),
+            router_node(
+                "sub",
+                None,
+                [("Complete", None), ("Expired", None)],
+                [
+                    ("has_run_status", ["completed"], "Complete"),
+                    ("has_run_status", ["expired"], "Expired"),
+                ],
+                operand="@child.run.status",
+                wait=False,
+                default=None,
+                actions=[
+                    {
+                        "uuid": u("sub/a"),
+                        "type": "enter_flow",
+                        "flow": {"uuid": u("flow/Child"), "name": "Child"},
+                    }
+                ],
+            ),
+        ],
+    )
+    child = flow("Child", [node("hi", [send("hi/m", "Hello from the subflow")], None)])
+    flows, lines = run(tmp_path, export(main, child))
+    found = steps(flows["main"])
+    assert found["language"]["kind"] == "language" and "options" not in found["language"]
+    assert found["wijk"]["kind"] == "neighbourhood"
+    assert flows["main"]["then"] == "child"
+    assert any("set_run_result" in line and '"Done"' in line for line in lines)
+    assert any("set_contact_field 'favourite' is not carried over" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        ({"type": "call_webhook", "method": "GET", "url": "https://x.example/h"}, "call_webhook"),
+        ({"type": "add_contact_groups", "groups": []}, "add_contact_groups"),
+        (
+            {"type": "send_email", "addresses": ["a@b.org"], "subject": "s", "body": "b"},
+            "send_email",
+        ),
+        ({"type": "open_ticket", "topic": {}}, "open_ticket"),
+        ({"type": "transfer_airtime", "amounts": {}}, "transfer_airtime"),
+        ({"type": "call_classifier", "classifier": {}}, "call_classifier"),
+    ],
+)
+def test_actions_without_a_counterpart_are_reported_with_their_node(tmp_path, action, words):
+    data = flow("Q", [node("a", [send("a/m", "Hi"), {"uuid": u("x"), **action}], None)])
+    flows, lines = run(tmp_path, export(data))
+    assert flows["q"]["steps"][0]["text"] == "Hi"
+    assert any(
+        line.startswith(f'{tmp_path / "export.json"}: flow "Q" node {u("a")}: {words}')
+        for line in lines
+    ), lines
+
+
+def test_expressions_are_left_out_and_reported_braces_stay_literal(tmp_path):
+    data = flow(
+        "Q", [node("a", [send("a/m", "Hi @contact.name, mail a@b.org {now} @@home")], None)]
+    )
+    flows, lines = run(tmp_path, export(data))
+    assert flows["q"]["steps"][0]["text"] == "Hi, mail a@b.org {{now}} @home"
+    assert any("expression @contact.name cannot be evaluated" in line for line in lines)
+
+
+def test_expiry_version_and_stable_id(tmp_path):
+    data = flow(
+        "Poll: Safe Streets!",
+        [node("a", [send("a/m", "Hi")], None)],
+        expire_after_minutes=720,
+        revision=9,
+    )
+    flows, _ = run(tmp_path, export(data))
+    imported = flows["poll-safe-streets"]
+    assert (imported["expires_after"], imported["version"]) == ("12h", 9)
+
+
+def test_background_voice_and_survey_flows_are_skipped_and_named(tmp_path):
+    flows_ = [
+        flow("Voice", [node("v", [], None)], type="voice"),
+        flow("Background", [node("b", [], None)], type="messaging_background"),
+        flow("Text", [node("t", [send("t/m", "Hi")], None)]),
+    ]
+    flows, lines = run(tmp_path, export(*flows_))
+    assert list(flows) == ["text"]
+    assert any('flow "Voice": a voice flow is not imported' in line for line in lines)
+    assert any('flow "Background": a background flow is not imported' in line for line in lines)
+
+
+def test_random_split_and_contact_split_take_one_branch_and_say_so(tmp_path):
+    data = flow(
+        "Q",
+        [
+            router_node(
+                "r", None, [("A", "a"), ("B", "b")], [], wait=False, kind="random", default=None
+            ),
+            node("a", [send("a/m", "A")], None),
+            node("b", [send("b/m", "B")], None),
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    assert flows["q"]["steps"][0]["text"] == "A"
+    assert any('a random split is not carried over: everyone takes "A"' in line for line in lines)
+    assert any("step message_2 can only be reached through a split" in line for line in lines)
+
+
+def test_an_existing_own_flow_keeps_its_id(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "welcome.yaml").write_text(
+        "id: welcome\nversion: 1\ntitle: Welcome\nsteps:\n  - {key: hi, kind: message, text: Hi}\n"
+    )
+    flows, _ = run(tmp_path, export(flow("Welcome", [node("a", [send("a/m", "Hoi")], None)])))
+    assert "welcome-imported" in flows and flows["welcome"]["steps"][0]["text"] == "Hi"
