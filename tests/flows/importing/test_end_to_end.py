@@ -1,0 +1,182 @@
+"""Imported exports as an operator uses them: `buurtbot flows import`, `flows check`,
+`buurtbot chat --flow ID` in the base language and a translated one, `export answers`.
+
+Every command runs as its own process in a scratch copy of the project (its code,
+flows and catalogs), so the import writes that copy's catalogs, and the chat reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+EXPORTS = Path(__file__).parent / "exports"
+
+
+def environment(database_url: str, data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURTBOT_")}
+    env.update(
+        BUURTBOT_DATABASE_URL=database_url,
+        BUURTBOT_DATA_DIR=str(data),
+        BUURTBOT_SECRET_KEY="import-test",
+        BUURTBOT_QUIET_HOURS="",
+    )
+    return env
+
+
+def buurtbot(
+    project: Path, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=project,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with both exports imported into its conversations."""
+    root = tmp_path_factory.mktemp("imported") / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "babel.cfg", root / "babel.cfg")
+    shutil.copy(ROOT / "buurtbot.yaml", root / "buurtbot.yaml")
+    skip = shutil.ignore_patterns("*.mo", "__pycache__")
+    for folder in ("bot", "conversations", "locales"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=skip)
+    env = environment(f"sqlite:///{root}/unused.db", root / "data")
+    for name in ("ureport-water-poll.json", "legacy-street-party.json"):
+        done = buurtbot(root, env, "flows", "import", str(EXPORTS / name))
+        assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def test_import_reports_and_writes_catalogs(project: Path) -> None:
+    env = environment(f"sqlite:///{project}/unused.db", project / "data")
+    again = buurtbot(project, env, "flows", "import", str(EXPORTS / "ureport-water-poll.json"))
+    assert again.returncode == 0
+    lines = again.stdout.splitlines()
+    assert "imported u-report-water-poll" in lines and "imported registration" in lines
+    name = EXPORTS / "ureport-water-poll.json"
+    assert f'{name}: flow "Water Hotline (IVR)": a voice flow is not imported' in again.stdout
+    assert any(
+        line.startswith(f'{name}: flow "U-Report Water Poll" node ') and "call_webhook" in line
+        for line in lines
+    )
+    assert "kept in the catalogs, not offered (BUURTBOT_LANGUAGES): es" in lines
+    assert (project / "locales" / "es" / "LC_MESSAGES" / "buurtbot.po").exists()
+    check = buurtbot(project, env, "flows", "check")
+    assert check.returncode == 0, check.stdout
+    coverage = buurtbot(project, env, "i18n", "check")
+    assert coverage.returncode == 1  # Turkish, Polish, Ukrainian: the poll is to translate
+    assert "u-report-water-poll" in coverage.stdout + coverage.stderr
+    listed = buurtbot(project, env, "flows", "list").stdout
+    assert ["buurtfeest-enquete", "v7", "nl"] in [line.split() for line in listed.splitlines()]
+
+
+def test_poll_runs_in_english_and_dutch_and_exports_under_result_names(
+    project: Path, database_url: str, tmp_path: Path
+) -> None:
+    env = environment(database_url, tmp_path / "data")
+    unknown = buurtbot(project, env, "chat", "--flow", "nope")
+    assert unknown.returncode == 2 and "no flow 'nope'" in unknown.stderr
+
+    # English (the base language): welcome and consent first, then the poll at once.
+    english = buurtbot(
+        project,
+        env,
+        "chat",
+        "--user",
+        "amir",
+        "--language",
+        "en",
+        "--flow",
+        "u-report-water-poll",
+        stdin="1\n1\n1\n4\nRain water tank\n4\n",
+    )
+    out = english.stdout
+    assert english.returncode == 0, english.stderr
+    assert "Hi! U-Report here. We have 4 quick questions" in out
+    assert "Do you have clean drinking water at home?\n\n1. Yes\n2. No" in out
+    assert "4. Other" in out and "Please tell us where your water comes from." in out
+    assert "Good to hear. Thank you for your answers!" in out
+    assert "Which language do you prefer?" in out  # the subflow follows
+
+    # Dutch, a translation from the export.
+    dutch = buurtbot(
+        project,
+        env,
+        "chat",
+        "--user",
+        "anouk",
+        "--language",
+        "nl",
+        "--flow",
+        "u-report-water-poll",
+        stdin="1\n1\n2\n1\n25\n3\n",
+    )
+    out = dutch.stdout
+    assert "Hoi! Hier is U-Report." in out
+    assert "Heb je thuis schoon drinkwater?\n\n1. Ja\n2. Nee" in out
+    assert "1. Kraan\n2. Put\n3. Flessen\n4. Anders" in out
+    assert "Typ een getal van 1 tot 20." in out
+    assert "Bedankt. We vertellen het aan de gemeente." in out
+
+    exported = buurtbot(project, env, "export", "answers", "--flow", "u-report-water-poll")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == 2
+    for column in ("water_access", "water_source", "water_source_other", "household_size"):
+        assert column in rows[0]
+    answers = sorted(
+        (r["water_access"], r["water_source"], r["water_source_other"], r["household_size"])
+        for r in rows
+    )
+    assert answers == [("no", "tap", "", "3"), ("yes", "other", "Rain water tank", "4")]
+
+
+def test_legacy_survey_runs_in_dutch_and_polish(project: Path, sqlite_url: str, tmp_path: Path):
+    env = environment(sqlite_url, tmp_path / "data")
+    dutch = buurtbot(
+        project,
+        env,
+        "chat",
+        "--user",
+        "sanne",
+        "--language",
+        "nl",
+        "--flow",
+        "buurtfeest-enquete",
+        stdin="1\n1\n4\nEen rommelmarkt\n",
+    )
+    assert (
+        "Wat wil je op het buurtfeest doen?\n\n1. Koken\n2. Muziek\n3. Sport\n4. Anders"
+        in dutch.stdout
+    )
+    assert "Wat wil je dan doen?" in dutch.stdout and "Bedankt! Tot op het feest." in dutch.stdout
+    polish = buurtbot(
+        project,
+        env,
+        "chat",
+        "--user",
+        "piotr",
+        "--language",
+        "pl",
+        "--flow",
+        "buurtfeest-enquete",
+        stdin="1\n1\n2\n",
+    )
+    assert "Co chcesz robić na festynie sąsiedzkim?\n\n1. Gotowanie\n2. Muzyka" in polish.stdout
+    assert "Dziękujemy! Do zobaczenia na festynie." in polish.stdout
