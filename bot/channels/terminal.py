@@ -15,8 +15,8 @@ from rich.console import Console
 from bot.channels.direction import shaped_all
 from bot.channels.numbered import numbered
 from bot.conversation.service import ConversationService
-from bot.conversation.turns import Incoming
-from bot.flows.events import Document, Outgoing, Say, Text
+from bot.conversation.turns import Incoming, Reply
+from bot.flows.events import Ask, Document, Outgoing, Say, Text
 from bot.i18n.translator import Translator
 
 CHANNEL = "terminal"
@@ -69,25 +69,33 @@ class TerminalChannel:
         reply = await self.service.handle(
             Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
         )
-        await self.say(reply.messages, self.service.catalogs(reply.language), reply.language)
+        messages = reply.messages
         if self.flow:
-            await self.start_flow()
+            started = await self.start_flow()
+            if started is not None:
+                # The question this turn ended on waits; it is asked again after the flow.
+                messages = [m for m in messages if not isinstance(m, Ask)] + started.messages
+                reply = started
+        await self.say(messages, self.service.catalogs(reply.language), reply.language)
 
-    async def start_flow(self) -> bool:
-        """Start the chosen flow if the person has consented; whether it started."""
+    async def start_flow(self) -> Reply | None:
+        """Start the chosen flow if the person has consented (None if not yet)."""
         assert self.flow
-        reply = await self.service.start_chosen_flow(CHANNEL, self.user, self.flow)
-        if reply is None:
-            return False
-        self.flow = None
-        await self.say(reply.messages, self.service.catalogs(reply.language), reply.language)
-        return True
+        started = await self.service.start_chosen_flow(CHANNEL, self.user, self.flow)
+        if started is not None:
+            self.flow = None
+        return started
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""
         self.console.print("Buurtbot — type /quit to leave.", style="dim")
-        if not (self.flow and await self.start_flow()):
+        started = await self.start_flow() if self.flow else None
+        if started is None:
             await self.send("/start")
+        else:
+            await self.say(
+                started.messages, self.service.catalogs(started.language), started.language
+            )
         loop = asyncio.get_running_loop()
         while True:
             self.console.print("> ", end="", style="bold")

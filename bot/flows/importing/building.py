@@ -110,7 +110,9 @@ class Builder:
     # ---- the walk -------------------------------------------------------------------
 
     def build(self) -> Built:
-        order = self._walk()
+        reached = set(self._walk())
+        # The steps stand in the export's order of nodes (the author's), not the walk's.
+        order = [uuid for uuid in self.nodes if uuid in reached]
         unreachable = [uuid for uuid in self.nodes if uuid not in order]
         for uuid in unreachable:
             self.note(uuid, "cannot be reached from the first node: left out")
@@ -787,4 +789,7 @@ def _merge(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         merged.append({**rule, "when": dict(when)} if when is not None else dict(rule))
     if merged and "when" in merged[-1]:
         merged.append({"goto": END})
+    # A rule just before the default that goes where the default goes says nothing.
+    while len(merged) > 1 and "when" in merged[-2] and merged[-2]["goto"] == merged[-1]["goto"]:
+        del merged[-2]
     return merged

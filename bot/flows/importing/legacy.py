@@ -75,7 +75,7 @@ def from_legacy(flow: dict[str, Any]) -> dict[str, Any]:
     for action_set in flow.get("action_sets") or []:
         actions = []
         for action in action_set.get("actions") or []:
-            actions.append(_action(action, localized))
+            actions.append(_action(action, localized, base, localization))
         nodes.append(
             {
                 "uuid": action_set.get("uuid"),
@@ -105,15 +105,24 @@ def from_legacy(flow: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _action(action: dict[str, Any], localized: Any) -> dict[str, Any]:
+def _action(
+    action: dict[str, Any], localized: Any, base: str, localization: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     kind = str(action.get("type") or "")
     uuid = str(action.get("uuid") or "")
     converted: dict[str, Any] = {"uuid": uuid, "type": ACTIONS.get(kind, f"legacy:{kind}")}
     if kind == "reply":
         converted["text"] = localized(action.get("msg"), uuid, "text")
-        replies = []
-        for index, reply in enumerate(action.get("quick_replies") or []):
-            replies.append(localized(reply, f"{uuid}#{index}", "quick_replies"))
+        replies: list[str] = []
+        translated: dict[str, list[str]] = {}
+        for reply in action.get("quick_replies") or []:
+            texts = reply if isinstance(reply, dict) else {base: reply}
+            replies.append(str(texts.get(base) or next(iter(texts.values()), "")))
+            for code, text in texts.items():
+                if code != base:
+                    translated.setdefault(code, []).append(str(text or ""))
+        for code, texts in translated.items():
+            localization.setdefault(code, {}).setdefault(uuid, {})["quick_replies"] = texts
         converted["quick_replies"] = replies
         if action.get("media"):
             converted["attachments"] = ["(media)"]

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 EXPORTS = Path(__file__).parent / "exports"
@@ -76,6 +77,15 @@ def test_import_reports_and_writes_catalogs(project: Path) -> None:
         for line in lines
     )
     assert "kept in the catalogs, not offered (BUURTBOT_LANGUAGES): es" in lines
+    # The campaign event 14 days after the date Registration sets is its follow-up;
+    # the birthday message is not carried over.
+    registration = yaml.safe_load((project / "conversations" / "registration.yaml").read_text())
+    assert registration["followups"] == [{"after": "2w", "flow": "u-report-water-poll"}]
+    assert any(
+        line.startswith(f'{name}: campaign "Check-in after registration" event ')
+        and "it sends a message, not a flow" in line
+        for line in lines
+    )
     assert (project / "locales" / "es" / "LC_MESSAGES" / "buurtbot.po").exists()
     check = buurtbot(project, env, "flows", "check")
     assert check.returncode == 0, check.stdout
@@ -109,6 +119,8 @@ def test_poll_runs_in_english_and_dutch_and_exports_under_result_names(
     out = english.stdout
     assert english.returncode == 0, english.stderr
     assert "Hi! U-Report here. We have 4 quick questions" in out
+    # The welcome's next question waits until the poll is done.
+    assert "type your postcode" not in out
     assert "Do you have clean drinking water at home?\n\n1. Yes\n2. No" in out
     assert "4. Other" in out and "Please tell us where your water comes from." in out
     assert "Good to hear. Thank you for your answers!" in out
@@ -180,3 +192,20 @@ def test_legacy_survey_runs_in_dutch_and_polish(project: Path, sqlite_url: str, 
     )
     assert "Co chcesz robić na festynie sąsiedzkim?\n\n1. Gotowanie\n2. Muzyka" in polish.stdout
     assert "Dziękujemy! Do zobaczenia na festynie." in polish.stdout
+    # Someone who consented before gets the flow at once, without the welcome.
+    again = buurtbot(
+        project,
+        env,
+        "chat",
+        "--user",
+        "piotr",
+        "--language",
+        "pl",
+        "--flow",
+        "buurtfeest-enquete",
+        stdin="3\n",
+    )
+    first = again.stdout.split("> ")[0]
+    assert "Co chcesz robić na festynie sąsiedzkim?" in first
+    assert "Nederlands" not in first
+    assert "Dziękujemy! Do zobaczenia na festynie." in again.stdout
