@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.flows.importing import spec
 from bot.flows.importing.legacy import from_legacy
 
 #: Larger files are refused unread: a workspace export with hundreds of flows is a few MB.
@@ -97,9 +98,7 @@ def parse_export(data: Any, name: str) -> Export:
     if not all(isinstance(flow, dict) for flow in flows):
         raise ExportError(f'{name}: "flows" must be a list of flow definitions')
     read = [_flow(flow, name, index) for index, flow in enumerate(flows)]
-    if not isinstance(campaigns, list):
-        campaigns = []
-    return Export(read, [c for c in campaigns if isinstance(c, dict)], version)
+    return Export(read, _campaigns(campaigns, name), version)
 
 
 def _check_version(version: Any, name: str, what: str) -> int:
@@ -113,46 +112,58 @@ def _check_version(version: Any, name: str, what: str) -> int:
 
 
 def _flow(flow: dict[str, Any], name: str, index: int) -> dict[str, Any]:
-    label = flow.get("name") or (flow.get("metadata") or {}).get("name") or f"#{index + 1}"
+    metadata = flow.get("metadata")
+    label = flow.get("name") or (metadata.get("name") if isinstance(metadata, dict) else None)
+    if not isinstance(label, str) or not label:
+        label = f"#{index + 1}"
     if "action_sets" in flow or "rule_sets" in flow:
         if "version" in flow:
             _check_version(flow["version"], name, f'flow "{label}": spec')
-        flow = from_legacy(flow)
+        legacy, problem = spec.validated(spec.LegacyFlow, flow)
+        if legacy is None:
+            raise ExportError(f'{name}: flow "{label}" is not a valid flow definition ({problem})')
+        if not legacy["action_sets"] and not legacy["rule_sets"]:
+            raise ExportError(f'{name}: flow "{label}" has no nodes')
+        flow = from_legacy(legacy)
     elif "spec_version" in flow:
         _check_version(flow["spec_version"], name, f'flow "{label}": spec')
     elif "nodes" not in flow:
         raise ExportError(f'{name}: flow "{label}" is not a flow definition (no nodes)')
-    nodes = flow.get("nodes")
-    if not isinstance(nodes, list) or not nodes:
+    checked, problem = spec.validated(spec.Flow, flow)
+    if checked is None:
+        raise ExportError(f'{name}: flow "{label}" is not a valid flow definition ({problem})')
+    if not checked["nodes"]:
         raise ExportError(f'{name}: flow "{label}" has no nodes')
-    if not all(isinstance(node, dict) and node.get("uuid") for node in nodes):
-        raise ExportError(f'{name}: flow "{label}": every node needs a uuid')
-    _migrate(flow)
-    return flow
+    _migrate(checked)
+    return checked
+
+
+def _campaigns(campaigns: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(campaigns, list):
+        return []
+    checked = []
+    for index, campaign in enumerate(campaigns):
+        data, problem = spec.validated(spec.Campaign, campaign)
+        if data is None:
+            raise ExportError(f"{name}: campaign #{index + 1} is not valid ({problem})")
+        checked.append(data)
+    return checked
 
 
 def _migrate(flow: dict[str, Any]) -> None:
     """The changes of goflow's 13.x and 14.x migrations this importer relies on."""
-    language = flow.get("language")
-    if not isinstance(language, str) or len(language) != 3:
+    if len(flow["language"]) != 3:
         flow["language"] = "und"
-    localization = flow.get("localization")
-    if not isinstance(localization, dict):
-        flow["localization"] = {}
-    else:
-        flow["localization"] = {
-            code: texts
-            for code, texts in localization.items()
-            if isinstance(code, str) and len(code) == 3 and isinstance(texts, dict)
-        }
+    flow["localization"] = {
+        code: texts for code, texts in flow["localization"].items() if len(code) == 3
+    }
     for node in flow["nodes"]:
-        router = node.get("router")
-        if not isinstance(router, dict):
+        router = node["router"]
+        if router is None:
             continue
-        for case in router.get("cases") or []:
-            arguments = case.get("arguments") or []
-            if case.get("type") in _ONE_ARGUMENT and len(arguments) > 1:
-                case["arguments"] = [" ".join(str(a) for a in arguments)]
-        for category in router.get("categories") or []:
-            if not category.get("name"):
+        for case in router["cases"]:
+            if case["type"] in _ONE_ARGUMENT and len(case["arguments"]) > 1:
+                case["arguments"] = [" ".join(case["arguments"])]
+        for category in router["categories"]:
+            if not category["name"]:
                 category["name"] = "Match"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+import random
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.flows.importing import ExportError, import_file
 from tests.flows.importing.specs import export, flow, node, send
 
 
@@ -39,6 +43,21 @@ CASES = {
     ),
     "no nodes": (json.dumps(export(flow("Empty", []))).encode(), 'flow "Empty" has no nodes'),
     "no flows": (json.dumps({"version": "13", "flows": []}).encode(), "the export has no flows"),
+    "nodes of the wrong shape": (
+        json.dumps(export(flow("Odd", ["a node?"]))).encode(),
+        'flow "Odd" is not a valid flow definition (nodes.0: input should be a valid dictionary',
+    ),
+    "a case without a type": (
+        json.dumps(
+            export(
+                flow(
+                    "Odd",
+                    [{"uuid": "n1", "router": {"cases": [{"arguments": []}]}, "exits": []}],
+                )
+            )
+        ).encode(),
+        "(nodes.0.router.cases.0.type: field required)",
+    ),
 }
 
 
@@ -73,3 +92,45 @@ def test_a_missing_file_and_an_export_with_only_voice_flows(tmp_path: Path) -> N
     assert 'flow "Call": a voice flow is not imported' in output
     assert "no flow could be imported" in output
     assert not into.exists()
+
+
+def test_damaged_exports_never_crash(tmp_path: Path) -> None:
+    """Parts of a real-shaped export replaced by wrong types: a report or one line, no traceback."""
+    exports = Path(__file__).parent / "exports"
+    sources = [
+        json.loads((exports / name).read_text(encoding="utf-8"))
+        for name in ("ureport-water-poll.json", "legacy-street-party.json")
+    ]
+
+    def places(value, path=()):
+        yield path
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, list)
+            else []
+        )
+        for key, child in items:
+            yield from places(child, (*path, key))
+
+    chance = random.Random(22)
+    outcomes = {"imported": 0, "refused": 0}
+    for number in range(150):
+        data = copy.deepcopy(chance.choice(sources))
+        for path in chance.sample([p for p in places(data) if p], 2):
+            with contextlib.suppress(IndexError, KeyError, TypeError):
+                parent = data
+                for key in path[:-1]:
+                    parent = parent[key]
+                parent[path[-1]] = chance.choice([None, 7, "x", [], {}, [1], True])
+        source = tmp_path / f"{number}.json"
+        source.write_text(json.dumps(data), encoding="utf-8")
+        try:
+            outcome = import_file(source, tmp_path / f"out{number}")
+        except ExportError as error:
+            assert "\n" not in str(error) and str(error).startswith(str(source))
+            outcomes["refused"] += 1
+        else:
+            outcomes["imported"] += bool(outcome.imported)
+    assert outcomes["imported"] and outcomes["refused"]
