@@ -458,6 +458,12 @@ class Builder:
                     routers.number_range(case) if case.get("type") in routers.NUMBER_TESTS else None
                 )
                 category = categories.get(case.get("category_uuid"))
+                if bounds is None and case.get("type") in routers.NUMBER_TESTS:
+                    shown = " ".join(case.get("arguments") or [])
+                    self.note(
+                        node["uuid"],
+                        f"case {case.get('type')} {shown} cannot be evaluated: left out",
+                    )
                 if bounds is None or category is None:
                     continue
                 low, high = bounds
@@ -700,9 +706,11 @@ class Builder:
         minutes = _int(self.flow.get("expire_after_minutes"), 0)
         if minutes > 0:
             data["expires_after"] = duration(timedelta(minutes=minutes))
-            if minutes < 24 * 60:
+            if minutes <= 24 * 60:
                 data["remind_after"] = duration(timedelta(minutes=max(1, minutes // 2)))
         data["steps"] = self.steps
+        if language not in ("en", "und") and "eng" in self.localization:
+            data["language"] = self._in_english(language)
         languages = sorted({code for _, t in self.texts.values() for code in t})
         if language == "und":
             self.note(None, "the flow names no base language (und): its texts are kept as written")
@@ -715,6 +723,39 @@ class Builder:
             self.notes,
             languages,
         )
+
+    def _in_english(self, base: str) -> str:
+        """Write the flow in English, its base language as a translation; returns "en".
+
+        Buurtbot's catalogs have English source texts (the template is English, the
+        English catalog follows it), so an export with an English translation is
+        written in English. A text without one stays in the base language, reported.
+        """
+        by_context: dict[str, tuple[dict[str, Any], str]] = {}
+        for step in self.steps:
+            by_context[f"{self.id}:{step['key']}"] = (step, "text")
+            for option in step.get("options", []):
+                by_context[f"{self.id}:{step['key']}:{option['value']}"] = (option, "label")
+        missing = 0
+        for context, (source, translations) in list(self.texts.items()):
+            english = translations.get("en")
+            if not english:
+                # Stays in the base language: its catalog gets the text itself.
+                self.texts[context] = (source, {**translations, base: source})
+                missing += 0 if context.endswith(":title") else 1
+                continue
+            others = {code: text for code, text in translations.items() if code != "en"}
+            self.texts[context] = (english, {**others, base: source})
+            if context in by_context:
+                holder, field_name = by_context[context]
+                holder[field_name] = english
+        if missing:
+            self.note(
+                None,
+                f"written in English (the catalogs' source language), {base} as a translation; "
+                f"{missing} texts have no English translation and stay in {base}",
+            )
+        return "en"
 
 
 def duration(delta: timedelta) -> str:

@@ -95,7 +95,7 @@ def from_legacy(flow: dict[str, Any]) -> dict[str, Any]:
     return {
         "uuid": metadata.get("uuid") or flow.get("uuid"),
         "name": metadata.get("name") or flow.get("name") or "",
-        "spec_version": "13.0.0",
+        "spec_version": f"{flow.get('version') or '11'} (legacy)",
         "language": base,
         "type": FLOW_TYPES.get(str(flow.get("flow_type") or "F"), "messaging"),
         "revision": metadata.get("revision") or 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,11 +90,19 @@ def test_import_reports_and_writes_catalogs(project: Path) -> None:
     assert (project / "locales" / "es" / "LC_MESSAGES" / "buurtbot.po").exists()
     check = buurtbot(project, env, "flows", "check")
     assert check.returncode == 0, check.stdout
-    coverage = buurtbot(project, env, "i18n", "check")
-    assert coverage.returncode == 1  # Turkish, Polish, Ukrainian: the poll is to translate
-    assert "u-report-water-poll" in coverage.stdout + coverage.stderr
+    coverage = buurtbot(project, env, "i18n", "check", "-v", "-l", "tr", "-l", "nl")
+    assert coverage.returncode == 1  # Turkish: the poll is still to translate
+    assert "[u-report-water-poll:water_access] 'Do you have clean" in coverage.stdout
+    dutch = re.split(r"\n\w+ +nl ", coverage.stdout)[1]
+    assert "u-report-water-poll:water_access" not in dutch  # from the export
+    assert "buurtfeest-enquete:title" not in dutch  # the legacy flow's own language
     listed = buurtbot(project, env, "flows", "list").stdout
-    assert ["buurtfeest-enquete", "v7", "nl"] in [line.split() for line in listed.splitlines()]
+    assert ["buurtfeest-enquete", "v7", "en"] in [line.split() for line in listed.splitlines()]
+    # Its base language is Dutch; with an English translation it is written in English,
+    # the catalogs' source language, and Dutch is a translation.
+    legacy = yaml.safe_load((project / "conversations" / "buurtfeest-enquete.yaml").read_text())
+    assert legacy["language"] == "en"
+    assert legacy["steps"][0]["text"] == "What do you want to do at the street party?"
 
 
 def test_poll_runs_in_english_and_dutch_and_exports_under_result_names(
