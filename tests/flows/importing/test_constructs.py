@@ -129,6 +129,25 @@ def test_number_between_with_other_asking_again_is_a_bounded_number(tmp_path):
     assert (answer["kind"], answer["min"], answer["max"]) == ("number", 1, 20)
 
 
+@pytest.mark.parametrize(
+    ("case", "arguments", "bounds"),
+    [
+        ("has_number", [], (None, None)),
+        ("has_number_lt", ["10"], (None, 9)),
+        ("has_number_lte", ["10"], (None, 10)),
+        ("has_number_gt", ["0"], (1, None)),
+        ("has_number_gte", ["1.5"], (1.5, None)),
+        ("has_number_eq", ["3"], (3, 3)),
+    ],
+)
+def test_every_number_test_gives_a_number_question(tmp_path, case, arguments, bounds):
+    flows, _ = run(tmp_path, export(question([(case, arguments, "Valid")], [("Valid", "after")])))
+    answer = steps(flows["q"])["answer"]
+    assert answer["kind"] == "number"
+    assert (answer.get("min"), answer.get("max")) == bounds
+    assert answer.get("integer", True) is ("." not in "".join(arguments))
+
+
 def test_number_categories_become_branches(tmp_path):
     data = flow(
         "Q",
