@@ -49,6 +49,10 @@ class FlowError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+#: libyaml's parser when PyYAML has it (it is some ten times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _construct(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
     """Turn a composed YAML node into plain data, remembering each value's line (1-based)."""
     lines[path] = node.start_mark.line + 1
@@ -85,7 +89,7 @@ def line_for(lines: dict[tuple[Any, ...], int], location: tuple[Any, ...]) -> in
 def read_yaml(text: str, name: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML text; a syntax error becomes a FlowError at its line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
