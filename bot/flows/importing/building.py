@@ -82,26 +82,20 @@ class Builder:
             self.notes.append(Note(node, text))
 
     def text(self, node: str, uuid: str, part: str, source: str, context: str) -> str:
-        """A text in plain form, its translations recorded under `context`."""
+        """A text in plain form; it and its translations are recorded under `context`."""
         cleaned, dropped = plain(source)
         for expression in dropped:
             self.note(node, f"expression {expression} cannot be evaluated: left out of the text")
-        translations: dict[str, str] = {}
-        for code, items in self.localization.items():
-            values = (items.get(uuid) or {}).get(part) if isinstance(items, dict) else None
-            if isinstance(values, list) and values and isinstance(values[0], str):
-                translated, _ = plain(values[0])
-                if translated:
-                    translations[language_code(code)] = translated
         if cleaned:
-            self.texts[context] = (cleaned, translations)
+            self.texts[context] = (cleaned, self.translations(uuid, part))
         return cleaned
 
-    def label_translations(self, uuid: str, part: str, index: int = 0) -> dict[str, str]:
+    def translations(self, uuid: str, part: str, index: int = 0) -> dict[str, str]:
+        """The translations of one text of the export (`localization[lang][uuid][part]`)."""
         found = {}
         for code, items in self.localization.items():
-            values = (items.get(uuid) or {}).get(part) if isinstance(items, dict) else None
-            if isinstance(values, list) and len(values) > index and isinstance(values[index], str):
+            values = (items.get(uuid) or {}).get(part)
+            if values and len(values) > index:
                 translated, _ = plain(values[index])
                 if translated:
                     found[language_code(code)] = translated
@@ -110,7 +104,7 @@ class Builder:
     # ---- the walk -------------------------------------------------------------------
 
     def build(self) -> Built:
-        reached = set(self._walk())
+        reached = self._walk()
         # The steps stand in the export's order of nodes (the author's), not the walk's.
         order = [uuid for uuid in self.nodes if uuid in reached]
         unreachable = [uuid for uuid in self.nodes if uuid not in order]
@@ -123,14 +117,14 @@ class Builder:
         self._link()
         return self._result()
 
-    def _walk(self) -> list[str]:
-        seen: list[str] = []
+    def _walk(self) -> set[str]:
+        seen: set[str] = set()
         stack = [self.first]
         while stack:
             uuid = stack.pop()
             if uuid in seen or uuid not in self.nodes:
                 continue
-            seen.append(uuid)
+            seen.add(uuid)
             exits = self.nodes[uuid].get("exits") or []
             for exit_ in reversed(exits):
                 destination = exit_.get("destination_uuid")
@@ -227,13 +221,13 @@ class Builder:
     def _message(self, node: str, action: dict[str, Any]) -> dict[str, Any] | None:
         self.messages += 1
         key = unique(f"message_{self.messages}", self.keys, KEY_LIMIT)
-        text = self.text(node, action["uuid"], "text", str(action.get("text") or ""), "")
+        source = str(action.get("text") or "")
+        text = self.text(node, action["uuid"], "text", source, f"{self.id}:{key}")
         if not text:
             self.keys.discard(key)
             self.messages -= 1
             self.note(node, "a message without text is left out")
             return None
-        self.texts[f"{self.id}:{key}"] = self.texts.pop("")
         if action.get("attachments"):
             self.note(node, "attachments of a message are not carried over")
         if action.get("quick_replies"):
@@ -278,9 +272,8 @@ class Builder:
         self.results["@last"] = key
         text = ""
         if prompt is not None:
-            text = self.text(uuid, prompt["uuid"], "text", str(prompt.get("text") or ""), "")
-            if text:
-                self.texts[f"{self.id}:{key}"] = self.texts.pop("")
+            source = str(prompt.get("text") or "")
+            text = self.text(uuid, prompt["uuid"], "text", source, f"{self.id}:{key}")
             if prompt.get("attachments"):
                 self.note(uuid, "attachments of a message are not carried over")
         if not text:
@@ -347,7 +340,7 @@ class Builder:
             step["_values"][category["uuid"]] = value
             self.texts[f"{self.id}:{step['key']}:{value}"] = (
                 plain(name)[0] or name,
-                self.label_translations(category["uuid"], "name"),
+                self.translations(category["uuid"], "name"),
             )
             matched = [
                 w
@@ -371,7 +364,7 @@ class Builder:
             step["_values"][other["uuid"]] = value
             self.texts[f"{self.id}:{step['key']}:{value}"] = (
                 name,
-                self.label_translations(other["uuid"], "name"),
+                self.translations(other["uuid"], "name"),
             )
         step["options"] = options
 
@@ -404,7 +397,7 @@ class Builder:
             options.append({"value": value, "label": label})
             self.texts[f"{self.id}:{step['key']}:{value}"] = (
                 label,
-                self.label_translations(prompt["uuid"], "quick_replies", index),
+                self.translations(prompt["uuid"], "quick_replies", index),
             )
         if options:
             step["options"] = options
