@@ -74,10 +74,16 @@ def import_command(
     """
     settings = Settings()
     folder = into or settings.conversations_dir
+    if folder.exists() and not folder.is_dir():
+        typer.echo(f"--into: {folder} is a file, not a folder", err=True)
+        raise typer.Exit(2)
     try:
         outcome = import_file(file, folder, workflow.Project(), settings.language_list)
     except ExportError as error:
         typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        typer.echo(f"{error.filename or folder}: cannot write ({error.strerror})", err=True)
         raise typer.Exit(1) from None
     for line in outcome.lines:
         typer.echo(line)

@@ -134,3 +134,14 @@ def test_damaged_exports_never_crash(tmp_path: Path) -> None:
         else:
             outcomes["imported"] += bool(outcome.imported)
     assert outcomes["imported"] and outcomes["refused"]
+
+
+def test_into_a_file_is_a_bad_argument(tmp_path: Path) -> None:
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(export(flow("Q", [node("a", [send("a/m", "Hi")], None)]))))
+    target = tmp_path / "flows.yaml"
+    target.write_text("keep me")
+    result = CliRunner().invoke(app, ["flows", "import", str(source), "--into", str(target)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"--into: {target} is a file, not a folder"
+    assert target.read_text() == "keep me"
