@@ -73,6 +73,10 @@ class Builder:
         self.after_input: list[tuple[str, str | None, dict[str, Any]]] = []
         self.then: str | None = None
         self.fields: set[str] = set()  # contact fields the flow sets
+        self.prompt_nodes: dict[str, str] = {}  # wait node -> the node of its question
+        # Messages after a wrong answer, before asking again (left out).
+        self.sorry_nodes: set[str] = set()
+        self.step_nodes: dict[str, str] = {}  # step key -> the node it came from
         self.messages = 0
 
     # ---- texts ----------------------------------------------------------------------
@@ -149,6 +153,7 @@ class Builder:
             own = [a for a in node.get("actions") or [] if a.get("type") == "send_msg"]
             if own:
                 prompts[uuid] = own[-1]
+                self.prompt_nodes[uuid] = uuid
                 continue
             before = [p for p in dict.fromkeys(into.get(uuid, [])) if p != uuid]
             if len(before) != 1:
@@ -164,10 +169,12 @@ class Builder:
                 and actions[-1].get("uuid") not in {p.get("uuid") for p in prompts.values()}
             ):
                 prompts[uuid] = actions[-1]
+                self.prompt_nodes[uuid] = before[0]
         return prompts
 
     def _add(self, node: str, step: dict[str, Any]) -> dict[str, Any]:
         self.steps.append(step)
+        self.step_nodes[step["key"]] = node
         self.entry.setdefault(node, step["key"])
         return step
 
@@ -371,19 +378,29 @@ class Builder:
     def _asks_again(
         self, node: dict[str, Any], router: dict[str, Any], category: dict[str, Any]
     ) -> bool:
-        """Whether a category leads back to its own question (RapidPro's "ask again")."""
+        """Whether a category leads back to its own question (RapidPro's "ask again").
+
+        Back to the wait, to the message that asks, or through a message ("Sorry, please
+        answer with...") to either. Buurtbot explains a wrong answer and asks again by
+        itself, so such a message is left out (and reported).
+        """
+        question = {node["uuid"], self.prompt_nodes.get(node["uuid"])}
         destination = _destination(node, category)
         if destination is None:
             return False
-        if destination == node["uuid"]:
+        if destination in question:
             return True
         target = self.nodes.get(destination) or {}
         exits = target.get("exits") or []
-        return (
+        if (
             not target.get("router")
             and len(exits) == 1
-            and exits[0].get("destination_uuid") == node["uuid"]
-        )
+            and exits[0].get("destination_uuid") in question
+        ):
+            if destination not in self.prompt_nodes.values():
+                self.sorry_nodes.add(destination)
+            return True
+        return False
 
     def _quick_replies(self, node: dict[str, Any], step: dict[str, Any], prompt: dict[str, Any]):
         step["kind"] = "choice"
@@ -624,11 +641,19 @@ class Builder:
                 todo.extend(rule["goto"] for rule in reversed(following))
         for step in self.steps:
             if step["key"] not in reached:
-                self.note(
-                    None,
-                    f"step {step['key']} can only be reached through a split "
-                    "that is not carried over: left out",
-                )
+                node = self.step_nodes.get(step["key"])
+                if node in self.sorry_nodes:
+                    self.note(
+                        node,
+                        "the message after a wrong answer is left out: Buurtbot says "
+                        "what is wrong and asks again by itself",
+                    )
+                else:
+                    self.note(
+                        node,
+                        f"step {step['key']} can only be reached through a split "
+                        "that is not carried over: left out",
+                    )
                 for context in [c for c in self.texts if c.split(":")[1:2] == [step["key"]]]:
                     del self.texts[context]
         ordered = [step for step in self.steps if step["key"] in reached]

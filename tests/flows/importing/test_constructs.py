@@ -74,6 +74,30 @@ def test_every_text_test_gives_options(tmp_path, case):
     assert [o["label"] for o in steps(flows["q"])["answer"]["options"]] == ["Red", "Blue"]
 
 
+def test_other_through_a_sorry_message_asks_again(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "Yes or no?")], "wait"),
+            router_node(
+                "wait",
+                "Answer",
+                [("Yes", "after"), ("No", "after"), ("Other", "sorry")],
+                [("has_any_word", ["yes"], "Yes"), ("has_any_word", ["no"], "No")],
+            ),
+            node("sorry", [send("sorry/m", "Sorry, please answer yes or no.")], "ask"),
+            node("after", [send("after/m", "Thanks")], None),
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    found = steps(flows["q"])
+    assert [o["value"] for o in found["answer"]["options"]] == ["yes", "no"]
+    assert "Sorry" not in json.dumps(flows)
+    assert any(
+        f"node {u('sorry')}: the message after a wrong answer is left out" in line for line in lines
+    )
+
+
 def test_other_that_goes_on_is_an_option_leading_where_it_led(tmp_path):
     data = flow(
         "Q",
