@@ -10,6 +10,8 @@ then shows what is still to translate.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,7 +39,9 @@ def write_translations(
                 if language != "und":
                     per_language.setdefault(language, {})[(source, context)] = text
     languages = list(dict.fromkeys([*project.languages(), *offered, *per_language]))
-    workflow.write_template(project)
+    # Babel's warnings about the bot's own code are for `i18n extract`, not for an import.
+    with contextlib.redirect_stderr(io.StringIO()):
+        workflow.write_template(project)
     workflow.update(project, languages)
     written = Written(not_offered=sorted(set(per_language) - set(offered)))
     for language, entries in per_language.items():
