@@ -1,11 +1,13 @@
 """Importing flows from RapidPro, TextIt and U-Report (goflow flow definitions).
 
-`import_file` reads an export (`reading`), turns each messaging flow into a Buurtbot
-flow (`building`, with `routers` for the questions and `actions` for what the nodes
-do), adds campaign events as follow-ups where they map (`campaigns`), checks the
-result as `buurtbot flows check` does, writes the YAML files (`writing`) and the
-translations (`translations`). Nothing is written unless the export could be read and
-at least one flow passes the checks. Everything not carried over is reported as
+`import_file` reads an export (`reading`, checked against `spec`; the legacy format
+rewritten by `legacy`), turns each messaging flow into a Buurtbot flow (`building`, with
+`questions` for the waits, `linking` for splits, contact fields and `next`, `routers`
+for the cases, `actions` for what the nodes do, `graph` for what they share), adds
+campaign events as follow-ups where they map (`campaigns`), checks the result as
+`buurtbot flows check` does, writes the YAML files (`writing`) and the translations
+(`translations`). Nothing is written unless the export could be read and at least one
+flow passes the checks. Everything not carried over is reported as
 `FILE: flow "NAME" node UUID: ...`.
 """
 
