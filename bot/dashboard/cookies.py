@@ -1,0 +1,22 @@
+"""The session cookie: HttpOnly, SameSite=Lax, Secure when the dashboard is on https."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+SESSION_COOKIE = "buurtbot_session"
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app["dashboard"].secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")
