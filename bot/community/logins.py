@@ -229,7 +229,13 @@ async def end_sessions_of(session: AsyncSession, participant_id: int) -> int:
 
 
 def register(extensions: Extensions) -> None:
-    @extensions.command("dashboard", role="worker")
+    @extensions.command(
+        "dashboard",
+        role="worker",
+        help=lambda t: t.gettext("/dashboard – a link to the results in your browser"),
+        listed="worker",
+        order=170,
+    )
     async def dashboard(actions: Actions, argument: str) -> None:
         """`/dashboard`: a worker's own login link for the web dashboard."""
         t = actions.t

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.app import App
+from bot.dashboard.parts import DashboardParts
 from bot.dashboard.server import make_app
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class RunningDashboard:
         await self.runner.cleanup()
 
 
-async def start(app: App) -> RunningDashboard | None:
+async def start(app: DashboardParts) -> RunningDashboard | None:
     """Serve the dashboard, or None when `BUURTBOT_DASHBOARD_LISTEN` is empty."""
     address = app.settings.dashboard_address
     if address is None:

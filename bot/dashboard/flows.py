@@ -10,8 +10,8 @@ from aiohttp import web
 
 from bot.dashboard.render import page
 from bot.flows.check import check_folder
+from bot.flows.coverage import coverage
 from bot.i18n.catalogs import LOCALES_DIR
-from bot.i18n.coverage import coverage
 
 
 def _flows(folder: Path, languages: list[str]) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ from bot.community.proposals import idea_of, open_proposals
 from bot.dashboard.languages import own_name
 from bot.dashboard.render import page
 from bot.dashboard.scope import viewer
-from bot.delivery.outbox import status_counts
+from bot.outbox.status import status_counts
 from bot.reports.aggregate import Cell, change
 from bot.reports.overview import overview
 

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from jinja2 import Environment
 
-from bot.app import App
 from bot.community.logins import check_session
 from bot.dashboard import exports, flows, login, overview, results
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
 from bot.dashboard.languages import COOKIE, choose, own_name
+from bot.dashboard.parts import DashboardParts
 from bot.dashboard.recent import Recent
 from bot.dashboard.render import environment, page
 from bot.i18n.catalogs import Catalogs
@@ -52,7 +52,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Dashboard:
     """What every handler needs: the bot's parts, the templates, the languages."""
 
-    app: App
+    app: DashboardParts
     catalogs: Catalogs
     templates: Environment
     languages: list[tuple[str, str]]
@@ -142,7 +142,7 @@ async def _favicon(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
 
-def make_app(app: App) -> web.Application:
+def make_app(app: DashboardParts) -> web.Application:
     """The aiohttp application of the dashboard for this bot."""
     settings = app.settings
     state = Dashboard(

@@ -15,8 +15,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from bot.flows.extract import extract_flows
 from bot.i18n.catalogs import LOCALES_DIR
-from bot.i18n.extract import extract_flows
 
 DOMAIN = "buurtbot"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from bot.i18n.coverage import coverage, flow_texts
+from bot.flows.coverage import coverage, flow_texts
 from tests.conftest import ROOT
 
 FLOW = """\
