@@ -8,8 +8,10 @@ session: another random token, kept in an HttpOnly cookie and as a hash in
 
 Every request checks the session *and the person's role again* (`check_session`): a
 worker whose role is revoked, or who is erased, is logged out at once, and a worker's
-neighbourhoods are always the current ones. The rule lives here, at the level of
-community work, so the chat, the command line and the dashboard share it.
+neighbourhoods are always the current ones. Links and sessions over for a day are
+deleted (`forget_old`), and a person's go with them when they are erased. The rule
+lives here, at the level of community work, so the chat, the command line and the
+dashboard share it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community.common import log
@@ -32,6 +34,7 @@ from bot.storage.models.dashboard import DashboardLink, DashboardSession
 LINK_TTL = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=8)
 IDLE_TTL = timedelta(hours=1)
+KEEP_ENDED = timedelta(days=1)
 LOGIN_PATH = "/login/"
 
 
@@ -78,6 +81,7 @@ async def create_link(
         log.warning("dashboard link refused: participant %s is not a worker", participant.id)
         return None
     now = now or utcnow()
+    await forget_old(session, now)
     token = secrets.token_urlsafe(32)
     session.add(
         DashboardLink(
@@ -199,6 +203,29 @@ async def check_session(
         neighbourhoods,
         row.csrf_token,
     )
+
+
+async def forget_old(session: AsyncSession, now: datetime | None = None) -> int:
+    """Delete links and sessions over for a day: when someone logged in is nobody's
+    business for longer. Runs whenever a new link is made."""
+    before = (now or utcnow()) - KEEP_ENDED
+    links = await session.execute(
+        delete(DashboardLink)
+        .where(DashboardLink.expires_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    sessions = await session.execute(
+        delete(DashboardSession)
+        .where(
+            or_(
+                DashboardSession.expires_at < before,
+                DashboardSession.ended_at < before,
+                DashboardSession.last_seen_at < before - IDLE_TTL,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return (links.rowcount or 0) + (sessions.rowcount or 0)
 
 
 async def end_session(session: AsyncSession, session_id: int, now: datetime | None = None) -> None:

@@ -149,3 +149,21 @@ async def test_dashboard_in_the_chat_when_there_is_no_dashboard(app: App) -> Non
     worker = await make_worker(app)
     reply = await worker.say("/dashboard")
     assert "/login/" not in reply and "not switched on" in reply
+
+
+async def test_links_and_sessions_over_for_a_day_are_deleted(app: App) -> None:
+    worker = await make_worker(app)
+    long_ago = utcnow() - timedelta(days=2)
+    await _link(app, worker, now=long_ago)
+    token = await _redeem(app, await _link(app, worker))
+    assert token is not None
+    viewer = await _check(app, token)
+    assert viewer is not None
+    async with app.database.transaction() as session:
+        await logins.end_session(session, viewer.session_id, now=long_ago)
+    await _link(app, worker)
+    async with app.database.transaction() as session:
+        links = (await session.execute(select(DashboardLink.created_at))).scalars().all()
+        sessions = (await session.execute(select(DashboardSession.id))).scalars().all()
+    assert len(links) == 2 and all(c > long_ago for c in links)
+    assert sessions == []
