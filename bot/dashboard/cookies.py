@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.dashboard.keys import DASHBOARD
+
 SESSION_COOKIE = "buurtbot_session"
 
 
@@ -13,7 +15,7 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         token,
         httponly=True,
         samesite="Lax",
-        secure=request.app["dashboard"].secure,
+        secure=request.app[DASHBOARD].secure,
         path="/",
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.results import reported_flows
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
@@ -17,7 +18,7 @@ FORMATS = ("csv", "xlsx")
 
 
 async def exports_page(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     return page(
         request,
         "exports.html",
@@ -27,7 +28,7 @@ async def exports_page(request: web.Request) -> web.StreamResponse:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     app = state.app
     who = viewer(request)
     try:
@@ -49,7 +50,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         library=app.library,
         deployment=app.deployment,
         secret=app.settings.secret,
-        translator=state.catalogs(request["language"]),
+        translator=state.catalogs(request[LANGUAGE]),
         neighbourhoods=neighbourhoods,
         flow=flow,
         fmt=fmt,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.flows.check import check_folder
 from bot.flows.coverage import coverage
@@ -49,11 +50,11 @@ def _flows_as_of(
 
 
 async def flows_page(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     settings = state.app.settings
     languages = settings.language_list
     found = await asyncio.to_thread(_flows, settings.conversations_dir, languages)
-    t = state.catalogs(request["language"])
+    t = state.catalogs(request[LANGUAGE])
     for flow in found:
         flow["title"] = t.pgettext(f"{flow['id']}:title", str(flow["title"]))
     return page(request, "flows.html", flows=found, codes=languages)

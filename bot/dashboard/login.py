@@ -11,11 +11,12 @@ from aiohttp import web
 
 from bot.community.logins import end_session, link_usable, redeem_link
 from bot.dashboard.cookies import clear_session_cookie, set_session_cookie
+from bot.dashboard.keys import DASHBOARD, VIEWER
 from bot.dashboard.render import page
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     token = request.match_info["token"]
     async with state.app.database.transaction() as db:
         usable = await link_usable(db, state.app.settings.secret, token)
@@ -25,7 +26,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def log_in(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     token = request.match_info["token"]
     async with state.app.database.transaction() as db:
         session_token = await redeem_link(db, state.app.settings.secret, token)
@@ -33,16 +34,16 @@ async def log_in(request: web.Request) -> web.StreamResponse:
         return page(request, "login_refused.html", status=403)
     response = web.HTTPSeeOther("/")
     set_session_cookie(request, response, session_token)
-    return response
+    raise response
 
 
 async def log_out(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     async with state.app.database.transaction() as db:
-        await end_session(db, request["viewer"].session_id)
+        await end_session(db, request[VIEWER].session_id)
     response = web.HTTPSeeOther("/logged-out")
     clear_session_cookie(response)
-    return response
+    raise response
 
 
 async def logged_out(request: web.Request) -> web.StreamResponse:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.community.activities import counts, title_in, upcoming
 from bot.community.proposals import idea_of, open_proposals
+from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.languages import own_name
 from bot.dashboard.render import page
 from bot.dashboard.scope import viewer
@@ -18,10 +19,10 @@ PROPOSALS = 10
 
 
 async def overview_page(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     app = state.app
     who = viewer(request)
-    language = request["language"]
+    language = request[LANGUAGE]
     t = state.catalogs(language)
     offered = app.settings.language_list
     async with app.database.engine.connect() as connection:
@@ -77,7 +78,7 @@ async def _in_flight(db) -> dict[str, int]:
 
 async def broadcasts_part(request: web.Request) -> web.StreamResponse:
     """The broadcasts block alone, for htmx to refresh every half minute."""
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     who = viewer(request)
     in_flight = None
     if who.neighbourhoods is None:

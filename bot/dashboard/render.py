@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
 from bot.dashboard.languages import RIGHT_TO_LEFT, own_name
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,10 +39,10 @@ def _with_language(request: web.Request, code: str) -> str:
 
 def page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     """Render `template` for this request's viewer and language."""
-    state = request.app["dashboard"]
-    language: str = request["language"]
+    state = request.app[DASHBOARD]
+    language: str = request[LANGUAGE]
     t = state.catalogs(language)
-    viewer = request.get("viewer")
+    viewer = request.get(VIEWER)
     context = {
         "_": t.gettext,
         "gettext": t.gettext,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
 from bot.reports import charts as ch
@@ -77,10 +78,10 @@ def rows(table: Table, t) -> list[Row]:
 
 
 async def results_page(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     app = state.app
     who = viewer(request)
-    t = state.catalogs(request["language"])
+    t = state.catalogs(request[LANGUAGE])
     try:
         picked = neighbourhood_filter(request)
     except Forbidden:
@@ -110,7 +111,7 @@ async def results_page(request: web.Request) -> web.StreamResponse:
         else frozenset(n.key for n in app.deployment.neighbourhoods)
     )
     scope = Scope(neighbourhoods=neighbourhoods, flow=flow_id, period=period, free_text=readable)
-    key = (scope, periods, request["language"])
+    key = (scope, periods, request[LANGUAGE])
     found = state.recent.get(key)
     if found is None:
         async with app.database.engine.connect() as connection:
@@ -167,7 +168,7 @@ async def results_page(request: web.Request) -> web.StreamResponse:
 
 
 async def chart(request: web.Request) -> web.StreamResponse:
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     entry = state.charts.get(request.match_info["key"], viewer(request).session_id)
     if entry is None:
         return page(request, "error.html", status=404, reason="not_found")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.community.logins import Viewer
+from bot.dashboard.keys import DASHBOARD, VIEWER
 from bot.dashboard.render import page
 
 
@@ -14,7 +15,7 @@ class Forbidden(Exception):
 
 
 def viewer(request: web.Request) -> Viewer:
-    return request["viewer"]
+    return request[VIEWER]
 
 
 def neighbourhood_filter(request: web.Request) -> str | None:
@@ -22,7 +23,7 @@ def neighbourhood_filter(request: web.Request) -> str | None:
     wanted = request.query.get("neighbourhood", "").strip()
     if not wanted:
         return None
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     if state.app.deployment.neighbourhood(wanted) is None or not viewer(request).may_see(wanted):
         raise Forbidden(wanted)
     return wanted
@@ -30,7 +31,7 @@ def neighbourhood_filter(request: web.Request) -> str | None:
 
 def choices(request: web.Request) -> list[tuple[str, str]]:
     """The neighbourhoods the viewer may pick: (key, name)."""
-    state = request.app["dashboard"]
+    state = request.app[DASHBOARD]
     who = viewer(request)
     return [(n.key, n.name) for n in state.app.deployment.neighbourhoods if who.may_see(n.key)]
 

@@ -23,6 +23,7 @@ from bot.community.logins import check_session
 from bot.dashboard import exports, flows, login, overview, results
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
+from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
 from bot.dashboard.languages import COOKIE, choose, own_name
 from bot.dashboard.parts import DashboardParts
 from bot.dashboard.recent import Recent
@@ -78,21 +79,21 @@ async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
-    if isinstance(response, web.HTTPException) and response.status >= 400:
+    if isinstance(response, web.HTTPException):
         raise response
     return response
 
 
 @web.middleware
 async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
-    state: Dashboard = request.app["dashboard"]
+    state: Dashboard = request.app[DASHBOARD]
     offered = [code for code, _ in state.languages]
-    request["language"] = choose(request, offered, state.app.settings.default_language)
+    request[LANGUAGE] = choose(request, offered, state.app.settings.default_language)
     response = await handler(request)
     if request.query.get("lang") in offered:
         response.set_cookie(
             COOKIE,
-            request["language"],
+            request[LANGUAGE],
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",
@@ -108,7 +109,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "POST" and not _same_origin(request):
             return _refused(request, "a form from another site")
         return await handler(request)
-    state: Dashboard = request.app["dashboard"]
+    state: Dashboard = request.app[DASHBOARD]
     token = request.cookies.get(SESSION_COOKIE, "")
     async with state.app.database.transaction() as db:
         viewer = await check_session(db, state.app.settings.secret, token)
@@ -117,7 +118,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         if token:
             response.del_cookie(SESSION_COOKIE, path="/")
         return response
-    request["viewer"] = viewer
+    request[VIEWER] = viewer
     if request.method not in ("GET", "HEAD"):
         form = await request.post()
         sent = str(form.get("csrf_token") or request.headers.get("X-CSRF-Token") or "")
@@ -152,7 +153,7 @@ def make_app(app: DashboardParts) -> web.Application:
         languages=[(code, own_name(code)) for code in settings.language_list],
     )
     web_app = web.Application(middlewares=[headers, language, session], client_max_size=64 * 1024)
-    web_app["dashboard"] = state
+    web_app[DASHBOARD] = state
     web_app.router.add_get("/", overview.overview_page)
     web_app.router.add_get("/overview/broadcasts", overview.broadcasts_part)
     web_app.router.add_get("/results", results.results_page)
