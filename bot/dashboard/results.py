@@ -19,9 +19,12 @@ from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
 from bot.reports import charts as ch
-from bot.reports.aggregate import NOT_IN_REPORTS, TOTAL, Scope, Table, aggregate, change
+from bot.reports.aggregate import aggregate
+from bot.reports.compare import change
+from bot.reports.counting import NOT_IN_REPORTS
+from bot.reports.model import TOTAL, Scope, Table
 from bot.reports.periods import Period, between, parse_compare
-from bot.reports.report import focus
+from bot.reports.report import cell_text, focus
 
 COMPARE = ("", "this-month", "previous")
 CHARTED = frozenset({"choice", "multiple_choice", "yes_no", "scale", "language", "funnel"})
@@ -29,11 +32,11 @@ CHARTED = frozenset({"choice", "multiple_choice", "yes_no", "scale", "language",
 
 @dataclass
 class Row:
-    """A line of a table as the page shows it: label, cells as text, percent per cell."""
+    """A line of a table as the page shows it, the same words as in `report.md`."""
 
     label: str
     cells: list[str]
-    percents: list[str]
+    base: bool = False
 
 
 def _date(text: str | None) -> date | None:
@@ -46,34 +49,31 @@ def _date(text: str | None) -> date | None:
 
 
 def reported_flows(library) -> list[tuple[str, str]]:
+    """The flows residents answer: those the report counts."""
     return [
         (flow.id, flow.title)
         for flow in library.flows.values()
-        if flow.id not in NOT_IN_REPORTS and flow.role == "resident"
+        if flow.for_residents and flow.id not in NOT_IN_REPORTS
     ]
 
 
 def rows(table: Table, t) -> list[Row]:
-    """Each line's cells in words, and the share of the group's people who gave it."""
-    base = table.base
+    """The table's lines in words: its base (n) first, each count with its share of the
+    base, averages with their people, a comparison with its change (`bot.reports`)."""
+    lines = list(table.lines)
+    if table.base is not None and table.base not in lines:
+        lines = [table.base, *lines]
     out = []
-    for line in table.lines:
-        cells, percents = [], []
-        for j, cell in enumerate(line.cells):
-            text = cell.text(t)
-            if line.means is not None and line.means[j] is not None:
-                text = f"{line.means[j]:.1f} ({text})"
-            cells.append(text)
-            whole = base.cells[j] if base is not None else None
-            if cell.shown and whole is not None and whole.shown and whole.value:
-                percents.append(f"{round(100 * (cell.value or 0) / whole.value)}%")
-            else:
-                percents.append("")
+    for line in lines:
+        cells = [cell_text(table, line, j, t) for j in range(len(line.cells))]
+        if line.means is not None:
+            cells = [
+                f"{mean:.1f} ({cell.text(t)})" if mean is not None else cell.text(t)
+                for mean, cell in zip(line.means, line.cells, strict=True)
+            ]
         if table.kind == "comparison":
-            # As in the report: the change from the first period to the second.
-            cells.append(change(line.cells[0], line.cells[1]))
-            percents.append("")
-        out.append(Row(line.label, cells, percents))
+            cells.append(change(line.cells[0], line.cells[1], t))
+        out.append(Row(line.label, cells, base=line is table.base))
     return out
 
 
@@ -133,17 +133,16 @@ async def results_page(request: web.Request) -> web.StreamResponse:
     blocks = []
     if flow is not None:
         subtitle = next((g.label for g in found.groups if g.key == group), "")
-        tables = [flow.participation, flow.funnel, *flow.questions]
-        if flow.scores is not None:
-            tables.append(flow.scores)
-        if flow.months is not None:
-            tables.append(flow.months)
-        for table in tables:
+        for table in flow.tables():
             chart = None
-            if table.lines and table.kind not in ("text", "date", "number", "media", "months"):
+            if table.lines and table.kind not in ("text", "date", "number", "media"):
+                # As the report draws them: a trend for the total, the rest for the focus.
+                column = TOTAL if table.kind in ("months", "weeks") else group
+                if column not in [g.key for g in table.groups]:
+                    column = table.groups[-1].key
                 chart = state.charts.add(
                     who.session_id,
-                    partial(ch.table_chart, table, group, t, subtitle=subtitle, fmt="svg"),
+                    partial(ch.table_chart, table, column, t, subtitle=subtitle, fmt="svg"),
                 )
             blocks.append((table, rows(table, t), chart))
     comparison = []

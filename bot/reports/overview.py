@@ -1,8 +1,8 @@
 """The dashboard's overview numbers: who takes part, and answers this week against last.
 
-Counts of people, protected like every report table (`aggregate.protect`): a group of
-1 to 4 people is "fewer than 5", and where a total is shown, one more cell of its line
-is hidden so that no small number can be worked out by subtraction.
+Counts of people, protected like every report table (`protection.suppress`): a group of
+1 to 4 people is "fewer than 5", and where a total is shown, more cells of its line are
+hidden until no small number can be worked out by subtraction.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from sqlalchemy import Connection, distinct, func, select
 
 from bot.deployment import Deployment
 from bot.flows.context import Translator
-from bot.reports.aggregate import NOT_IN_REPORTS, TOTAL, Cell, Group, Line, Table, protect
+from bot.reports.counting import NOT_IN_REPORTS
+from bot.reports.model import TOTAL, Group, Line, Table
 from bot.reports.periods import start_of
+from bot.reports.protection import Cell, suppress, table_sums
 from bot.storage.models import Answer, Participant
 
 NO_NEIGHBOURHOOD = ""
@@ -41,7 +43,8 @@ def _table(
 ) -> Table:
     """Lines of counts by groups (the last group the total), protected."""
     grid = [[counts.get(g.key, 0) for g in groups] for _, _, counts in lines]
-    cells = protect(grid, total_col=len(groups) - 1) if grid else []
+    sums = table_sums(len(grid), len(groups), total_col=len(groups) - 1)
+    cells = suppress(grid, sums) if grid else []
     return Table(
         name,
         title,

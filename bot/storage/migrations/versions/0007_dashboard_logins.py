@@ -1,7 +1,7 @@
 """dashboard logins: single-use links and server-side sessions
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from bot.storage.models import base
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
