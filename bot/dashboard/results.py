@@ -23,6 +23,7 @@ from bot.reports.aggregate import aggregate
 from bot.reports.compare import change
 from bot.reports.counting import NOT_IN_REPORTS
 from bot.reports.model import TOTAL, Scope, Table
+from bot.reports.overview import answers_per_flow
 from bot.reports.periods import Period, between, parse_compare
 from bot.reports.report import cell_text, focus
 
@@ -77,6 +78,15 @@ def rows(table: Table, t) -> list[Row]:
     return out
 
 
+async def _busiest(app, flows: list[tuple[str, str]], neighbourhoods) -> str:
+    """The flow with the most answers, which a page without a chosen flow opens."""
+    if not flows:
+        return ""
+    async with app.database.engine.connect() as connection:
+        counts = await connection.run_sync(lambda sync: answers_per_flow(sync, neighbourhoods))
+    return max(flows, key=lambda flow: counts.get(flow[0], 0))[0]
+
+
 async def results_page(request: web.Request) -> web.StreamResponse:
     state = request.app[DASHBOARD]
     app = state.app
@@ -87,7 +97,7 @@ async def results_page(request: web.Request) -> web.StreamResponse:
     except Forbidden:
         return forbidden(request)
     flows = reported_flows(app.library)
-    flow_id = request.query.get("flow") or (flows[0][0] if flows else "")
+    flow_id = request.query.get("flow") or await _busiest(app, flows, who.neighbourhoods)
     if flow_id not in {f for f, _ in flows}:
         return page(request, "error.html", status=404, reason="not_found")
     zone = ZoneInfo(app.settings.timezone)

@@ -159,3 +159,13 @@ def overview(
         answered(week_start, now.astimezone(zone) + timedelta(seconds=1)),
         answered(last_week_start, week_start),
     )
+
+
+def answers_per_flow(
+    connection: Connection, neighbourhoods: frozenset[str] | None
+) -> dict[str, int]:
+    """How many answers each flow has (in the neighbourhoods), to open the one with most."""
+    stmt = select(Answer.flow_id, func.count()).group_by(Answer.flow_id)
+    if neighbourhoods is not None:
+        stmt = stmt.where(Answer.neighbourhood.in_(sorted(neighbourhoods)))
+    return {flow_id: number for flow_id, number in connection.execute(stmt)}
