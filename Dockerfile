@@ -21,7 +21,10 @@ COPY buurtbot.yaml ./
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     BUURTBOT_DATA_DIR=/data \
-    BUURTBOT_DATABASE_URL=sqlite:////data/buurtbot.db
+    BUURTBOT_DATABASE_URL=sqlite:////data/buurtbot.db \
+    BUURTBOT_DASHBOARD_LISTEN=0.0.0.0:8000
+# The coordinators' dashboard (put it behind your HTTPS proxy; set BUURTBOT_PUBLIC_URL).
+EXPOSE 8000
 RUN mkdir /data && chown buurtbot /data
 VOLUME ["/data"]
 USER buurtbot

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run chat test lint format check install clean
+.PHONY: run chat test lint format check install clean vendor screenshots
 
 run: $(STAMP)
 	$(BIN)/buurtbot run
@@ -36,6 +36,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# htmx from the pinned npm package into the dashboard's static files; axe-core for the tests.
+vendor:
+	npm ci --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js bot/dashboard/static/vendor/htmx.min.js
+
+# The dashboard's screenshots in docs/dashboard, made by its browser tests.
+screenshots: $(STAMP)
+	BUURTBOT_SCREENSHOTS=docs/dashboard $(BIN)/pytest -q tests/dashboard/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

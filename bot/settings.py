@@ -43,11 +43,22 @@ class Settings(BaseSettings):
     conversations_dir: Path = Path("conversations")
     data_dir: Path = Path("data")
     weekly_broadcast_limit: int = 3
+    dashboard_listen: str = "127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"
 
     @field_validator("telegram_token", "telegram_webhook_url", "signal_url", "signal_number")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def dashboard_address(self) -> tuple[str, int] | None:
+        """(host, port) the dashboard listens on, or None when it is switched off."""
+        text = self.dashboard_listen.strip()
+        if not text:
+            return None
+        host, _, port = text.rpartition(":")
+        return (host.strip("[]") or "127.0.0.1"), int(port)
 
     @property
     def language_list(self) -> list[str]:

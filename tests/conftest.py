@@ -57,6 +57,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "deployment_file": ROOT / "buurtbot.yaml",
         "conversations_dir": ROOT / "conversations",
         "quiet_hours": "",
+        "dashboard_listen": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -21,6 +21,7 @@ def environment(database_url: str, tmp_path: Path, **settings: str) -> dict[str,
         BUURTBOT_DEPLOYMENT_FILE=str(ROOT / "buurtbot.yaml"),
         BUURTBOT_CONVERSATIONS_DIR=str(ROOT / "conversations"),
         BUURTBOT_QUIET_HOURS="",
+        BUURTBOT_DASHBOARD_LISTEN="",
     )
     env.update({f"BUURTBOT_{name.upper()}": value for name, value in settings.items()})
     return env

@@ -6,6 +6,7 @@ import typer
 
 from bot.cli import activities as activities_cli
 from bot.cli import broadcast as broadcast_cli
+from bot.cli import dashboard as dashboard_cli
 from bot.cli import db, flows, health, i18n, run
 from bot.cli import demo as demo_cli
 from bot.cli import export as export_cli
@@ -34,6 +35,7 @@ app.command("report")(report_cli.report_command)
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(i18n.app, name="i18n")
 app.add_typer(demo_cli.app, name="demo")
+app.add_typer(dashboard_cli.app, name="dashboard")
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ def run_command() -> None:
         channels.append("signal")
     if not channels:
         log.info("No channel configured (BUURTBOT_TELEGRAM_TOKEN, BUURTBOT_SIGNAL_URL): terminal")
-        asyncio.run(_chat(app, "me", None))
+        asyncio.run(_chat(app, "me", None, dashboard=True))
         return
     from bot.runner import serve
 
@@ -51,8 +51,31 @@ def chat_command(
     asyncio.run(_chat(app, user, language, flow))
 
 
-async def _chat(app, user: str, language: str | None, flow: str | None = None) -> None:
+async def _chat(
+    app, user: str, language: str | None, flow: str | None = None, dashboard: bool = False
+) -> None:
+    running = None
     try:
+        if dashboard:
+            running = await _dashboard_for_operator(app)
         await TerminalChannel(app.service, user=user, language=language, flow=flow).run()
     finally:
+        if running is not None:
+            await running.stop()
         await app.close()
+
+
+async def _dashboard_for_operator(app):
+    """The dashboard beside the terminal chat, with a login link for whoever started it."""
+    from bot.community.logins import create_link, login_url
+    from bot.dashboard import start
+
+    running = await start(app)
+    if running is None:
+        return None
+    async with app.database.transaction() as session:
+        token = await create_link(session, app.settings.secret, admin=True)
+    assert token is not None
+    typer.echo(f"Dashboard: {app.settings.public_url} (log in once, within 15 minutes, with:)")
+    typer.echo(login_url(app.settings.public_url, token))
+    return running

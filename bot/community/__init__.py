@@ -1,9 +1,10 @@
 """Community work: roles, activities, invitations with RSVP, and youth proposals.
 
 `register(extensions)` adds the commands (`/worker`, `/newactivity`, `/invite`,
-`/activities`, `/proposals`, `/news`) and the hooks that run when the community flows
-end. Worker commands and hooks check the role and the neighbourhood on the server; the
-flows they start are stale for anyone else (buttons carry the conversation id).
+`/activities`, `/proposals`, `/news`, `/dashboard`) and the hooks that run when the
+community flows end. Worker commands and hooks check the role and the neighbourhood on
+the server; the flows they start are stale for anyone else (buttons carry the
+conversation id).
 See docs/community.md.
 """
 
@@ -13,7 +14,16 @@ from bot.conversation.extensions import Extensions
 
 
 def register(extensions: Extensions) -> None:
-    from bot.community import activities, invitations, news, proposals, results, roles, rsvp
+    from bot.community import (
+        activities,
+        invitations,
+        logins,
+        news,
+        proposals,
+        results,
+        roles,
+        rsvp,
+    )
 
-    for part in (roles, activities, invitations, rsvp, proposals, news, results):
+    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins):
         part.register(extensions)

@@ -17,6 +17,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -83,8 +84,9 @@ def bar_chart(
     names: Sequence[str] = (),
     subtitle: str = "",
     scale_max: float | None = None,
+    fmt: str = "png",
 ) -> bytes:
-    """A horizontal bar chart as PNG bytes.
+    """A horizontal bar chart as PNG bytes (or SVG, `fmt="svg"`, for the dashboard).
 
     `series[k][i]` is bar k of item i (one series for a plain chart, two for a
     comparison, with their `names` in a legend). `scale_max` fixes the end of the scale
@@ -179,11 +181,18 @@ def bar_chart(
         va="center",
     )
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    if fmt == "svg":
+        # Text stays text (readable, searchable, small); no date, so equal charts are equal.
+        with rc_context({"svg.fonttype": "none", "svg.hashsalt": "buurtbot"}):
+            fig.savefig(buffer, format="svg", dpi=DPI, metadata={"Date": None})
+    else:
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def table_chart(table: Table, group: str, t: Translator, *, subtitle: str = "") -> bytes:
+def table_chart(
+    table: Table, group: str, t: Translator, *, subtitle: str = "", fmt: str = "png"
+) -> bytes:
     """One column of a table (one neighbourhood, or the total) as a chart; each bar has
     its share of the table's base beside its count, where both are shown."""
     j = table.column(group)
@@ -199,7 +208,13 @@ def table_chart(table: Table, group: str, t: Translator, *, subtitle: str = "") 
             for line in table.lines
         ]
         return bar_chart(
-            table.title, labels, [bars], t, subtitle=subtitle, scale_max=table.scale_max or 5
+            table.title,
+            labels,
+            [bars],
+            t,
+            subtitle=subtitle,
+            scale_max=table.scale_max or 5,
+            fmt=fmt,
         )
     bars = []
     for line in table.lines:
@@ -207,15 +222,15 @@ def table_chart(table: Table, group: str, t: Translator, *, subtitle: str = "") 
         share = table.percent(line, j)
         text = cell.text(t) if share is None else f"{cell.text(t)} ({share}%)"
         bars.append(Bar(cell.value if cell.shown else None, text))
-    return bar_chart(table.title, labels, [bars], t, subtitle=subtitle)
+    return bar_chart(table.title, labels, [bars], t, subtitle=subtitle, fmt=fmt)
 
 
-def comparison_chart(table: Table, t: Translator, *, subtitle: str = "") -> bytes:
+def comparison_chart(table: Table, t: Translator, *, subtitle: str = "", fmt: str = "png") -> bytes:
     """A comparison table (lines by two periods) as pairs of bars."""
     labels = [line.label for line in table.lines]
     series = [bars_of([line.cells[k] for line in table.lines], t) for k in range(2)]
     names = [g.label for g in table.groups]
-    return bar_chart(table.title, labels, series, t, names=names, subtitle=subtitle)
+    return bar_chart(table.title, labels, series, t, names=names, subtitle=subtitle, fmt=fmt)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

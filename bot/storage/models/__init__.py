@@ -4,7 +4,10 @@ Every change here needs an Alembic migration in `bot/storage/migrations/versions
 Importing this package registers every table on `Base.metadata`.
 """
 
-from bot.storage.models import community  # noqa: F401  (registers the community tables)
+from bot.storage.models import (
+    community,  # noqa: F401  (registers the community tables)
+    dashboard,  # noqa: F401  (registers the dashboard's logins)
+)
 from bot.storage.models.base import Base, UTCDateTime, utcnow
 from bot.storage.models.core import (
     Answer,

@@ -1,0 +1,140 @@
+"""Benchmark: the dashboard's pages at 10,000 people (demo-like data); p50/p95 per page.
+
+    python benchmarks/dashboard.py                       # SQLite, 10,000 people
+    python benchmarks/dashboard.py --people 2000 --repeat 5
+    python benchmarks/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+
+The database is seeded with the tests' bulk seeder (`tests/reports/seed.py`: each person
+with an onboarding and a "what matters" conversation over 300 days, about 8 answers
+each), then the dashboard is served as `buurtbot run` serves it (aiohttp, same process)
+and each page is fetched `--repeat` times, one after the other, by an operator's session.
+Results counted are kept for a minute (`bot/dashboard/recent.py`), so the first fetch of
+a results page is shown on its own: it is what a coordinator waits for the first time.
+Times are from request to the last byte, on 127.0.0.1: the server's time. A chart is an
+SVG drawn on first request and kept, so both are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiohttp import ClientSession, CookieJar  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
+
+from bot.app import build  # noqa: E402
+from bot.community.logins import create_link  # noqa: E402
+from bot.dashboard.server import make_app  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.storage.db import sync_url  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
+from bot.storage.models import Answer, Participant  # noqa: E402
+from tests.reports.seed import seed  # noqa: E402
+
+PAGES = {
+    "overview": "/",
+    "results": "/results?flow=what-matters",
+    "results, one neighbourhood": "/results?flow=what-matters&neighbourhood=centrum",
+    "results, two months compared": "/results?flow=what-matters&compare=this-month",
+    "exports": "/exports",
+    "flows": "/flows",
+    "export download (CSV)": "/exports/answers?format=csv&neighbourhood=centrum",
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list[float]]]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=url,
+        data_dir=data_dir,
+        secret_key="benchmark",
+        deployment_file=ROOT / "buurtbot.yaml",
+        conversations_dir=ROOT / "conversations",
+        dashboard_listen="",
+    )
+    app = build(settings)
+    server = TestServer(make_app(app), host="127.0.0.1")
+    await server.start_server()
+    found: list[tuple[str, list[float]]] = []
+    try:
+        async with app.database.transaction() as session:
+            token = await create_link(session, settings.secret, admin=True)
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            async with client.post(server.make_url(f"/login/{token}")) as response:
+                assert response.status == 200, response.status
+
+            async def fetch(path: str) -> tuple[float, str]:
+                began = time.perf_counter()
+                async with client.get(server.make_url(path)) as response:
+                    body = await response.read()
+                    assert response.status == 200, (path, response.status)
+                return (time.perf_counter() - began) * 1000, body.decode("utf-8", "replace")
+
+            html = ""
+            for name, path in PAGES.items():
+                times = []
+                for _ in range(repeat):
+                    ms, text = await fetch(path)
+                    times.append(ms)
+                    if name == "results":
+                        html = text
+                found.append((name, times))
+            charts = re.findall(r"/charts/([\w-]+)\.svg", html)
+            first = [(await fetch(f"/charts/{key}.svg"))[0] for key in charts[:repeat]]
+            again = [(await fetch(f"/charts/{key}.svg"))[0] for key in charts[:repeat]]
+            found.append(("a chart, drawn (SVG)", first))
+            found.append(("a chart, again", again))
+    finally:
+        await server.close()
+        await app.close()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{folder}/bench.db"
+        upgrade(url)
+        began = time.perf_counter()
+        seed(url, participants=args.people, small=3, days=300, extra_flows=False)
+        engine = create_engine(sync_url(url))
+        with engine.connect() as connection:
+            people = connection.execute(select(func.count()).select_from(Participant)).scalar()
+            answers = connection.execute(select(func.count()).select_from(Answer)).scalar()
+        engine.dispose()
+        print(
+            f"{url.split(':')[0]}: {people:,} people, {answers:,} answers "
+            f"(seeded in {time.perf_counter() - began:.0f} s)"
+        )
+        results = asyncio.run(measure(url, args.repeat, Path(folder) / "data"))
+    print(f"{'page':32} {'n':>3} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, times in results:
+        if not times:
+            continue
+        print(
+            f"{name:32} {len(times):3d} {times[0]:9.0f} {statistics.median(times):8.0f} "
+            f"{percentile(times, 0.95):8.0f} {max(times):8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

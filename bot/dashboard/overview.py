@@ -1,0 +1,87 @@
+"""The overview: who takes part, answers this week against last, what is coming up."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.community.activities import counts, title_in, upcoming
+from bot.community.proposals import idea_of, open_proposals
+from bot.dashboard.keys import DASHBOARD, LANGUAGE
+from bot.dashboard.languages import own_name
+from bot.dashboard.render import page
+from bot.dashboard.scope import viewer
+from bot.outbox.status import status_counts
+from bot.reports.aggregate import Cell, change
+from bot.reports.overview import overview
+
+ACTIVITIES = 10
+PROPOSALS = 10
+
+
+async def overview_page(request: web.Request) -> web.StreamResponse:
+    state = request.app[DASHBOARD]
+    app = state.app
+    who = viewer(request)
+    language = request[LANGUAGE]
+    t = state.catalogs(language)
+    offered = app.settings.language_list
+    async with app.database.engine.connect() as connection:
+        numbers = await connection.run_sync(
+            lambda sync: overview(
+                sync,
+                deployment=app.deployment,
+                translator=t,
+                neighbourhoods=who.neighbourhoods,
+                languages=offered,
+                language_names={code: own_name(code) for code in offered},
+                timezone=app.settings.timezone,
+            )
+        )
+    async with app.database.transaction() as db:
+        coming = (await upcoming(db, allowed=who.neighbourhoods))[:ACTIVITIES]
+        answered = await counts(db, [a.id for a in coming])
+        proposals = await open_proposals(db, who.neighbourhoods)
+        in_flight = await _in_flight(db) if who.neighbourhoods is None else None
+    return page(
+        request,
+        "overview.html",
+        numbers=numbers,
+        difference=change(numbers.last_week, numbers.this_week),
+        activities=[
+            (
+                a,
+                title_in(a, language),
+                # As in the report's invitations section: 1 to 4 people are not a number.
+                [
+                    Cell.of(n).text(t)
+                    for n in (answered[a.id].invited, answered[a.id].going, answered[a.id].maybe)
+                ],
+            )
+            for a in coming
+        ],
+        proposals=[(p, idea_of(p)) for p in proposals[:PROPOSALS]],
+        proposal_count=len(proposals),
+        in_flight=in_flight,
+        t=t,
+    )
+
+
+async def _in_flight(db) -> dict[str, int]:
+    """Messages of broadcasts and invitations waiting or being sent, per kind."""
+    found: dict[str, int] = {}
+    for kind, statuses in (await status_counts(db)).items():
+        waiting = statuses.get("queued", 0) + statuses.get("sending", 0)
+        if waiting:
+            found[kind] = waiting
+    return found
+
+
+async def broadcasts_part(request: web.Request) -> web.StreamResponse:
+    """The broadcasts block alone, for htmx to refresh every half minute."""
+    state = request.app[DASHBOARD]
+    who = viewer(request)
+    in_flight = None
+    if who.neighbourhoods is None:
+        async with state.app.database.transaction() as db:
+            in_flight = await _in_flight(db)
+    return page(request, "_broadcasts.html", in_flight=in_flight)

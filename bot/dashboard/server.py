@@ -1,0 +1,170 @@
+"""The dashboard's web application: routes, and the checks every request passes.
+
+Every request gets security headers (a strict Content-Security-Policy: scripts, styles
+and images only from the dashboard itself, no inline script), its language, and — for
+every page but the login and the static files — a live session checked in the database
+(`bot.community.logins.check_session`). A form posted without the session's CSRF token
+is refused (403).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from jinja2 import Environment
+
+from bot.community.logins import check_session
+from bot.dashboard import exports, flows, login, overview, results
+from bot.dashboard.charts import ChartStore
+from bot.dashboard.cookies import SESSION_COOKIE
+from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
+from bot.dashboard.languages import COOKIE, choose, own_name
+from bot.dashboard.parts import DashboardParts
+from bot.dashboard.recent import Recent
+from bot.dashboard.render import environment, page
+from bot.i18n.catalogs import Catalogs
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+PUBLIC = ("/login/", "/static/", "/logged-out", "/favicon.ico")
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Dashboard:
+    """What every handler needs: the bot's parts, the templates, the languages."""
+
+    app: DashboardParts
+    catalogs: Catalogs
+    templates: Environment
+    languages: list[tuple[str, str]]
+    charts: ChartStore = field(default_factory=ChartStore)
+    recent: Recent = field(default_factory=Recent)
+
+    @property
+    def secure(self) -> bool:
+        return self.app.settings.public_url.lower().startswith("https://")
+
+
+@web.middleware
+async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        response = error
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # The login link's token is in the URL: never hand it on to another site. (Not
+    # `no-referrer`: then the browser sends `Origin: null` with the dashboard's own forms.)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+@web.middleware
+async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state: Dashboard = request.app[DASHBOARD]
+    offered = [code for code, _ in state.languages]
+    request[LANGUAGE] = choose(request, offered, state.app.settings.default_language)
+    response = await handler(request)
+    if request.query.get("lang") in offered:
+        response.set_cookie(
+            COOKIE,
+            request[LANGUAGE],
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=state.secure,
+        )
+    return response
+
+
+@web.middleware
+async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A live session for every page but the public ones; CSRF on every form."""
+    if request.path.startswith(PUBLIC):
+        if request.method == "POST" and not _same_origin(request):
+            return _refused(request, "a form from another site")
+        return await handler(request)
+    state: Dashboard = request.app[DASHBOARD]
+    token = request.cookies.get(SESSION_COOKIE, "")
+    async with state.app.database.transaction() as db:
+        viewer = await check_session(db, state.app.settings.secret, token)
+    if viewer is None:
+        response = page(request, "login_needed.html", status=401)
+        if token:
+            response.del_cookie(SESSION_COOKIE, path="/")
+        return response
+    request[VIEWER] = viewer
+    if request.method not in ("GET", "HEAD"):
+        form = await request.post()
+        sent = str(form.get("csrf_token") or request.headers.get("X-CSRF-Token") or "")
+        if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
+            return _refused(request, "a form without the session's CSRF token")
+    return await handler(request)
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+def _refused(request: web.Request, why: str) -> web.Response:
+    log.warning("dashboard: %s %s refused: %s", request.method, request.path, why)
+    return page(request, "error.html", status=403, reason="forbidden")
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
+
+
+def make_app(app: DashboardParts) -> web.Application:
+    """The aiohttp application of the dashboard for this bot."""
+    settings = app.settings
+    state = Dashboard(
+        app=app,
+        catalogs=Catalogs(default=settings.default_language),
+        templates=environment(),
+        languages=[(code, own_name(code)) for code in settings.language_list],
+    )
+    web_app = web.Application(middlewares=[headers, language, session], client_max_size=64 * 1024)
+    web_app[DASHBOARD] = state
+    web_app.router.add_get("/", overview.overview_page)
+    web_app.router.add_get("/overview/broadcasts", overview.broadcasts_part)
+    web_app.router.add_get("/results", results.results_page)
+    web_app.router.add_get("/charts/{key}.svg", results.chart)
+    web_app.router.add_get("/exports", exports.exports_page)
+    web_app.router.add_get("/exports/answers", exports.download)
+    web_app.router.add_get("/flows", flows.flows_page)
+    web_app.router.add_get("/login/{token}", login.login_page)
+    web_app.router.add_post("/login/{token}", login.log_in)
+    web_app.router.add_post("/logout", login.log_out)
+    web_app.router.add_get("/logged-out", login.logged_out)
+    web_app.router.add_get("/favicon.ico", _favicon)
+    web_app.router.add_static("/static/", STATIC, append_version=False)
+    return web_app

@@ -1,0 +1,163 @@
+"""The dashboard's HTTP side without a browser: headers, cookies, languages, refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
+
+from bot.app import App, build
+from bot.community.logins import create_link
+from bot.dashboard.languages import choose, from_header
+from bot.dashboard.server import CSP, make_app
+from tests.conftest import ROOT, make_settings
+
+pytestmark = pytest.mark.postgres
+
+
+async def _serve(app: App) -> TestServer:
+    server = TestServer(make_app(app), host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+@pytest.fixture
+async def https_app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
+    built = build(make_settings(database_url, tmp_path, public_url="https://dashboard.example"))
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def _logged_in(app: App, server: TestServer, client: ClientSession) -> str:
+    async with app.database.transaction() as session:
+        token = await create_link(session, app.settings.secret, admin=True)
+    url = str(server.make_url(f"/login/{token}"))
+    async with client.post(url, allow_redirects=False) as response:
+        assert response.status == 303, await response.text()
+        return response.headers.getall("Set-Cookie")[0]
+
+
+async def test_every_page_has_a_strict_csp_and_no_inline_script(app: App) -> None:
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            for path in ("/", "/results", "/exports", "/flows", "/logged-out", "/nowhere"):
+                async with client.get(server.make_url(path)) as response:
+                    assert response.headers["Content-Security-Policy"] == CSP, path
+                    assert "'unsafe-inline'" not in CSP and "script-src 'self'" in CSP
+                    assert response.headers["Cache-Control"] == "no-store"
+                    html = await response.text()
+                    # Every <script> has a src on the dashboard itself, nothing inline.
+                    for tag in re.findall(r"<script[^>]*>", html):
+                        assert 'src="/static/' in tag, (path, tag)
+                    assert not re.search(r"<[^>]+\son[a-z]+=", html), path
+    finally:
+        await server.close()
+
+
+async def test_the_session_cookie_is_httponly_samesite_and_secure_on_https(
+    https_app: App,
+) -> None:
+    server = await _serve(https_app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            cookie = await _logged_in(https_app, server, client)
+    finally:
+        await server.close()
+    assert cookie.startswith("buurtbot_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+async def test_the_cookie_is_not_secure_on_plain_http(app: App) -> None:
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            cookie = await _logged_in(app, server, client)
+    finally:
+        await server.close()
+    assert "HttpOnly" in cookie and "Secure" not in cookie
+
+
+async def test_without_a_session_every_page_and_download_says_log_in(app: App) -> None:
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            for path in ("/", "/results", "/exports/answers?format=csv", "/flows", "/charts/x.svg"):
+                async with client.get(server.make_url(path)) as response:
+                    assert response.status == 401, path
+                    assert "/dashboard" in await response.text()
+            async with client.post(server.make_url("/logout")) as response:
+                assert response.status == 401
+    finally:
+        await server.close()
+
+
+async def test_a_form_from_another_site_cannot_use_a_login_link(app: App) -> None:
+    async with app.database.transaction() as session:
+        token = await create_link(session, app.settings.secret, admin=True)
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            url = server.make_url(f"/login/{token}")
+            headers = {"Origin": "https://evil.example"}
+            async with client.post(url, headers=headers, allow_redirects=False) as response:
+                assert response.status == 403
+            async with client.post(url, allow_redirects=False) as response:
+                assert response.status == 303, "the link was not used up by the refused form"
+    finally:
+        await server.close()
+
+
+async def test_bad_filters_get_a_clear_page_not_a_crash(app: App) -> None:
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            for path, status in (
+                ("/results?flow=nope", 404),
+                ("/results?since=yesterday&until=%F0%9F%98%80", 200),
+                ("/results?neighbourhood=" + "x" * 2000, 403),
+                ("/exports/answers?format=pdf", 400),
+                ("/exports/answers?format=csv&flow=forget", 400),
+                ("/charts/unknown.svg", 404),
+            ):
+                async with client.get(server.make_url(path)) as response:
+                    assert response.status == status, (path, await response.text())
+    finally:
+        await server.close()
+
+
+def test_the_browsers_languages_in_order() -> None:
+    assert from_header("tr-TR,tr;q=0.9,en;q=0.8") == ["tr-tr", "tr", "en"]
+    assert from_header("en;q=0.5, ar") == ["ar", "en"]
+    assert from_header("*;q=0.1, de;q=0") == []
+
+
+class _Request:
+    def __init__(self, query: dict[str, str], cookies: dict[str, str], header: str):
+        self.query, self.cookies, self.headers = query, cookies, {"Accept-Language": header}
+
+
+def test_the_switch_wins_then_the_browser_then_the_default() -> None:
+    offered = ["nl", "en", "tr", "ar", "pl", "uk"]
+    assert choose(_Request({}, {}, "pl-PL,en;q=0.8"), offered, "nl") == "pl"
+    assert choose(_Request({}, {"buurtbot_lang": "ar"}, "pl"), offered, "nl") == "ar"
+    assert choose(_Request({"lang": "uk"}, {"buurtbot_lang": "ar"}, "pl"), offered, "nl") == "uk"
+    assert choose(_Request({"lang": "xx"}, {}, "de, fr"), offered, "nl") == "nl"
+
+
+def test_htmx_is_the_pinned_npm_package() -> None:
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["htmx.org"]
+    vendored = (ROOT / "bot/dashboard/static/vendor/htmx.min.js").read_bytes()
+    assert f'version:"{pinned}"'.encode() in vendored
+    installed = ROOT / "node_modules/htmx.org/dist/htmx.min.js"
+    if installed.exists():
+        assert installed.read_bytes() == vendored, "make vendor"
