@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from bot.flows.labels import SKIPPED, Labels, free_text_of, option_keys
@@ -119,21 +120,28 @@ def _answers(connection: Connection, scope: Scope, library: FlowLibrary) -> Iter
 
 
 def _runs(connection: Connection, scope: Scope, library: FlowLibrary) -> Iterable[Any]:
-    last_step = (
-        select(Answer.step_key)
-        .where(Answer.conversation_id == Conversation.id)
-        .order_by(Answer.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    # The last step of each conversation, as one grouped query joined back: a correlated
+    # "ORDER BY id DESC LIMIT 1" per conversation made PostgreSQL walk the answers'
+    # primary key backwards for each one (minutes at 10,000 people).
+    last_ids = (
+        select(Answer.conversation_id, func.max(Answer.id).label("last_id"))
+        .group_by(Answer.conversation_id)
+        .subquery()
     )
+    last_answer = aliased(Answer)
     stmt = select(
         Conversation.participant_id,
         Conversation.flow_id,
         Conversation.id,
         Conversation.started_at,
         Conversation.status,
-        last_step,
-    ).where(_flows_filter(Conversation.flow_id, scope, library))
+        last_answer.step_key,
+    )
+    stmt = (
+        stmt.outerjoin(last_ids, last_ids.c.conversation_id == Conversation.id)
+        .outerjoin(last_answer, last_answer.id == last_ids.c.last_id)
+        .where(_flows_filter(Conversation.flow_id, scope, library))
+    )
     if scope.period.until is not None:
         stmt = stmt.where(Conversation.started_at < scope.period.until)
     return connection.execution_options(yield_per=BATCH).execute(stmt)
