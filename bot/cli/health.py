@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 
 import typer
 
 from bot import health
 from bot.settings import Settings
-from bot.storage.db import Database
+from bot.storage.db import Database, sqlite_file
 from bot.storage.models import utcnow
 from bot.storage.processes import ProcessState, overview
 
@@ -43,6 +44,9 @@ def health_command(
 
 def _processes(url: str, stale_after: float) -> list[str]:
     """Lines on the deployment's processes; one line saying why when it cannot tell."""
+    path = sqlite_file(url)
+    if path is not None and not Path(path).exists():
+        return []  # no database here yet: nothing to list, and nothing to create
     try:
         states = asyncio.run(_read(url, stale_after))
     except Exception as error:  # no database yet, not migrated, unreachable
