@@ -336,3 +336,62 @@ async def test_kill_9_of_one_of_three_loses_no_update_and_handles_none_twice(
     logs = [deployment.log(n) for n in (0, 2)]
     assert all("Traceback" not in log for log in logs), "\n".join(logs)
     assert any("updates of a stopped process are handled by others" in log for log in logs)
+
+
+async def test_polling_passes_to_another_process_when_the_poller_dies(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Without a webhook, one process polls; kill -9 it and another polls on."""
+    async with FakeTelegramServer() as server:
+        upgrade(database_url)
+        running, logs = [], [tmp_path / f"polling-{n}.log" for n in range(2)]
+
+        def environment(n: int) -> dict[str, str]:
+            folder = tmp_path / f"q{n}"
+            folder.mkdir(exist_ok=True)
+            return processes.environment(
+                database_url,
+                folder,
+                telegram_token=server.token,
+                telegram_api_url=server.base_url,
+                dashboard_listen="",
+            )
+
+        async def health(n: int) -> str:
+            log = tmp_path / "health.log"
+            log.unlink(missing_ok=True)
+            checked = await processes.run(environment(n), tmp_path, "health", log=log)
+            await asyncio.wait_for(checked.wait(), WAIT)
+            return log.read_text()
+
+        try:
+            for n in range(2):
+                running.append(await processes.run(environment(n), tmp_path, log=logs[n]))
+            async with asyncio.timeout(WAIT):
+                while not all("is polling" in log.read_text() for log in logs if log.exists()):
+                    await asyncio.sleep(0.2)
+            ada = server.user(40_001, "Ada", language_code="en")
+            ada.send_command("start")
+            await ada.wait_reply(1, timeout=WAIT)
+            said = await health(0)
+            assert "processes: 2 running" in said, said
+            assert said.count("telegram-updates;") == 1, said
+            poller = next(
+                n for n in range(2) if "now leads telegram-updates" in logs[n].read_text()
+            )
+            running[poller].send_signal(signal.SIGKILL)
+            await running[poller].wait()
+            other = 1 - poller
+            async with asyncio.timeout(WAIT):
+                while "now leads telegram-updates" not in logs[other].read_text():
+                    await asyncio.sleep(0.2)
+            ada.press("English")
+            await ada.wait_reply(3, timeout=WAIT)
+            said = await health(other)
+            assert "processes: 1 running" in said and "leads jobs, telegram-updates" in said, said
+            assert "gone without stopping" in said, said
+        finally:
+            for process in running:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(process.wait(), 60)
