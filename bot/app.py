@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.community import register as register_community
 from bot.conversation.extensions import Extensions
@@ -14,6 +14,7 @@ from bot.i18n.catalogs import Catalogs
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from bot.storage.processes import Presence
 
 
 @dataclass
@@ -23,6 +24,11 @@ class App:
     deployment: Deployment
     library: FlowLibrary
     service: ConversationService
+    # This process among others on the same database; `buurtbot run` starts it.
+    presence: Presence = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.presence = Presence(self.database)
 
     async def close(self) -> None:
         await self.database.close()

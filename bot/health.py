@@ -72,8 +72,8 @@ class Heartbeat:
             await asyncio.sleep(self.every)
             self.write()
 
-    def write(self, stopped: bool = False) -> None:
-        """Replace the file at once (a reader never sees half of it); never raises."""
+    def states(self) -> dict[str, dict[str, Any]]:
+        """Each part's state as written: `{"ok": bool, "detail": str}`."""
         states: dict[str, dict[str, Any]] = {}
         for name, part in self.parts.items():
             try:
@@ -81,6 +81,11 @@ class Heartbeat:
             except Exception as error:  # a part that cannot say is not working
                 state = Health(False, f"cannot tell: {error}")
             states[name] = {"ok": state.ok, "detail": state.detail}
+        return states
+
+    def write(self, stopped: bool = False) -> None:
+        """Replace the file at once (a reader never sees half of it); never raises."""
+        states = self.states()
         record = {
             "at": datetime.now(UTC).isoformat(),
             "pid": os.getpid(),

@@ -1,6 +1,8 @@
 """`buurtbot run` with chat platforms: every configured channel and the scheduler at once.
 
-Each part is started in order and stopped in reverse on Ctrl-C or SIGTERM. A channel
+Each part is started in order and stopped in reverse on Ctrl-C or SIGTERM. First of
+all the process registers among the processes sharing the database (`app.presence`,
+`bot.storage.processes`): on PostgreSQL, several `buurtbot run` share the work. A channel
 module offers `start(app) -> Running`; the delivery side registers its senders so the
 outbox can reach people on every channel.
 """
@@ -43,14 +45,21 @@ async def serve(app: App, channels: list[str]) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
+        await app.presence.start()
         running = await start_all(app, channels)
     except BaseException:
+        await app.presence.stop()
         await app.close()
         raise
     heartbeat = Heartbeat(
         app.settings.data_dir / health.FILE,
         {part.name: part for part in running if hasattr(part, "health") and hasattr(part, "name")},
     )
+    app.presence.report(heartbeat.states)
+    try:
+        await app.presence.refresh()  # the roles the parts asked for, at once
+    except Exception as error:
+        log.warning("processes: roles are taken at the next heartbeat (%s)", error)
     heartbeat.start()
     collector.settle()
     try:
@@ -62,6 +71,7 @@ async def serve(app: App, channels: list[str]) -> None:
                 await part.stop()
             except Exception:
                 log.exception("error while stopping %s", type(part).__name__)
+        await app.presence.stop()
         await app.close()
     if reason is not None:
         log.error("Buurtbot stopped: %s", reason)

@@ -27,18 +27,33 @@ def environment(database_url: str, tmp_path: Path, **settings: str) -> dict[str,
     return env
 
 
-async def run(env: dict[str, str], cwd: Path, command: str = "run") -> asyncio.subprocess.Process:
-    """`buurtbot run` (or another command) with `env`, its output (log included) on one pipe."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+async def run(
+    env: dict[str, str],
+    cwd: Path,
+    command: str = "run",
+    *arguments: str,
+    log: Path | None = None,
+) -> asyncio.subprocess.Process:
+    """`buurtbot run` (or another command) with `env`, its output (log included) on one pipe.
+
+    With `log`, the output goes to that file instead (a test can read it while it runs).
+    """
+    out = asyncio.subprocess.PIPE if log is None else log.open("ab")
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            command,
+            *arguments,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    finally:
+        if log is not None and not isinstance(out, int):
+            out.close()
 
 
 async def stopped(process: asyncio.subprocess.Process) -> str:

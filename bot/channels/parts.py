@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.conversation.service import ConversationService
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.processes import Presence
 
 
 class ChannelParts(Protocol):
@@ -22,3 +23,5 @@ class ChannelParts(Protocol):
     def settings(self) -> Settings: ...
     @property
     def database(self) -> Database: ...
+    @property
+    def presence(self) -> Presence: ...

@@ -209,11 +209,11 @@ class ConversationService:
 
         The answer was stored then; the reply may not have reached the person (a crash
         between storing and sending). So ask the current question again rather than
-        stay silent: at worst the person sees it twice, never not at all.
+        stay silent: at worst the person sees it twice, never not at all. A button press
+        too: pressed twice it would be a new update, so one coming again is a redelivery
+        (a process killed while it replied), and the next question may never have gone.
         """
         reply = Reply(duplicate=True)
-        if _is_button(incoming.event):
-            return reply
         participant = await participants.get(session, incoming.channel, incoming.user_id)
         if participant is None or participant.opted_out_at is not None:
             return reply

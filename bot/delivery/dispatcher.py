@@ -68,6 +68,7 @@ from bot.storage.models.outbox import (
     REPLY_KINDS,
     UNREACHABLE,
 )
+from bot.storage.send_rates import SharedRate
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,15 @@ class Dispatcher:
         self.settings = app.settings
         self.clock = clock
         self.senders: dict[str, Sender] = {sender.channel: sender for sender in senders}
+        shared = app.presence.shared  # several processes: one rate for them all
         self.pacers = {
-            channel: Pacer(sender.rate, sender.per_chat_interval, clock, headroom=headroom)
+            channel: Pacer(
+                sender.rate,
+                sender.per_chat_interval,
+                clock,
+                headroom=headroom,
+                shared=SharedRate(self.db, channel, sender.rate * headroom) if shared else None,
+            )
             for channel, sender in self.senders.items()
         }
         self.owner = owner or default_owner()

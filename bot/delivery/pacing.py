@@ -19,6 +19,10 @@ faster. The pacer keeps the dispatcher under both:
   the same rate. One refused message means the platform counts differently from us, so
   nobody on the channel is sent anything until it says we may.
 
+* **Across processes** (several `buurtbot run` on PostgreSQL), each message also takes
+  a slot of the deployment's shared bucket (`shared`, `bot.storage.send_rates`), so the
+  processes together keep to `rate`, not each of them.
+
 Slots are reserved in order, so concurrent senders never take the same slot, and a
 sender woken late does not push later slots back. Every `acquire` must be followed by
 `done(ticket)` when the platform has answered (or the send was given up).
@@ -31,6 +35,7 @@ import math
 from collections import deque
 
 from bot.delivery.clock import SYSTEM, Clock
+from bot.storage.send_rates import SharedRate
 
 DEFAULT_HEADROOM = 1.0
 GUARD_TIMEOUT = 120.0  # never wait longer for an earlier send's answer than this
@@ -71,6 +76,7 @@ class Pacer:
         burst: int = 1,
         headroom: float = DEFAULT_HEADROOM,
         window: float = 1.0,
+        shared: SharedRate | None = None,
     ):
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -86,6 +92,7 @@ class Pacer:
         self._chats: dict[str, float] = {}
         self._recent: deque[_Sent] = deque(maxlen=self.limit)
         self.pauses = 0
+        self.shared = shared
 
     @property
     def paused_for(self) -> float:
@@ -136,6 +143,10 @@ class Pacer:
         try:
             for earlier in before:
                 await self._after(earlier)
+            if self.shared is not None:
+                wait = await self.shared.take(cost)
+                if wait > 0:
+                    await self.clock.sleep_until(self.clock.monotonic() + wait)
         except BaseException:
             self.done(ticket)
             raise

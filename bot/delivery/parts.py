@@ -12,6 +12,7 @@ from bot.conversation.service import ConversationService
 from bot.flows.library import FlowLibrary
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.processes import Presence
 
 
 class DeliveryParts(Protocol):
@@ -23,5 +24,7 @@ class DeliveryParts(Protocol):
     def settings(self) -> Settings: ...
     @property
     def database(self) -> Database: ...
+    @property
+    def presence(self) -> Presence: ...
     @property
     def library(self) -> FlowLibrary: ...

@@ -10,6 +10,11 @@ An `AsyncIOScheduler` on the bot's event loop runs:
 * `conversation-expiry`, every 15 minutes: expires conversations idle past their limit;
 * `retention-purge`, hourly: `bot.privacy.retention.purge`.
 
+Several processes on PostgreSQL: every process dispatches (the outbox is claimed row by
+row, and the send rate is shared, `pacing`), but the other jobs run in one process only,
+the leader of `JOBS` (`bot.storage.processes`); another takes over when it dies. A job
+run in a process that does not lead is skipped.
+
 Jobs keep no state of their own: what is due lives in the database (`outbox.due_at`,
 `conversations.updated_at`), so jobs are in memory and a restart picks up where the last
 run stopped. Each job coalesces missed runs and never runs twice at once.
@@ -33,6 +38,7 @@ from bot.delivery.parts import DeliveryParts
 from bot.delivery.sender import Sender
 from bot.health import Health
 from bot.privacy.retention import purge
+from bot.storage.processes import JOBS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,13 @@ class DeliveryScheduler:
         self.expiry_every = expiry_every
         self.retention_every = retention_every
         self._unsubscribe = None
+        self.presence = app.presence
+        self.presence.want(JOBS)
+
+    @property
+    def leads(self) -> bool:
+        """Whether this process runs the periodic jobs (always, alone)."""
+        return self.presence.leads(JOBS)
 
     async def start(self) -> DeliveryScheduler:
         await self.dispatcher.recover()
@@ -119,7 +132,9 @@ class DeliveryScheduler:
             await asyncio.sleep(0)
 
     def health(self) -> Health:
-        return Health(self.scheduler.running, "running" if self.scheduler.running else "stopped")
+        if not self.scheduler.running:
+            return Health(False, "stopped")
+        return Health(True, "running" if self.leads else "running (sending; jobs run elsewhere)")
 
     # ---- the jobs --------------------------------------------------------------------
 
@@ -127,17 +142,27 @@ class DeliveryScheduler:
         self.dispatcher.kick()
 
     async def _leases(self) -> None:
+        if not self.leads:
+            return
         count = await self.dispatcher.requeue_expired_leases()
         if count:
             log.warning("outbox: %d messages with an expired lease re-queued", count)
 
     async def _reminders(self) -> None:
+        if not self.leads:
+            return
+        log.debug("job: conversation-reminders")
         await reminders.remind_idle(self.app, self.clock)
 
     async def _expiry(self) -> None:
+        if not self.leads:
+            return
         await reminders.expire_idle(self.app, self.clock)
 
     async def _retention(self) -> None:
+        if not self.leads:
+            return
+        log.info("job: retention-purge")
         await purge(self.app.database, self.app.library, days=self.app.settings.retention_days)
 
 

@@ -9,11 +9,12 @@ the new batch and the forgetting of what was handled since the last one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.storage.db import Database, insert_for
 from bot.storage.models import InboxUpdate, utcnow
@@ -87,3 +88,97 @@ async def waiting(database: Database, channel: str) -> list[tuple[int, str]]:
             .order_by(TABLE.c.position)
         )
         return [(position, payload) for position, payload in result.all()]
+
+
+# ---- several processes on PostgreSQL ------------------------------------------------------
+#
+# Each process claims updates to handle: the oldest waiting update of each person (an
+# update of someone with an older one still in the inbox waits, so one person's updates
+# are handled one at a time, in the platform's order), skipping rows another process is
+# claiming at that moment (`SKIP LOCKED`). A claim has a lease, renewed while the update
+# is handled; a process that dies has its claims released (`release`) and another
+# process handles them.
+
+Claimed = tuple[int, int, str]
+"""`(id, position, payload)` of a claimed update."""
+
+
+def _claim_statement(channel: str, process: int, limit: int, lease: float) -> Any:
+    mine = TABLE.alias("mine")
+    older = TABLE.alias("older")
+    earlier = (
+        select(older.c.id)
+        .where(
+            older.c.channel == mine.c.channel,
+            older.c.sender == mine.c.sender,
+            older.c.position < mine.c.position,
+        )
+        .exists()
+    )
+    free = (
+        select(mine.c.id)
+        .where(
+            mine.c.channel == channel,
+            or_(mine.c.lease_until.is_(None), mine.c.lease_until < func.now()),
+            ~earlier,
+        )
+        .order_by(mine.c.position)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=mine)
+    )
+    return (
+        update(TABLE)
+        .where(TABLE.c.id.in_(free.scalar_subquery()))
+        .values(claimed_by=process, lease_until=func.now() + timedelta(seconds=lease))
+        .returning(TABLE.c.id, TABLE.c.position, TABLE.c.payload)
+    )
+
+
+async def claim(
+    database: Database,
+    channel: str,
+    process: int,
+    limit: int,
+    lease: float,
+    handled: Iterable[int] = (),
+) -> list[Claimed]:
+    """Forget the updates `handled` (row ids), then claim up to `limit`; oldest first.
+
+    One transaction: a person's next update can be claimed in the same breath as the
+    one before it is forgotten.
+    """
+    done = sorted(set(handled))
+    async with database.engine.begin() as connection:
+        if done:
+            await connection.execute(
+                delete(TABLE).where(TABLE.c.id.in_(done), TABLE.c.claimed_by == process)
+            )
+        if limit <= 0:
+            return []
+        result = await connection.execute(_claim_statement(channel, process, limit, lease))
+        rows = [(int(id_), int(position), payload) for id_, position, payload in result.all()]
+    rows.sort(key=lambda row: row[1])
+    return rows
+
+
+async def renew(
+    connection: AsyncConnection, process: int, ids: Iterable[int], lease: float
+) -> None:
+    """Extend the leases of the updates this process is still handling."""
+    held = sorted(set(ids))
+    if held:
+        await connection.execute(
+            update(TABLE)
+            .where(TABLE.c.id.in_(held), TABLE.c.claimed_by == process)
+            .values(lease_until=func.now() + timedelta(seconds=lease))
+        )
+
+
+async def release(connection: AsyncConnection, alive: set[int]) -> int:
+    """Release the claims of processes that are not alive; how many."""
+    result = await connection.execute(
+        update(TABLE)
+        .where(TABLE.c.claimed_by.is_not(None), TABLE.c.claimed_by.not_in(sorted(alive) or [-1]))
+        .values(claimed_by=None, lease_until=None)
+    )
+    return result.rowcount

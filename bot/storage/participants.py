@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.conversations import ACTIVE
+from bot.storage.db import Database
 from bot.storage.models import Conversation, Participant, utcnow
+
+TABLE = Participant.__table__
 
 # Built once: these run on every turn, and building a statement costs more than running
 # a cached one.
@@ -69,3 +73,26 @@ async def arrive(
 
 def _this_hour() -> datetime:
     return utcnow().replace(minute=0, second=0, microsecond=0)
+
+
+async def open_question(database: Database, channel: str, user_id: str) -> dict[str, Any] | None:
+    """The last question with buttons shown to a person (see `Participant.open_question`)."""
+    async with database.engine.connect() as connection:
+        result = await connection.execute(
+            select(TABLE.c.open_question).where(
+                TABLE.c.channel == channel, TABLE.c.channel_user_id == user_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+
+async def set_open_question(
+    database: Database, channel: str, user_id: str, question: dict[str, Any] | None
+) -> None:
+    """Remember (or, with None, forget) the question with buttons a person sees now."""
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            update(TABLE)
+            .where(TABLE.c.channel == channel, TABLE.c.channel_user_id == user_id)
+            .values(open_question=question)
+        )

@@ -35,6 +35,7 @@ from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Event, Other, Pick, Say, Text
 from bot.health import Health
+from bot.storage.processes import SIGNAL_EVENTS
 
 if TYPE_CHECKING:
     from bot.channels.parts import ChannelParts
@@ -71,7 +72,17 @@ class SignalChannel:
             on_unreachable=self._unreachable,
         )
         self.intake = Intake(app.database, client.account)
-        self.stream = EventStream(client, self._on_payload, initial_backoff, max_backoff)
+        self.presence = app.presence
+        self.presence.want(SIGNAL_EVENTS)
+        self._replayed = False
+        self.stream = EventStream(
+            client,
+            self._on_payload,
+            initial_backoff,
+            max_backoff,
+            may_read=lambda: self.presence.leads(SIGNAL_EVENTS),
+            on_reading=self._replay,
+        )
         self.reply_attempts = reply_attempts
         self.max_reply_wait = max_reply_wait
         self.receipts = receipts
@@ -88,11 +99,20 @@ class SignalChannel:
     # ---- running ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Queue what the inbox still holds (received before a stop), then listen."""
-        for position, update in await self.intake.replay():
-            self._replayed_until = position
-            self._queue(position, update)
+        """Queue what the inbox still holds (received before a stop), then listen.
+
+        Several processes on PostgreSQL: one reads the stream (the leader of
+        `SIGNAL_EVENTS`); it queues what the inbox holds when it begins to read, the
+        updates a reader before it left behind included.
+        """
+        if self.presence.leads(SIGNAL_EVENTS):
+            await self._replay()
         self.stream.start()
+
+    async def _replay(self) -> None:
+        for position, update in await self.intake.replay():
+            self._replayed_until = max(self._replayed_until, position)
+            self._queue(position, update)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop reading; let the messages already received be answered (for `grace` s).
@@ -121,6 +141,8 @@ class SignalChannel:
 
     def health(self) -> Health:
         """Works while the event stream of signal-cli is connected."""
+        if self.stream.standby:
+            return Health(True, "standby: another process reads signal-cli's events")
         if self.stream.connected.is_set():
             return Health(True, "connected to signal-cli")
         return Health(False, f"not connected to signal-cli at {self.client.base_url}")

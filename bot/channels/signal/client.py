@@ -359,9 +359,16 @@ class EventStream:
         handler: Callable[[dict[str, Any]], Awaitable[None]],
         initial_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        may_read: Callable[[], bool] = lambda: True,
+        on_reading: Callable[[], Awaitable[None]] | None = None,
     ):
         self.client = client
         self.handler = handler
+        # Several processes: only the one that `may_read` reads the stream; the others
+        # wait, and `on_reading` runs each time this one begins to read (a take-over).
+        self.may_read = may_read
+        self.on_reading = on_reading
+        self.standby = False
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.connections = 0
@@ -385,6 +392,15 @@ class EventStream:
         backoff = self.initial_backoff
         failures = 0
         while not self._stopping:
+            if not self.may_read():
+                self.standby = True
+                await asyncio.sleep(STANDBY_LOOK)
+                continue
+            if self.standby:
+                self.standby = False
+                log.info("Signal: this process reads the event stream now")
+                if self.on_reading is not None:
+                    await self.on_reading()
             received = False
 
             def opened() -> None:
@@ -411,12 +427,17 @@ class EventStream:
                     await self.handler(payload)
                 except Exception:  # a single bad update never stops the bot
                     log.exception("Signal: an incoming event could not be handled")
+                if not self.may_read():
+                    raise _Standby  # another process reads from now on
 
             try:
                 await self.client.events(on_event, self._last_id, on_open=opened)
                 problem = "the daemon closed the event stream"
             except DaemonUnavailable as error:
                 problem = str(error)
+            except _Standby:
+                self.standby = True
+                continue
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # never let one bad frame end the channel
@@ -434,6 +455,13 @@ class EventStream:
             log.log(level, "Signal event stream: %s; reconnecting in %.1f s", problem, pause)
             await asyncio.sleep(pause)
             backoff = min(backoff * 2, self.max_backoff)
+
+
+class _Standby(Exception):
+    """This process no longer leads the reading of the event stream."""
+
+
+STANDBY_LOOK = 1.0  # seconds between looks whether this process may read the stream
 
 
 def _describe(error: BaseException) -> str:

@@ -128,7 +128,7 @@ class TelegramChannel:
         self.application = application or build_application(app.settings)
         self.bot = self.application.bot
         self.signer = CallbackSigner(app.settings.secret)
-        self.writer = ReplyWriter(self.bot, self.signer)
+        self.writer = ReplyWriter(self.bot, self.signer, app.database, app.presence)
         self.api = self.writer.api
         self.who = LogNames(app.settings.secret)
         self.sender = TelegramSender(
@@ -142,8 +142,8 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.retry_policy = retry_policy
         self.webhook_check_every = webhook_check_every
-        slots = service_slots or (1 if app.database.is_sqlite else 8)
-        self.turns = Turns(self.service, CHANNEL, slots)
+        self.service_slots = service_slots or (1 if app.database.is_sqlite else 8)
+        self.turns = Turns(self.service, CHANNEL, self.service_slots)
         self._told_groups = Bounded()
         self._commands_task: asyncio.Task[None] | None = None
         # Where updates come from: the poller, or the webhook server.
@@ -176,7 +176,12 @@ class TelegramChannel:
         """
         await self._connect()
         await self.application.start()
-        intake = Intake(self.application, self.app.database)
+        intake = Intake(
+            self.application,
+            self.app.database,
+            self.app.presence,
+            capacity=2 * self.service_slots,
+        )
         if self.webhook:
             url = self.settings.telegram_webhook_url or ""
             secret = webhook_secret(self.settings.secret)
@@ -343,6 +348,9 @@ class TelegramChannel:
             reply = await self._serve(incoming, inbound)
             if reply is None or reply.duplicate:
                 await answer()
+                if reply is not None and reply.messages:
+                    # Handled before a crash, maybe never replied to: ask again.
+                    await self._write(inbound, reply)
                 return
             if reply.stale:
                 await answer(_says(reply) or None)

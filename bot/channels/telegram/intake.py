@@ -13,6 +13,14 @@ once handled: with the next batch kept, or within `FORGET_AFTER` when nothing co
 At start-up, what the inbox still holds is handed over first. An update handled just
 before a crash may so come again: the conversation service's receipts recognise it.
 
+Several processes on PostgreSQL (`Presence.shared`): an update is kept as above, but
+not handed over by the process that received it. Every process claims what it can
+handle from the inbox (`inbox.claim`: the oldest update of each person, never two of
+one person at once, leased), hands it over and forgets it once handled; the process
+that kept an update only claims at once instead of waiting for its next look
+(`CLAIM_EVERY`). A process that dies leaves its claims to the others
+(`bot.storage.processes`).
+
 Before python-telegram-bot parses an update, the parts the channel never reads are
 dropped: the keyboard of the message under a pressed button comes whole with every
 press, and parsing it was a tenth of the bot's CPU; people's names, @usernames and
@@ -22,6 +30,7 @@ shared phone numbers are never written to the inbox (the bot promises not to kee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -33,10 +42,13 @@ from telegram.ext import Application
 from bot.channels.telegram.updates import CHANNEL
 from bot.storage import inbox
 from bot.storage.db import Database
+from bot.storage.processes import Presence
 
 log = logging.getLogger(__name__)
 
 FORGET_AFTER = 1.0  # seconds: handled updates leave the inbox by then when nothing comes
+CLAIM_EVERY = 0.5  # seconds: how often a sharing process looks for updates others kept
+LEASE = 60.0  # seconds a claim holds without renewal (renewed every heartbeat)
 REMEMBERED = 10_000  # update ids handed over, to skip one Telegram sends again
 
 
@@ -84,18 +96,46 @@ def _unname(value: Any) -> None:
 class Intake:
     """Keeps updates, hands them over in order, forgets them once handled."""
 
-    def __init__(self, application: Application, database: Database):  # type: ignore[type-arg]
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        database: Database,
+        presence: Presence | None = None,
+        *,
+        capacity: int = 16,
+        lease: float = LEASE,
+    ):
         self.application = application
         self.database = database
+        self.presence = presence
+        self.capacity = capacity
+        self.lease = lease
+        self._claimer: asyncio.Task[None] | None = None
+        self._claim_now = asyncio.Event()
+        self._claims_done: list[int] = []
+        self._claims: set[int] = set()
         self._handled: list[int] = []
         self._handling: set[asyncio.Task[None]] = set()  # updates, and forgetting them
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._forgetting: asyncio.TimerHandle | None = None
         self._open = False
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes share the inbox (see the module docstring)."""
+        return self.presence is not None and self.presence.shared
+
     async def replay(self) -> int | None:
-        """Hand over what the inbox still holds; the last update id it held."""
+        """Hand over what the inbox still holds; the last update id it held.
+
+        Shared, the inbox is claimed from instead, now and whenever an update comes.
+        """
         self._open = True
+        if self.shared:
+            assert self.presence is not None
+            self.presence.on_beat(self._renew)
+            self._claimer = asyncio.create_task(self._claim_loop(), name="telegram-claims")
+            return None
         left = await inbox.waiting(self.database, CHANNEL)
         if left:
             log.warning("Telegram: %d updates fetched before a stop are handled now", len(left))
@@ -105,10 +145,13 @@ class Intake:
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         """Keep updates (and forget those handled since), before Telegram is told."""
-        handled, self._handled = self._handled, []
         kept = [
             (update["update_id"], json.dumps(trim(update)), sender(update)) for update in updates
         ]
+        if self.shared:
+            await inbox.exchange(self.database, CHANNEL, kept)
+            return
+        handled, self._handled = self._handled, []
         try:
             await inbox.exchange(self.database, CHANNEL, kept, handled)
         except BaseException:
@@ -119,7 +162,11 @@ class Intake:
         """Queue one update with the application's update processor, in the order given.
 
         `data` is as kept: `keep` (or the inbox, at a replay) has trimmed it already.
+        Shared, the update is claimed from the inbox instead (by this process or another).
         """
+        if self.shared:
+            self._claim_now.set()
+            return
         position = data.get("update_id")
         if isinstance(position, int):
             if position in self._seen:
@@ -139,6 +186,15 @@ class Intake:
     async def close(self) -> None:
         """Finish what was handed over and forget it."""
         self._open = False
+        if self._claimer is not None:
+            self._claimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._claimer
+            self._claimer = None
+            while self._handling:
+                await asyncio.gather(*list(self._handling), return_exceptions=True)
+            await self._forget_claims()
+            return
         if self._forgetting is not None:
             self._forgetting.cancel()
             self._forgetting = None
@@ -149,9 +205,65 @@ class Intake:
         except Exception:
             log.warning("Telegram: handled updates stay in the inbox until the next start")
 
+    # ---- claiming, when processes share the inbox ----------------------------------------
+
+    async def _claim_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLAIM_EVERY):
+                    await self._claim_now.wait()
+            self._claim_now.clear()
+            await self._claim()
+
+    async def _claim(self) -> None:
+        """Forget what was handled and claim what there is room for, until none is left."""
+        assert self.presence is not None and self.presence.id is not None
+        while self._open:
+            room = self.capacity - len(self._claims)
+            done, self._claims_done = self._claims_done, []
+            try:
+                rows = await inbox.claim(
+                    self.database, CHANNEL, self.presence.id, room, self.lease, done
+                )
+            except Exception as error:
+                self._claims_done.extend(done)
+                log.warning("Telegram: updates could not be claimed (%s); trying again", error)
+                return
+            for row_id, position, payload in rows:
+                self._handle_claimed(row_id, position, payload)
+            if room <= 0 or len(rows) < room:
+                return
+
+    def _handle_claimed(self, row_id: int, position: int, payload: str) -> None:
+        self._claims.add(row_id)
+        try:
+            update = Update.de_json(json.loads(payload), self.application.bot)
+        except Exception:
+            log.exception("Telegram: update %s could not be read; it is dropped", position)
+            self._claimed_done(row_id)
+            return
+        self._track(self._handle(update, row_id), f"telegram-update-{position}")
+
+    def _claimed_done(self, row_id: int) -> None:
+        self._claims.discard(row_id)
+        self._claims_done.append(row_id)
+        self._claim_now.set()
+
+    async def _forget_claims(self) -> None:
+        assert self.presence is not None and self.presence.id is not None
+        done, self._claims_done = self._claims_done, []
+        try:
+            await inbox.claim(self.database, CHANNEL, self.presence.id, 0, self.lease, done)
+        except Exception:
+            log.warning("Telegram: handled updates stay in the inbox until their lease ends")
+
+    async def _renew(self, connection: Any) -> None:
+        assert self.presence is not None and self.presence.id is not None
+        await inbox.renew(connection, self.presence.id, self._claims, self.lease)
+
     # ---- handling and forgetting ---------------------------------------------------------
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, update: Update, claim: int | None = None) -> None:
         # No `await` before the processor: it must see updates in the order they came.
         application = self.application
         try:
@@ -159,8 +271,11 @@ class Intake:
                 update, application.process_update(update)
             )
         finally:
-            self._handled.append(update.update_id)
-            self._forget_soon()
+            if claim is not None:
+                self._claimed_done(claim)
+            else:
+                self._handled.append(update.update_id)
+                self._forget_soon()
 
     def _forget_soon(self) -> None:
         if self._forgetting is None and self._open:

@@ -5,6 +5,10 @@ the batch is kept first (`intake`); the next call then confirms it. Failures (ne
 5xx, 409 when another instance polls, 429) are logged and tried again with a growing
 pause; a refused token (the bot's token was revoked) ends polling, and `ended` tells
 the runner, which stops the bot.
+
+Several processes on PostgreSQL: one polls at a time, the leader of `TELEGRAM_UPDATES`
+(Telegram allows one long poll a bot); the others wait and take over when it dies
+(`bot.storage.processes`). All of them handle what is polled (`intake`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from bot.channels.telegram.errors import retry_after_seconds
 from bot.channels.telegram.intake import Intake
 from bot.channels.telegram.request import AiohttpRequest, FormParameters
 from bot.health import Health
+from bot.storage.processes import TELEGRAM_UPDATES
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,7 @@ BATCH = 100  # Telegram's most a call
 # short outage or a restart of Telegram's servers is normal).
 FAILING_TOO_LONG = 60.0
 LONGEST_PAUSE = 30.0  # seconds between tries while Telegram cannot be reached
+STANDBY_LOOK = 1.0  # seconds between looks whether this process may poll now
 
 
 class Poller:
@@ -48,6 +54,14 @@ class Poller:
         # Since when (loop time) fetching fails, and why; None while it works.
         self.failing_since: float | None = None
         self.last_error = ""
+        self.presence = intake.presence
+        if self.presence is not None:
+            self.presence.want(TELEGRAM_UPDATES)
+
+    @property
+    def leads(self) -> bool:
+        """Whether this process is the one that polls (always, alone)."""
+        return self.presence is None or self.presence.leads(TELEGRAM_UPDATES)
 
     async def start(self) -> None:
         """Hand over what the inbox holds, then poll in the background."""
@@ -64,6 +78,8 @@ class Poller:
             failing = asyncio.get_running_loop().time() - self.failing_since
             if failing > FAILING_TOO_LONG:
                 return Health(False, f"no updates for {failing:.0f} s: {self.last_error}")
+        if not self.leads:
+            return Health(True, "standby: another process polls, this one handles updates")
         return Health(True, "polling")
 
     async def stop(self) -> None:
@@ -73,7 +89,7 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
         await self.intake.close()
-        if self._offset is not None:
+        if self._offset is not None and self.leads:
             # Confirms what was kept, so a restart does not fetch it again.
             with contextlib.suppress(TelegramError):
                 await self._fetch(timeout=0, limit=1)
@@ -82,6 +98,9 @@ class Poller:
     async def _run(self) -> None:
         failures = 0
         while True:
+            if not self.leads:
+                await asyncio.sleep(STANDBY_LOOK)
+                continue
             try:
                 fetched = await self._fetch(timeout=self.timeout, limit=BATCH)
                 await self.intake.keep(fetched)

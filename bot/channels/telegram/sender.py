@@ -17,6 +17,9 @@ begun (`Finish`).
 
 The writer remembers the last question with buttons in each chat (a bounded map, in
 memory), so that an answer typed instead of pressed also closes that question's buttons.
+When several processes share the database, the person's next update may be handled by
+another process: the question is then kept with the participant instead
+(`participants.open_question`), and read from there.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
@@ -47,6 +50,9 @@ from bot.conversation.turns import Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Say
 from bot.i18n import bidi
+from bot.storage import participants
+from bot.storage.db import Database
+from bot.storage.processes import Presence
 
 if TYPE_CHECKING:
     from bot.conversation.service import ConversationService
@@ -114,18 +120,41 @@ class Question:
 class ReplyWriter:
     """Turns replies into Bot API calls for one bot (see the module docstring)."""
 
-    def __init__(self, bot: Bot, signer: CallbackSigner):
+    def __init__(
+        self,
+        bot: Bot,
+        signer: CallbackSigner,
+        database: Database | None = None,
+        presence: Presence | None = None,
+    ):
         self.bot = bot
         self.api = BotApi(bot)
         self.signer = signer
+        self.database = database
+        self.presence = presence
         self._questions: OrderedDict[int, Question] = OrderedDict()
 
     # ---- the last question with buttons, per chat ------------------------------------
 
-    def question(self, chat_id: int) -> Question | None:
-        return self._questions.get(chat_id)
+    @property
+    def _shared(self) -> bool:
+        return self.database is not None and self.presence is not None and self.presence.shared
 
-    def _remember(self, chat_id: int, question: Question | None) -> None:
+    async def question(self, chat_id: int, user_id: str) -> Question | None:
+        if not self._shared:
+            return self._questions.get(chat_id)
+        assert self.database is not None
+        kept = await participants.open_question(self.database, CHANNEL, user_id)
+        if not kept:
+            return None
+        return Question(int(kept["message_id"]), str(kept["step"]), str(kept["text"]))
+
+    async def _remember(self, chat_id: int, user_id: str, question: Question | None) -> None:
+        if self._shared:
+            assert self.database is not None
+            kept = None if question is None else asdict(question)
+            await participants.set_open_question(self.database, CHANNEL, user_id, kept)
+            return
         self._questions.pop(chat_id, None)
         if question is not None:
             self._questions[chat_id] = question
@@ -145,10 +174,10 @@ class ReplyWriter:
         """Send `reply` to the chat; `pressed` is the question whose button was pressed."""
         accepted = reply.accepted
         if accepted is not None:
-            shown = pressed if pressed is not None else self.question(chat_id)
+            shown = pressed if pressed is not None else await self.question(chat_id, user_id)
             if shown is not None and shown.step == accepted.step:
                 display = bidi.for_language(accepted.display, reply.language)
-                await self._close(chat_id, shown, display, attempt)
+                await self._close(chat_id, user_id, shown, display, attempt)
         for message in shaped_all(reply.messages, reply.language):
             if isinstance(message, Say):
                 await self._text(chat_id, message.text, attempt)
@@ -157,15 +186,17 @@ class ReplyWriter:
             elif isinstance(message, Document):
                 await self._document(chat_id, message, attempt)
 
-    async def _close(self, chat_id: int, shown: Question, display: str, attempt: Attempt) -> None:
+    async def _close(
+        self, chat_id: int, user_id: str, shown: Question, display: str, attempt: Attempt
+    ) -> None:
         text = render.answered_text(shown.text, display)
         await attempt(
             f"editMessageText (answer to {shown.step})",
             lambda: self.api.edit_message_text(chat_id, shown.message_id, text),
         )
-        current = self.question(chat_id)
+        current = await self.question(chat_id, user_id)
         if current is not None and current.message_id == shown.message_id:
-            self._remember(chat_id, None)
+            await self._remember(chat_id, user_id, None)
 
     async def _text(
         self,
@@ -204,14 +235,15 @@ class ReplyWriter:
                 f"editMessageReplyMarkup (question {ask.step})",
                 lambda: self.api.edit_message_reply_markup(chat_id, pressed.message_id, markup),
             )
-            self._remember(chat_id, pressed)
+            await self._remember(chat_id, user_id, pressed)
             return
         what = f"sendMessage (question {ask.step})"
         sent = await self._text(chat_id, ask.text, attempt, markup, what)
         if markup is None:
-            self._remember(chat_id, None)
+            await self._remember(chat_id, user_id, None)
         elif sent is not None:
-            self._remember(chat_id, Question(sent["message_id"], ask.step, sent.get("text", "")))
+            question = Question(sent["message_id"], ask.step, sent.get("text", ""))
+            await self._remember(chat_id, user_id, question)
 
     async def _document(self, chat_id: int, document: Document, attempt: Attempt) -> None:
         caption = document.caption.strip()

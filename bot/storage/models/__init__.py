@@ -17,6 +17,7 @@ from bot.storage.models.core import (
     Participant,
 )
 from bot.storage.models.outbox import OutboxMessage
+from bot.storage.models.processes import RunningProcess, SendRate
 
 __all__ = [
     "Answer",
@@ -26,6 +27,8 @@ __all__ = [
     "InboxUpdate",
     "OutboxMessage",
     "Participant",
+    "RunningProcess",
+    "SendRate",
     "UTCDateTime",
     "utcnow",
 ]

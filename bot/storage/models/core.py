@@ -36,6 +36,10 @@ class Participant(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Made up by `buurtbot demo seed`; `demo clear` deletes these (and all that is theirs).
     demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The last question with buttons shown in their chat (`{"message_id", "step",
+    # "text"}`), so that whichever process handles their typed answer closes it; only
+    # written when several processes share the database.
+    open_question: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Conversation(Base):
@@ -117,3 +121,7 @@ class InboxUpdate(Base):
     # waiting updates too (`bot.privacy.erasure`); None when it names no one.
     sender: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Several processes on PostgreSQL: the process handling it (`RunningProcess.id`) and
+    # until when; an update whose process died or overran its lease is claimed again.
+    claimed_by: Mapped[int | None]
+    lease_until: Mapped[datetime | None]
