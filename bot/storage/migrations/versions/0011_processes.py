@@ -1,7 +1,7 @@
 """several `buurtbot run` on one PostgreSQL: processes, send_rates, inbox claims, open questions
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from bot.storage.models import base
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
