@@ -13,6 +13,7 @@ from bot.flows.library import FlowLibrary
 from bot.i18n.catalogs import Catalogs
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.errors import install_log_scrubber
 from bot.storage.migrate import upgrade
 from bot.storage.processes import Presence
 
@@ -50,6 +51,7 @@ def build(settings: Settings | None = None, migrate: bool = True) -> App:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    install_log_scrubber()  # database errors are logged without the values they carried
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "apscheduler", "alembic.runtime.migration", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})?\s*$")
 
@@ -88,12 +88,40 @@ class Deployment(BaseModel):
         return next((n for n in self.neighbourhoods if n.covers(code)), None)
 
 
+class DeploymentError(ValueError):
+    """The deployment file is missing or wrong; the message says which and where."""
+
+
 def load_deployment(path: Path) -> Deployment:
-    """Read the deployment file; a missing file gives a small anonymous default."""
-    if not path.exists():
-        return Deployment(
-            organisation=Organisation(name="Buurtbot"),
-            neighbourhoods=[Neighbourhood(key="centrum", name="Centrum")],
+    """Read the deployment file; a missing or invalid one raises `DeploymentError`.
+
+    There is no default: residents must be told who asks ("Deze chat is van ... in
+    ..."), and a bot started in the wrong folder should say so, not run as nobody.
+    """
+    if not path.is_file():
+        raise DeploymentError(
+            f"BUURTBOT_DEPLOYMENT_FILE: no deployment file {path} "
+            f"(in {Path.cwd()}): nothing to work on here. Run buurtbot in the bot's "
+            "folder, or set BUURTBOT_DEPLOYMENT_FILE"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return Deployment.model_validate(data)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        where = getattr(error, "problem_mark", None)
+        line = f":{where.line + 1}" if where is not None else ""
+        raise DeploymentError(f"{path}{line}: not a readable YAML file") from None
+    if not isinstance(data, dict):
+        raise DeploymentError(f"{path}: expected organisation: and neighbourhoods:")
+    try:
+        found = Deployment.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise DeploymentError(f"{path}: {field}: {first['msg']}") from None
+    for field in ("name", "town"):
+        if not getattr(found.organisation, field).strip():
+            # The consent says "This chat is from {organisation} in {town}."
+            raise DeploymentError(f"{path}: organisation.{field}: empty")
+    if not found.neighbourhoods:
+        raise DeploymentError(f"{path}: neighbourhoods: none given")
+    return found

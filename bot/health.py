@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot import keyfile
+
 log = logging.getLogger(__name__)
 
 FILE = "health.json"
@@ -79,7 +81,8 @@ class Heartbeat:
             try:
                 state = part.health()
             except Exception as error:  # a part that cannot say is not working
-                state = Health(False, f"cannot tell: {error}")
+                # Its kind only: an error's text may carry what it was working on.
+                state = Health(False, f"cannot tell: {type(error).__name__}")
             states[name] = {"ok": state.ok, "detail": state.detail}
         return states
 
@@ -93,7 +96,7 @@ class Heartbeat:
             "parts": states,
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keyfile.private_folder(self.path.parent)
             partial = self.path.with_suffix(".tmp")
             partial.write_text(json.dumps(record, indent=1) + "\n")
             partial.replace(self.path)

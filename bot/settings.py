@@ -5,15 +5,21 @@ The names are a contract (see DESIGN.md): deployment scripts and outside tests s
 
 from __future__ import annotations
 
-import secrets
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import keyfile
+
 DEFAULT_DATABASE_URL = "sqlite:///data/buurtbot.db"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message names it (`BUURTBOT_TIMEZONE: ...`)."""
 
 
 class Settings(BaseSettings):
@@ -51,6 +57,29 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    def check(self) -> None:
+        """Raise `SettingsError` for a setting that parses but cannot work."""
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"BUURTBOT_TIMEZONE: unknown time zone {self.timezone!r} "
+                "(a name like Europe/Amsterdam)"
+            ) from None
+        if not self.language_list:
+            raise SettingsError("BUURTBOT_LANGUAGES: no language given (like nl,en,tr)")
+        if self.default_language not in self.language_list:
+            raise SettingsError(
+                f"BUURTBOT_DEFAULT_LANGUAGE: {self.default_language!r} is not one of "
+                f"BUURTBOT_LANGUAGES ({self.languages})"
+            )
+        try:
+            _ = self.quiet_window
+        except ValueError:
+            raise SettingsError(
+                f"BUURTBOT_QUIET_HOURS: {self.quiet_hours!r} is not like 21:00-09:00"
+            ) from None
+
     @property
     def dashboard_address(self) -> tuple[str, int] | None:
         """(host, port) the dashboard listens on, or None when it is switched off."""
@@ -79,11 +108,4 @@ class Settings(BaseSettings):
         """The key for pseudonyms and signed buttons; generated once into the data folder."""
         if self.secret_key:
             return self.secret_key.encode()
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip().encode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
-        return key.encode()
+        return keyfile.read_or_create(self.data_dir / "secret_key").encode()

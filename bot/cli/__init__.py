@@ -13,7 +13,9 @@ from bot.cli import export as export_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import report as report_cli
 from bot.cli import workers as workers_cli
+from bot.deployment import DeploymentError
 from bot.flows.loader import FlowError
+from bot.settings import SettingsError
 
 app = typer.Typer(
     name="buurtbot",
@@ -46,3 +48,7 @@ def main() -> None:
         for problem in error.problems:
             typer.echo(str(problem), err=True)
         raise SystemExit(1) from None
+    except (DeploymentError, SettingsError) as error:
+        # A setting or deployment file that cannot work: one line, a usage error.
+        typer.echo(str(error), err=True)
+        raise SystemExit(2) from None

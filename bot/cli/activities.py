@@ -1,15 +1,29 @@
-"""`buurtbot activities`: make and list activities from the command line."""
+"""`buurtbot activities`: make, list and cancel activities from the command line."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import typer
 
-from bot.cli.workers import check_neighbourhoods, run_in_database
+from bot.app import build
+from bot.cli import preflight
+from bot.cli.workers import run_in_database
 from bot.community import activities as community
+from bot.community import changes
 from bot.community.common import localised
-from bot.settings import Settings
+from bot.storage.models.community import CANCELLED, Activity
 
 app = typer.Typer(help="Neighbourhood activities.", no_args_is_help=True)
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    """A stored (UTC) time as the operator reads it: local, with its offset."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="minutes")
 
 
 @app.command("add")
@@ -29,13 +43,16 @@ def add_command(
     language: list[str] = typer.Option(None, "--language", help="Languages people can use."),
 ) -> None:
     """Make an activity; prints its id alone on the last line."""
-    settings = Settings()
-    keys = check_neighbourhoods(settings, neighbourhood or [])
-    try:
-        starts_at = community.parse_starts(starts, settings.timezone)
-    except ValueError:
-        typer.echo(f"--starts: not an ISO date and time: {starts!r}", err=True)
-        raise typer.Exit(2) from None
+    if not title.strip():
+        preflight.refuse("--title: empty")
+    settings = preflight.settings()
+    deployment = preflight.deployment(settings)
+    library = preflight.library(settings)
+    keys = preflight.neighbourhoods(deployment, neighbourhood or [])
+    ages = preflight.age_groups(library, age_group or [])
+    wanted = preflight.interests(library, interest or [])
+    spoken = preflight.languages(settings, language or [])
+    starts_at = preflight.future_moment(settings, starts, "--starts")
 
     async def work(session):
         activity = await community.create_activity(
@@ -45,37 +62,83 @@ def add_command(
             starts_at=starts_at,
             place=place,
             neighbourhoods=keys,
-            age_groups=age_group or [],
-            interests=interest or [],
-            languages=language or [],
+            age_groups=ages,
+            interests=wanted,
+            languages=spoken,
             capacity=capacity,
         )
         return activity.id
 
     activity_id = run_in_database(settings, work)
-    typer.echo(f"Activity {title!r} at {starts_at.isoformat()}:")
+    typer.echo(f"Activity {title!r} at {local_time(starts_at, settings.timezone)}:")
     typer.echo(str(activity_id))
 
 
 @app.command("list")
 def list_command() -> None:
-    """Upcoming activities: id, start (UTC), status, neighbourhoods, title."""
-    settings = Settings()
+    """Upcoming activities with who comes; times in BUURTBOT_TIMEZONE."""
+    settings = preflight.settings()
+    preflight.deployment(settings)
+    preflight.database_exists(settings)
 
     async def work(session):
         found = await community.upcoming(
             session, statuses=(community.PLANNED, community.DRAFT), dated_only=False
         )
+        numbers = await community.counts(session, [a.id for a in found])
         return [
             (
                 a.id,
-                a.starts_at.isoformat() if a.starts_at else "-",
+                local_time(a.starts_at, settings.timezone),
                 a.status,
                 ",".join(a.neighbourhoods) or "*",
+                f"{numbers[a.id].going}/{a.capacity}" if a.capacity else numbers[a.id].going,
+                numbers[a.id].maybe,
+                numbers[a.id].not_going,
+                numbers[a.id].waiting,
+                numbers[a.id].invited,
                 localised(a.title, settings.default_language),
             )
             for a in found
         ]
 
-    for row in run_in_database(settings, work):
+    rows = run_in_database(settings, work)
+    if not rows:
+        typer.echo("No upcoming activities. Make one with: buurtbot activities add")
+        return
+    header = ("id", "starts", "status", "where", "going", "maybe", "no", "waiting", "invited")
+    typer.echo("\t".join((*header, "title")))
+    for row in rows:
         typer.echo("\t".join(str(part) for part in row))
+
+
+@app.command("cancel")
+def cancel_command(activity_id: int = typer.Argument(..., help="The activity's id.")) -> None:
+    """Call an activity off: who said going or maybe is told, queued invitations stop."""
+    preflight.record(activity_id, "ID")
+    settings = preflight.settings()
+    preflight.deployment(settings)
+    preflight.library(settings)
+    preflight.database_exists(settings)
+    app_ = build(settings, migrate=False)
+
+    async def main() -> tuple[str, changes.Cancelled | None]:
+        try:
+            async with app_.database.transaction() as session:
+                found = await session.get(Activity, activity_id)
+                if found is None:
+                    return "no activity with that id", None
+                if found.status == CANCELLED:
+                    return "it is already cancelled", None
+                title = localised(found.title, settings.default_language)
+                return title, await changes.cancel_activity(session, app_.service, found)
+        finally:
+            await app_.close()
+
+    text, done = asyncio.run(main())
+    if done is None:
+        typer.echo(f"activity {activity_id}: {text}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"Cancelled {text!r}: {done.told} people told, {done.stopped} queued messages stopped."
+    )

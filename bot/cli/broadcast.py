@@ -1,4 +1,4 @@
-"""`buurtbot broadcast`: queue an activity's invitation for a chosen audience."""
+"""`buurtbot broadcast`: queue an activity's invitation, or a flow (a poll), for a group."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import asyncio
 import typer
 
 from bot.app import build
-from bot.cli.workers import check_neighbourhoods
-from bot.community import activities, invitations
-from bot.storage.models import utcnow
+from bot.cli import preflight
+from bot.community import changes, invitations, polls
 from bot.storage.models.community import Activity
 
 
 def broadcast_command(
-    activity: int = typer.Option(..., "--activity", help="The activity's id."),
+    activity: int = typer.Option(None, "--activity", help="The activity's id."),
+    flow: str = typer.Option(None, "--flow", help="A resident flow to send as a poll."),
     neighbourhood: list[str] = typer.Option(None, "--neighbourhood", "-n", help="Repeatable."),
     age_group: list[str] = typer.Option(None, "--age-group", help="e.g. 12-17; repeatable."),
     interest: list[str] = typer.Option(None, "--interest", help="e.g. sport; repeatable."),
@@ -23,45 +23,71 @@ def broadcast_command(
     at: str = typer.Option(None, "--at", help="Send at this ISO time (local) instead of now."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count only; queue nothing."),
 ) -> None:
-    """Queue the invitation for matching, consenting, not opted-out participants.
+    """Queue an invitation (--activity) or a flow (--flow) for matching, consenting,
+    not opted-out participants.
 
-    Each person is invited once per activity. Prints the count alone on the last line;
-    the running `buurtbot run` sends them (after quiet hours).
+    Each person is invited once per activity. Prints the count and the batch id (for
+    `buurtbot outbox status --batch ID`); the count alone on the last line. The running
+    `buurtbot run` sends them (after quiet hours).
     """
-    app = build()
-    settings = app.settings
-    keys = check_neighbourhoods(settings, neighbourhood or [])
-    due = None
-    if at:
-        try:
-            due = activities.parse_starts(at, settings.timezone)
-        except ValueError:
-            typer.echo(f"--at: not an ISO date and time: {at!r}", err=True)
-            raise typer.Exit(2) from None
-    audience = invitations.Audience.of(keys, age_group or [], interest or [], language or [], past)
+    if (activity is None) == (flow is None):
+        preflight.refuse("give either --activity ID or --flow F")
+    preflight.record(activity, "--activity")
+    settings = preflight.settings()
+    deployment = preflight.deployment(settings)
+    library = preflight.library(settings)
+    if flow is not None:
+        preflight.flow(library, flow)
+        refusal = polls.flow_refusal(library, flow)
+        if refusal is not None:
+            preflight.refuse(f"--flow: {flow} cannot be sent: {refusal}")
+    audience = invitations.Audience.of(
+        preflight.neighbourhoods(deployment, neighbourhood or []),
+        preflight.age_groups(library, age_group or []),
+        preflight.interests(library, interest or []),
+        preflight.languages(settings, language or []),
+        past,
+    )
+    due = preflight.future_moment(settings, at, "--at")
+    app = build(settings)
 
-    async def main() -> tuple[int, dict[str, int]]:
+    async def main() -> tuple[str | None, int, dict[str, int], str]:
         try:
             async with app.database.transaction() as session:
-                found = await session.get(Activity, activity)
-                if found is None or found.starts_at is None or found.starts_at < utcnow():
-                    return -1, {}
-                people = await invitations.select_audience(session, audience, activity_id=found.id)
+                found = None
+                if activity is not None:
+                    found = await session.get(Activity, activity)
+                    refusal = await changes.broadcast_refusal(session, found)
+                    if refusal is not None:
+                        return refusal, 0, {}, ""
+                    if due is not None and found is not None and found.starts_at <= due:
+                        return "--at is after the activity starts", 0, {}, ""
+                people = await invitations.select_audience(
+                    session, audience, activity_id=found.id if found else None
+                )
                 per_language = dict(invitations.reach(people, settings.default_language))
                 if dry_run:
-                    return len(people), per_language
-                queued, _ = await invitations.queue_invitations(
-                    session, app.service, found, people, due_at=due
-                )
-                return queued, per_language
+                    return None, len(people), per_language, ""
+                if found is not None:
+                    queued, batch = await invitations.queue_invitations(
+                        session, app.service, found, people, due_at=due
+                    )
+                else:
+                    queued, batch = await polls.queue_poll(
+                        session, settings, app.library, flow, people, due_at=due
+                    )
+                return None, queued, per_language, batch
         finally:
             await app.close()
 
-    count, per_language = asyncio.run(main())
-    if count < 0:
-        typer.echo(f"no upcoming activity with id {activity}", err=True)
+    refusal, count, per_language, batch = asyncio.run(main())
+    if refusal is not None:
+        typer.echo(f"activity {activity} cannot be broadcast: {refusal}", err=True)
         raise typer.Exit(1)
     languages = ", ".join(f"{code} {n}" for code, n in sorted(per_language.items()))
+    what = "invitations" if activity is not None else f"polls ({flow})"
     verb = "would be queued" if dry_run else "queued"
-    typer.echo(f"{count} invitations {verb}" + (f" ({languages})" if languages else ""))
+    typer.echo(f"{count} {what} {verb}" + (f" ({languages})" if languages else ""))
+    if batch:
+        typer.echo(f"batch {batch}: see `buurtbot outbox status --batch {batch}`")
     typer.echo(str(count))

@@ -13,21 +13,21 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy import Engine, create_engine, inspect
 
-from bot.deployment import load_deployment
+from bot.cli import preflight
 from bot.flows.labels import Labels
-from bot.flows.library import FlowLibrary
 from bot.i18n.catalogs import Catalogs
 from bot.reports.export import FORMATS, Filter, export, flows_in
 from bot.reports.periods import Period, between, parse_date
 from bot.settings import Settings
-from bot.storage.db import configure, sync_url
+from bot.storage.db import HIDE_PARAMETERS, configure, sync_url
 
 app = typer.Typer(help="Exports for analysts (pseudonymous).", no_args_is_help=True)
 
 
 def open_database(settings: Settings) -> Engine:
     """A sync engine on the configured database; exit 1 when it has no tables yet."""
-    engine = create_engine(sync_url(settings.database_url))
+    preflight.database_exists(settings)
+    engine = create_engine(sync_url(settings.database_url), **HIDE_PARAMETERS)
     configure(engine)
     with engine.connect() as connection:
         if "answers" not in inspect(connection).get_table_names():
@@ -80,14 +80,16 @@ def answers_command(
     """
     if fmt not in FORMATS:
         raise typer.BadParameter("choose csv or xlsx", param_hint="--format")
-    settings = Settings()
+    settings = preflight.settings()
+    deployment = preflight.deployment(settings)
     period = date_range(since, until, settings.timezone)
-    library = FlowLibrary.load(settings.conversations_dir)
-    if flow and library.get(flow) is None:
-        typer.echo(f"note: no flow {flow!r} in {settings.conversations_dir}", err=True)
+    library = preflight.library(settings)
+    preflight.flow(library, flow)
+    preflight.neighbourhoods(deployment, neighbourhood or [])
+    if language is not None:
+        preflight.languages(settings, [language])
     neighbourhoods = tuple(neighbourhood) if neighbourhood else None
     flt = Filter(flow or None, neighbourhoods, period.since, period.until)
-    deployment = load_deployment(settings.deployment_file)
     catalogs = Catalogs(default=settings.default_language)
 
     def book(code: str) -> Labels:

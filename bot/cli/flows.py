@@ -39,7 +39,11 @@ def list_command(
 ) -> None:
     """One line a flow: id, version, languages it is translated into."""
     settings = Settings()
-    loaded, problems = check_folder(path or settings.conversations_dir)
+    folder = path or settings.conversations_dir
+    if not folder.exists():
+        typer.echo(f"{folder}: no such folder, nothing to work on here", err=True)
+        raise typer.Exit(1)
+    loaded, problems = check_folder(folder)
     catalogs = Catalogs(default=settings.default_language)
     console = Console(highlight=False)
     for item in loaded:

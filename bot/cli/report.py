@@ -8,14 +8,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli import preflight
 from bot.cli.export import date_range, open_database
-from bot.deployment import load_deployment
-from bot.flows.library import FlowLibrary
 from bot.i18n.catalogs import Catalogs
 from bot.reports.aggregate import Scope, aggregate
 from bot.reports.periods import parse_compare
 from bot.reports.report import write_report
-from bot.settings import Settings
 
 
 def report_command(
@@ -38,21 +36,24 @@ def report_command(
     ),
 ) -> None:
     """Aggregated results with charts; groups of fewer than 5 people are never shown."""
-    settings = Settings()
+    settings = preflight.settings()
     zone = ZoneInfo(settings.timezone)
     period = date_range(since, until, settings.timezone)
     try:
         periods = parse_compare(compare, zone) if compare else None
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--compare") from None
-    deployment = load_deployment(settings.deployment_file)
+    deployment = preflight.deployment(settings)
     unknown = [key for key in neighbourhood or [] if deployment.neighbourhood(key) is None]
     if unknown:
         known = ", ".join(n.key for n in deployment.neighbourhoods)
         raise typer.BadParameter(
             f"unknown neighbourhood {unknown[0]!r}; known: {known}", param_hint="--neighbourhood"
         )
-    library = FlowLibrary.load(settings.conversations_dir)
+    library = preflight.library(settings)
+    preflight.flow(library, flow)
+    if language is not None:
+        preflight.languages(settings, [language])
     code = language or settings.default_language
     translator = Catalogs(default=settings.default_language)(code)
     scope = Scope(

@@ -9,6 +9,7 @@ import typer
 
 from bot.app import build, configure_logging
 from bot.channels.terminal import TerminalChannel
+from bot.cli import preflight
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,9 @@ def run_command() -> None:
     With no channel configured, the terminal chat starts.
     """
     configure_logging()
-    app = build()
+    settings = preflight.settings()
+    preflight.deployment(settings)
+    app = build(settings)
     channels = []
     if app.settings.telegram_token:
         channels.append("telegram")
@@ -43,7 +46,11 @@ def chat_command(
 ) -> None:
     """Chat with the bot in the terminal; choices are numbered options."""
     configure_logging(logging.WARNING)
-    app = build()
+    settings = preflight.settings()
+    preflight.deployment(settings)
+    if language is not None:
+        preflight.languages(settings, [language])
+    app = build(settings)
     if flow is not None and app.library.get(flow) is None:
         asyncio.run(app.close())
         typer.echo(f"--flow: no flow {flow!r}; `buurtbot flows list` shows them", err=True)

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 import typer
 
+from bot.cli import preflight
 from bot.community import roles
-from bot.deployment import load_deployment
 from bot.settings import Settings
 from bot.storage import participants
 from bot.storage.db import Database
@@ -37,13 +37,7 @@ def run_in_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
 
 def check_neighbourhoods(settings: Settings, keys: list[str]) -> list[str]:
     """The keys, each known in the deployment file; otherwise a clear error, exit 2."""
-    deployment = load_deployment(settings.deployment_file)
-    unknown = [key for key in keys if deployment.neighbourhood(key) is None]
-    if unknown:
-        known = ", ".join(n.key for n in deployment.neighbourhoods)
-        typer.echo(f"unknown neighbourhood {', '.join(unknown)}; known: {known}", err=True)
-        raise typer.Exit(2)
-    return keys
+    return preflight.neighbourhoods(preflight.deployment(settings), keys)
 
 
 Neighbourhoods = typer.Option(
@@ -54,7 +48,7 @@ Neighbourhoods = typer.Option(
 @app.command("invite")
 def invite_command(neighbourhood: list[str] = Neighbourhoods) -> None:
     """Print a single-use code (valid 7 days); `/worker CODE` in the chat makes a worker."""
-    settings = Settings()
+    settings = preflight.settings()
     keys = check_neighbourhoods(settings, neighbourhood or [])
 
     async def work(session):
@@ -75,7 +69,8 @@ def grant_command(
     admin: bool = typer.Option(False, "--admin", help="An admin: every neighbourhood."),
 ) -> None:
     """Make someone a worker (or admin) directly."""
-    settings = Settings()
+    user_id = preflight.user_id(channel, user_id)
+    settings = preflight.settings()
     keys = check_neighbourhoods(settings, neighbourhood or [])
 
     async def work(session):
@@ -90,7 +85,9 @@ def grant_command(
 @app.command("list")
 def list_command() -> None:
     """Every worker and admin: id, channel, channel user id, role, neighbourhoods."""
-    settings = Settings()
+    settings = preflight.settings()
+    preflight.deployment(settings)
+    preflight.database_exists(settings)
 
     async def work(session):
         return [
@@ -102,6 +99,7 @@ def list_command() -> None:
     if not rows:
         typer.echo("No workers yet. Make one with: buurtbot workers invite")
         return
+    typer.echo("id\tchannel\tuser id\trole\tneighbourhoods")
     for pid, channel, user_id, role, keys in rows:
         typer.echo(f"{pid}\t{channel}\t{user_id}\t{role}\t{','.join(keys) or '*'}")
 
@@ -115,8 +113,10 @@ def revoke_command(
     ),
 ) -> None:
     """Take the worker role away (or only some neighbourhoods)."""
-    settings = Settings()
-    keys = neighbourhood or []
+    user_id = preflight.user_id(channel, user_id)
+    settings = preflight.settings()
+    keys = check_neighbourhoods(settings, neighbourhood or [])
+    preflight.database_exists(settings)
 
     async def work(session):
         person = await participants.get(session, channel, user_id)

@@ -18,6 +18,7 @@ def register(extensions: Extensions) -> None:
         activities,
         invitations,
         logins,
+        manage,
         news,
         proposals,
         results,
@@ -25,5 +26,5 @@ def register(extensions: Extensions) -> None:
         rsvp,
     )
 
-    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins):
+    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins, manage):
         part.register(extensions)

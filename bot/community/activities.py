@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import roles
-from bot.community.common import as_worker_text, localised, log, when, worker_text
+from bot.community.common import as_worker_text, get_record, localised, log, when, worker_text
 from bot.conversation.extensions import Actions, Extensions
 from bot.deployment import Deployment
 from bot.flows.engine import PREFILL
@@ -251,10 +251,7 @@ async def start_new_activity(actions: Actions, argument: str) -> None:
 async def _draft_for(actions: Actions, wanted: object, what: str) -> Activity | None:
     """A draft activity the worker may plan, checked again on the server."""
     allowed = await roles.require_worker(actions, what)
-    try:
-        draft = await actions.session.get(Activity, int(str(wanted)))
-    except ValueError:
-        draft = None
+    draft = await get_record(actions.session, Activity, wanted)
     if draft is None or draft.status != DRAFT:
         return None
     if allowed is not None and not (set(draft.neighbourhoods) & allowed):
@@ -399,6 +396,9 @@ async def _worker_list(actions: Actions) -> None:
         parts.append(t.gettext("invited: {n}").format(n=entry.invited))
         lines.append("   " + " · ".join(parts))
     actions.say("\n".join(lines))
+    from bot.community.manage import start_manage  # manage builds on this module
+
+    await start_manage(actions, found)
 
 
 async def _resident_list(actions: Actions) -> None:
@@ -472,7 +472,9 @@ def register(extensions: Extensions) -> None:
     )(start_new_activity)
     extensions.command(
         "activities",
-        help=lambda t: t.gettext("/activities – upcoming activities and who comes"),
+        help=lambda t: t.gettext(
+            "/activities – upcoming activities, who comes; change or cancel one"
+        ),
         listed="worker",
         order=130,
     )(list_activities)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,28 @@ if TYPE_CHECKING:
     from bot.conversation.service import ConversationService
 
 log = logging.getLogger("bot.community")
+
+
+# Ids are INTEGER columns: a number past this is no id (and would overflow the driver).
+LARGEST_ID = 2**31 - 1
+
+T = TypeVar("T")
+
+
+def record_id(value: Any) -> int | None:
+    """A typed or stored id (`12`, `#12`), or None when it cannot be one (`abc`, `0`,
+    `99999999999999999999`)."""
+    text = str(value if value is not None else "").strip().lstrip("#")
+    if not text.isdecimal() or len(text) > 12:
+        return None
+    number = int(text)
+    return number if 1 <= number <= LARGEST_ID else None
+
+
+async def get_record(session: AsyncSession, model: type[T], value: Any) -> T | None:
+    """The row of `model` with the id in `value`, or None (also for a nonsense id)."""
+    found = record_id(value)
+    return None if found is None else await session.get(model, found)
 
 
 def translator(service: ConversationService, participant: Participant) -> Translator:

@@ -26,7 +26,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.community import roles
+from bot.community import changes, roles
 from bot.community.activities import (
     label,
     language_options,
@@ -35,7 +35,7 @@ from bot.community.activities import (
     title_in,
     upcoming,
 )
-from bot.community.common import log, quiet_hours, when, when_by_language
+from bot.community.common import get_record, log, quiet_hours, when, when_by_language
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows import engine
 from bot.flows.engine import PREFILL
@@ -217,10 +217,15 @@ async def queue_invitations(
 ) -> tuple[int, str]:
     """Record and queue the invitations; (how many were new, the batch id).
 
-    A draft activity is planned from now on: residents see it in /activities.
+    A draft activity is planned from now on: residents see it in /activities. An
+    activity that may not be broadcast (`changes.broadcast_refusal`) raises
+    `changes.NotBroadcastable`. An invitation not sent by the time the activity starts
+    is cancelled (it expires then).
     """
-    if activity.starts_at is None:
-        raise ValueError("an activity needs a date and time before people are invited")
+    refusal = await changes.broadcast_refusal(session, activity)
+    if refusal is not None:
+        raise changes.NotBroadcastable(refusal)
+    assert activity.starts_at is not None
     batch_id = uuid.uuid4().hex
     now = utcnow()
     new_ids: list[int] = []
@@ -251,8 +256,9 @@ async def queue_invitations(
             kind="invitation",
             content=content,
             due_at=due_at or now,
-            dedupe_key=f"invitation:{activity.id}:{pid}",
+            dedupe_key=f"{changes.invitation_key_prefix(activity.id)}{pid}",
             batch_id=batch_id,
+            expires_at=activity.starts_at,
         )
         for pid in new_ids
     ]
@@ -307,17 +313,10 @@ async def start_invite(actions: Actions, argument: str) -> None:
 async def _activity_for(actions: Actions, activity_id: Any, what: str) -> Activity | None:
     """The activity a worker may invite to, checked again on the server; None if not."""
     allowed = await roles.require_worker(actions, what)
-    try:
-        activity = await actions.session.get(Activity, int(activity_id))
-    except (TypeError, ValueError):
-        activity = None
-    if (
-        activity is None
-        or activity.status not in (PLANNED, DRAFT)
-        or activity.starts_at is None
-        or activity.starts_at < utcnow()
-    ):
-        log.warning("%s refused: activity %s is not open for invitations", what, activity_id)
+    activity = await get_record(actions.session, Activity, activity_id)
+    refusal = await changes.broadcast_refusal(actions.session, activity)
+    if activity is None or refusal is not None:
+        log.warning("%s refused: activity %s: %s", what, activity_id, refusal)
         return None
     if not roles.overlaps(allowed, activity.neighbourhoods) or (
         allowed is not None and not activity.neighbourhoods

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.community import roles
 from bot.community.activities import create_activity, places_text
-from bot.community.common import language_of, log, notify, pseudonym, translator
+from bot.community.common import get_record, language_of, log, notify, pseudonym, translator
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.engine import PREFILL
 from bot.flows.state import State
@@ -249,10 +249,7 @@ async def list_proposals(actions: Actions, argument: str) -> None:
 async def _proposal_for(actions: Actions, proposal_id: Any, what: str) -> Proposal | None:
     """The proposal a worker may review, checked again on the server."""
     allowed = await roles.require_worker(actions, what)
-    try:
-        proposal = await actions.session.get(Proposal, int(str(proposal_id)))
-    except ValueError:
-        proposal = None
+    proposal = await get_record(actions.session, Proposal, proposal_id)
     if proposal is None:
         return None
     if not may_review(allowed, proposal):
@@ -391,10 +388,7 @@ async def question_answered(actions: Actions, conversation: Conversation, state:
     session = actions.session
     service = actions.service
     participant = actions.participant
-    try:
-        proposal = await session.get(Proposal, int(str(state.variables.get("proposal_id"))))
-    except ValueError:
-        proposal = None
+    proposal = await get_record(session, Proposal, state.variables.get("proposal_id"))
     if proposal is None or proposal.participant_id != participant.id:
         log.warning(
             "proposal answer refused: participant %s does not own proposal %s",

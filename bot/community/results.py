@@ -69,5 +69,17 @@ async def export(actions: Actions, argument: str) -> None:
 
 
 def register(extensions: Extensions) -> None:
-    extensions.command("results", role="worker")(results)
-    extensions.command("export", role="worker")(export)
+    extensions.command(
+        "results",
+        role="worker",
+        help=lambda t: t.gettext("/results – what residents in your neighbourhoods answered"),
+        listed="worker",
+        order=160,
+    )(results)
+    extensions.command(
+        "export",
+        role="worker",
+        help=lambda t: t.gettext("/export – the answers as a spreadsheet"),
+        listed="worker",
+        order=170,
+    )(export)

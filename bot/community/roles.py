@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community.common import log
 from bot.conversation.extensions import Actions, Extensions, has_role
+from bot.conversation.service import START_FLOW
+from bot.storage import conversations as convs
 from bot.storage.models import Participant, utcnow
 from bot.storage.models.community import WorkerInvite, WorkerNeighbourhood
 
@@ -289,6 +291,17 @@ def worker_help(actions: Actions) -> str:
     return "\n".join(lines)
 
 
+def _pause_survey(actions: Actions) -> None:
+    """A new worker is not kept in a residents' flow: it waits until they ask for it
+    (`/start` offers to go on)."""
+    current = convs.active_in(actions.session, actions.participant.id)
+    if current is None or current.flow_id == START_FLOW:
+        return
+    flow = actions.service.library.get(current.flow_id)
+    if flow is not None and flow.role == "resident":
+        convs.set_status(current, convs.PAUSED)
+
+
 def register(extensions: Extensions) -> None:
     @extensions.command(
         "worker",
@@ -325,6 +338,7 @@ def register(extensions: Extensions) -> None:
         else:
             actions.say(t.gettext("Welcome! You are now a community worker for the whole town."))
         actions.say(worker_help(actions))
+        _pause_survey(actions)
         if participant.consented_at is None:
             # Messages (proposal notices) only go to people who agreed to the chat.
             actions.say(t.gettext("First, let us get to know each other."))

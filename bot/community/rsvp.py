@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.community.activities import RSVP_FLOW, title_in
-from bot.community.common import log, notify, translator, when
+from bot.community.common import get_record, log, notify, translator, when
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.state import State
 from bot.storage.models import Conversation, Participant, utcnow
@@ -178,10 +178,7 @@ async def answer_for(actions: Actions, activity_id: object, answer: str) -> None
     t = actions.t
     session = actions.session
     participant = actions.participant
-    try:
-        activity = await session.get(Activity, int(str(activity_id)))
-    except ValueError:
-        activity = None
+    activity = await get_record(session, Activity, activity_id)
     if (
         activity is None
         or activity.status != PLANNED

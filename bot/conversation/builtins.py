@@ -76,6 +76,11 @@ def help_text(actions: Actions) -> str:
             # TRANSLATORS: a line of /help, as "/stop – get no more messages" is.
             line = t.gettext("{command} – {title}")
             lines.append(line.format(command=f"/{flow.command}", title=title))
+    # A worker's /help shows their commands too, not only where to find them.
+    listed = actions.service.commands.listed("worker")
+    if has_role(participant, "worker") and listed:
+        lines.append(t.gettext("For community workers:"))
+        lines += [command.help(t) for command in listed if command.help is not None]
     return "\n".join(lines)
 
 

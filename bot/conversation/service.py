@@ -511,11 +511,15 @@ class ConversationService:
             return
         if flow is not None and flow.then and participant.consented_at is not None:
             following = self.library.get(flow.then)
-            if following is not None:
+            if following is not None and not _survey_for_worker(participant, following):
                 await self._start_flow(turn, following)
                 return
         paused = await convs.latest_paused(turn.session, participant.id)
-        if paused is not None:
+        if paused is not None and not (
+            flow is not None
+            and flow.role != "resident"
+            and _survey_for_worker(participant, self.library.get(paused.flow_id))
+        ):
             convs.set_status(paused, convs.ACTIVE)
             await self._repeat_current(turn)
 
@@ -684,6 +688,15 @@ class ConversationService:
 
     def _initial_language(self, hint: str | None) -> str:
         return self._suggested(hint) or self.settings.default_language
+
+
+def _survey_for_worker(participant: Participant, flow: Flow | None) -> bool:
+    """Whether `flow` is a residents' flow the bot would push at a community worker.
+
+    Workers are not walked into the residents' survey (after onboarding), nor back into
+    it after each worker flow; they answer it only when they ask (`/matters`, `/start`).
+    """
+    return flow is not None and flow.role == "resident" and has_role(participant, "worker")
 
 
 def _is_button(event: Event) -> bool:

@@ -20,7 +20,9 @@ One pass (`run_once`) repeats until nothing is due:
    `per_chat_interval` per chat; see `bot.delivery.pacing`), then one `Sender.deliver`.
 3. **Record** results in small committed batches: `sent`; `retry` with exponential
    backoff (a rate limit's `retry_after` instead, which also pauses the channel and
-   does not use up an attempt), `dead` with the reason after `max_attempts`;
+   does not use up an attempt), `dead` with the reason after the row's attempt budget
+   (`bot.delivery.retry`: about an hour for replies and urgent notices, a day for
+   the rest);
    `unreachable` (the person is marked unreachable and their other queued rows are
    cancelled); `failed`.
 
@@ -52,7 +54,7 @@ from typing import Any
 
 from bot import outbox
 from bot.conversation.turns import Reply
-from bot.delivery import reminders
+from bot.delivery import reminders, retry
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.pacing import DEFAULT_HEADROOM, Pacer
 from bot.delivery.parts import DeliveryParts
@@ -60,6 +62,7 @@ from bot.delivery.sender import Delivery, Sender, Status
 from bot.flows.events import Say
 from bot.outbox import Claimed, Recipient, Results
 from bot.outbox.quiet_hours import QuietHours
+from bot.storage.errors import describe
 from bot.storage.models.outbox import (
     CANCELLED,
     CAPPED_KINDS,
@@ -106,9 +109,9 @@ class Dispatcher:
         batch_size: int | None = None,
         max_in_flight: int | None = None,
         lease: timedelta = timedelta(minutes=2),
-        max_attempts: int = 8,
-        backoff: timedelta = timedelta(seconds=30),
-        max_backoff: timedelta = timedelta(hours=1),
+        max_attempts: int | None = None,
+        backoff: timedelta = retry.FIRST_BACKOFF,
+        max_backoff: timedelta = retry.LONGEST_BACKOFF,
         send_timeout: float = 60.0,
         max_wait: float = 5.0,
         max_sending: int = 128,
@@ -358,7 +361,9 @@ class Dispatcher:
                 error = f"no answer within {self.send_timeout:g} s"
                 delivery = Delivery(Status.RETRY, error=error)
             except Exception as error:
-                delivery = Delivery(Status.RETRY, error=f"{type(error).__name__}: {error}")
+                delivery = Delivery(
+                    Status.RETRY, error=f"{type(error).__name__}: {describe(error)}"
+                )
         finally:
             pacer.done(ticket)
         self._judge(row, person, delivery, pacer)
@@ -434,10 +439,11 @@ class Dispatcher:
 
     def _retry(self, row: Claimed, error: str) -> None:
         attempts = row.attempts + 1
-        if attempts >= self.max_attempts:
+        budget = self.max_attempts or retry.attempt_budget(row.kind, row.urgent)
+        if attempts >= budget:
             self._final(row, DEAD, attempts, f"gave up after {attempts} attempts: {error}")
             return
-        delay = min(self.backoff * (2 ** (attempts - 1)), self.max_backoff)
+        delay = retry.backoff(attempts, self.backoff, self.max_backoff)
         self._pending.retry.append((row.id, self.clock.now() + delay, attempts, error))
         self.stats.retried += 1
 

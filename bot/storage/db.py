@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage import inline_sqlite
+from bot import keyfile
+from bot.storage import errors, inline_sqlite
 
 
 def async_url(url: str) -> str:
@@ -53,9 +54,12 @@ def sqlite_file(url: str) -> str | None:
 
 
 def ensure_sqlite_folder(url: str) -> None:
-    """Create the folder of a SQLite file, so the default `data/` works on a fresh clone."""
+    """Create the folder of a SQLite file (0700) and the file itself (0600), so the
+    default `data/` works on a fresh clone and only the bot's user can read it (SQLite
+    gives its journal files the database file's mode)."""
     if (path := sqlite_file(url)) is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        keyfile.private_folder(Path(path).parent, narrow=False)
+        keyfile.private_file(Path(path))
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -79,6 +83,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Every engine is made with this: an error's text never holds the values of the row.
+HIDE_PARAMETERS = {"hide_parameters": True}
+
+
 def configure(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -88,7 +96,9 @@ class Database:
     """One async engine and its session factory."""
 
     def __init__(self, url: str, **engine_args: Any):
+        errors.install_log_scrubber()
         ensure_sqlite_folder(url)
+        engine_args.setdefault("hide_parameters", True)
         self.url = url
         if (path := sqlite_file(url)) is not None:
             engine_args.setdefault("async_creator", inline_sqlite.connector(path))

@@ -46,7 +46,7 @@ async def test_grant_list_and_revoke_from_the_command_line(app: App) -> None:
         "workers",
         "grant",
         "--channel",
-        "test",
+        "terminal",
         "--user-id",
         "w5",
         "-n",
@@ -56,24 +56,24 @@ async def test_grant_list_and_revoke_from_the_command_line(app: App) -> None:
     )
     assert result.exit_code == 0, result.output
     listed = await cli(app, "workers", "list")
-    assert "test\tw5\tworker\tcentrum,hofkamp" in listed.output
-    worker = Person(app.service, user_id="w5")
+    assert "terminal\tw5\tworker\tcentrum,hofkamp" in listed.output
+    worker = Person(app.service, user_id="w5", channel="terminal")
     await onboard(worker, neighbourhood="centrum")
     assert "/proposals" in await worker.say("/worker")
 
     result = await cli(
-        app, "workers", "revoke", "--channel", "test", "--user-id", "w5", "-n", "centrum"
+        app, "workers", "revoke", "--channel", "terminal", "--user-id", "w5", "-n", "centrum"
     )
     assert result.exit_code == 0 and "now worker" in result.output
     p = await participant(app, worker)
     async with app.database.transaction() as session:
         assert await roles.neighbourhoods_of(session, p.id) == ["hofkamp"]
-    result = await cli(app, "workers", "revoke", "--channel", "test", "--user-id", "w5")
+    result = await cli(app, "workers", "revoke", "--channel", "terminal", "--user-id", "w5")
     assert result.exit_code == 0 and "now resident" in result.output
     assert "only community workers" in await worker.say("/newactivity")
     async with app.database.transaction() as session:
         assert not (await session.execute(select(WorkerNeighbourhood))).first()
-    result = await cli(app, "workers", "revoke", "--channel", "test", "--user-id", "w5")
+    result = await cli(app, "workers", "revoke", "--channel", "terminal", "--user-id", "w5")
     assert result.exit_code == 1
 
 

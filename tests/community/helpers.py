@@ -56,7 +56,7 @@ async def make_worker(
     app: App, user_id: str = "w1", neighbourhoods: tuple[str, ...] = ("kerkelanden",)
 ) -> Person:
     """A worker made the real way: onboarding, then `/worker CODE`."""
-    worker = Person(app.service, user_id=user_id)
+    worker = Person(app.service, user_id=user_id, channel="terminal")
     await onboard(worker, neighbourhood=(neighbourhoods or ("centrum",))[0])
     reply = await worker.say(f"/worker {await invite_code(app, neighbourhoods)}")
     assert "You are now a community worker" in reply, reply

@@ -80,9 +80,9 @@ async def people(app: App) -> dict[str, Person]:
         "young": Person(app.service, user_id="tg-555123"),
         "young2": Person(app.service, user_id="tg-555999"),
     }
-    result = await cli(app, "workers", "grant", "--channel", "test", "--user-id", "w-town")
+    result = await cli(app, "workers", "grant", "--channel", "terminal", "--user-id", "w-town")
     assert result.exit_code == 0, result.output
-    found["town"] = Person(app.service, user_id="w-town")
+    found["town"] = Person(app.service, user_id="w-town", channel="terminal")
     await onboard(found["town"])
     await onboard(found["young"], language="tr", age="12-17")
     await onboard(found["young2"], language="pl", age="12-17")
@@ -258,7 +258,7 @@ async def test_forged_review_buttons_change_nothing(
     # The worker's own button still works.
     reply = await app.service.handle(
         Incoming(
-            "test",
+            worker.channel,
             worker.user_id,
             Pick("decision", "approve"),
             key="f-w",
@@ -274,7 +274,9 @@ async def test_a_revoked_worker_mid_review_is_refused_on_the_server(
     worker = people["worker"]
     await propose(people["young"])
     await review(app, worker)
-    result = await cli(app, "workers", "revoke", "--channel", "test", "--user-id", worker.user_id)
+    result = await cli(
+        app, "workers", "revoke", "--channel", "terminal", "--user-id", worker.user_id
+    )
     assert result.exit_code == 0
     caplog.set_level(logging.WARNING)
     reply = await worker.pick("approve")

@@ -70,7 +70,12 @@ async def test_help_shows_worker_commands_to_workers_only(app: App) -> None:
     worker = await make_worker(app)
     resident = Person(app.service, user_id="r-help")
     await onboard(resident)
-    assert "/worker – the commands for community workers" in await worker.say("/help")
+    helped = await worker.say("/help")
+    for command in ("/newactivity", "/invite", "/activities", "/proposals", "/news"):
+        assert command in helped
+    assert "/results" in helped and "/export" in helped
+    menu = await worker.say("/worker")
+    assert "/results" in menu and "/export" in menu
     shown = await resident.say("/help")
     assert "/worker" not in shown and "/propose" in shown
     assert "/newactivity" not in shown

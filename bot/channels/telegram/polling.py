@@ -25,6 +25,7 @@ from bot.channels.telegram.errors import retry_after_seconds
 from bot.channels.telegram.intake import Intake
 from bot.channels.telegram.request import AiohttpRequest, FormParameters
 from bot.health import Health
+from bot.storage.errors import describe
 from bot.storage.processes import TELEGRAM_UPDATES
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Poller:
                 return
             except Exception as error:  # any failure: wait and try again
                 failures += 1
-                self.last_error = str(error) or type(error).__name__
+                self.last_error = describe(error)
                 if self.failing_since is None:
                     self.failing_since = asyncio.get_running_loop().time()
                 pause = _pause(error, failures)

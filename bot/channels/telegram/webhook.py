@@ -17,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import time
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from telegram.error import TelegramError
 
 from bot.channels.telegram.intake import Intake
 from bot.health import Health
+from bot.storage.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +104,67 @@ class WebhookServer:
         if not hmac.compare_digest(token.encode(), self.secret_token.encode()):
             log.warning("Telegram webhook: a request without the right secret token")
             return web.Response(status=403, text="wrong or missing secret token")
-        try:
-            update = await request.json()
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        update = parse_update(await request.read())
+        if update is None:
+            log.warning("Telegram webhook: a request that is no Telegram update (400)")
             return web.Response(status=400, text="not an update")
         try:
             await self.intake.keep([update])
-        except Exception:
-            log.exception("Telegram webhook: update %s could not be kept", update["update_id"])
+        except Exception as error:
+            # The error is told by kind and table: the update's words stay out of the log.
+            log.error(
+                "Telegram webhook: update %s could not be kept (%s)",
+                update["update_id"],
+                describe(error),
+            )
             return web.Response(status=500, text="try again")
         self.intake.hand_over(update)
         return web.Response(status=200)
+
+
+LARGEST_UPDATE_ID = 2**63 - 1  # a BIGINT; Telegram's ids are far smaller
+DEEPEST = 64  # levels of nesting a real update never comes near
+
+
+def parse_update(body: bytes) -> dict[str, Any] | None:
+    """The update in a request's body, or None for anything Telegram could not send:
+    not JSON, JSON nested deeper than any update, no object, an `update_id` that is no
+    whole number (`true` is not one) or does not fit the database."""
+    if _depth_exceeds(body, DEEPEST):
+        return None
+    try:
+        update = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(update, dict):
+        return None
+    update_id = update.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= LARGEST_UPDATE_ID:
+        return None
+    return update
+
+
+def _depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether brackets nest deeper than `limit` (strings skipped), without parsing."""
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def judge(pending: int, error_at: datetime | None, error: str | None, within: float) -> Health:

@@ -129,6 +129,9 @@ class Step(BaseModel):
     text: str = ""
     next: str | list[Rule] | None = None
     skippable: bool = False
+    # What the skip button says, when "Rather not say" is not what it means (a worker's
+    # "No description"); translated like the step's other labels.
+    skip_label: str = ""
     store_as: Literal["language", "neighbourhood", "age_group", "interests", "postcode"] | None = (
         None
     )
@@ -153,10 +156,16 @@ class Step(BaseModel):
 
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
         """The answer buttons, skip included; empty for typed answers."""
-        return self.skip_option(ctx)
+        return self.skip_option(ctx, flow_id)
 
-    def skip_option(self, ctx: FlowContext) -> list[Option]:
-        return [Option(SKIP, ctx.t.gettext("Rather not say"))] if self.skippable else []
+    def skip_option(self, ctx: FlowContext, flow_id: str = "") -> list[Option]:
+        return [Option(SKIP, self.skip_text(ctx, flow_id))] if self.skippable else []
+
+    def skip_text(self, ctx: FlowContext, flow_id: str) -> str:
+        """The skip button's words: the step's own `skip_label`, or "Rather not say"."""
+        if self.skip_label and flow_id:
+            return ctx.flow_text(self.msgctxt(flow_id, "skip"), self.skip_label)
+        return ctx.t.gettext("Rather not say")
 
     def effects(self, accepted: Accept) -> list[Effect]:
         """What an accepted answer asks the service to do; a kind adds its own."""
@@ -177,7 +186,7 @@ class Step(BaseModel):
     def parse(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
         """Read an event as an answer to this step; "rather not say" is handled here."""
         if self.skippable:
-            label = ctx.t.gettext("Rather not say")
+            label = self.skip_text(ctx, flow_id)
             skipped = Accept(None, raw="", display=label, skipped=True)
             if isinstance(event, Skip) or (isinstance(event, Pick) and event.value == SKIP):
                 return skipped

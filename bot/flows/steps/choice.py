@@ -58,7 +58,7 @@ class ChoiceStepBase(Step):
             Option(o.value, ctx.flow_text(self.msgctxt(flow_id, o.value), o.label))
             for o in self.options_
         ]
-        return own + self.skip_option(ctx)
+        return own + self.skip_option(ctx, flow_id)
 
     def option_values(self) -> list[str]:
         return [option.value for option in self.options_]

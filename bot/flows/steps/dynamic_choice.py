@@ -80,7 +80,7 @@ class DynamicChoiceStep(Step):
             Option(o.value, ctx.flow_text(self.msgctxt(flow_id, o.value), o.label))
             for o in self.fixed
         ]
-        return listed_options(ctx, self.options_from) + fixed + self.skip_option(ctx)
+        return listed_options(ctx, self.options_from) + fixed + self.skip_option(ctx, flow_id)
 
     def toggles(self) -> bool:
         return self.multiple

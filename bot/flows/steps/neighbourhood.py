@@ -35,7 +35,7 @@ class NeighbourhoodStep(Step):
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
         own = [Option(n.key, n.name) for n in ctx.deployment.neighbourhoods]
         own.append(Option(OTHER, ctx.t.gettext("Somewhere else")))
-        return own + self.skip_option(ctx)
+        return own + self.skip_option(ctx, flow_id)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
         options = self.options(ctx, flow_id)

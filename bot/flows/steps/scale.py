@@ -56,7 +56,7 @@ class ScaleStep(Step):
             if label:
                 text = f"{point} {ctx.flow_text(self.msgctxt(flow_id, str(point)), label)}"
             own.append(Option(str(point), text))
-        return own + self.skip_option(ctx)
+        return own + self.skip_option(ctx, flow_id)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
         typed = normalise(event.text).strip() if isinstance(event, Text) else ""

@@ -55,7 +55,7 @@ class YesNoStep(Step):
     expects = "choice"
 
     def options(self, ctx: FlowContext, flow_id: str) -> list[Option]:
-        return yes_no_options(ctx.t) + self.skip_option(ctx)
+        return yes_no_options(ctx.t) + self.skip_option(ctx, flow_id)
 
     def parse_answer(self, event: Event, ctx: FlowContext, flow_id: str, state: State) -> Parsed:
         answer = read_yes_no(event, ctx.t)

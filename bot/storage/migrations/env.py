@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from bot.storage.db import configure, sync_url
+from bot.storage.db import HIDE_PARAMETERS, configure, sync_url
 from bot.storage.models import Base
 
 config = context.config
@@ -29,7 +29,9 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = create_engine(
-        sync_url(config.get_main_option("sqlalchemy.url") or ""), poolclass=pool.NullPool
+        sync_url(config.get_main_option("sqlalchemy.url") or ""),
+        poolclass=pool.NullPool,
+        **HIDE_PARAMETERS,
     )
     configure(engine)
     with engine.connect() as connection:

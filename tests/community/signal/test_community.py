@@ -166,3 +166,34 @@ async def test_one_deployment_runs_telegram_and_signal_at_once(
     async with app.database.transaction() as session:
         channels = sorted((await session.execute(select(Participant.channel))).scalars())
     assert channels == ["signal", "telegram"]
+
+
+async def test_a_cancelled_activity_reaches_signal_residents_in_their_language(
+    bot: Bot,
+) -> None:
+    """Going (by number) and maybe (by reaction) both hear it is off, in Turkish and
+    English; the command line refuses to invite anyone to it after."""
+    from bot.community import changes
+    from bot.storage.models.community import Activity
+
+    ayse = bot.daemon.person("Ayşe")
+    piet = bot.daemon.person("Piet")
+    await onboard(bot, ayse, "Türkçe", "Kerkelanden")
+    await onboard(bot, piet, "English", "Kerkelanden")
+    activity_id, _ = await barbecue(bot.app)
+    await Dispatcher(bot.app, [bot.channel.sender]).run_once()
+    invitation = piet.last_question("Neighbourhood barbecue")
+    await bot.say(piet, option(invitation.message, "Yes, I will come"))
+    await bot.react(ayse, KEYCAP_2, ayse.last_question("Mahalle").timestamp)
+    for person in (ayse, piet):
+        person.take()
+
+    async with bot.app.database.transaction() as session:
+        found = await session.get(Activity, activity_id)
+        done = await changes.cancel_activity(session, bot.app.service, found)
+        assert await changes.broadcast_refusal(session, found) == changes.IS_CANCELLED
+    assert done.told == 2
+    stats = await Dispatcher(bot.app, [bot.channel.sender]).run_once()
+    assert stats.sent == 2
+    assert "iptal edildi" in " ".join(ayse.take())
+    assert "is cancelled" in " ".join(piet.take())

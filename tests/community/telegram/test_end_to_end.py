@@ -115,7 +115,7 @@ async def test_worker_invites_a_neighbourhood_over_telegram(
         lambda: worker.send_text("tr: Mahalle barbeküsü\npl: Grill sąsiedzki"),
         "description in other languages",
     )
-    await act(server, worker, lambda: worker.press("Rather not say"), "/invite")
+    await act(server, worker, lambda: worker.press("No translations"), "/invite")
 
     # /invite: the activity and the neighbourhood are filled in (there is one of each).
     await act(server, worker, lambda: worker.send_command("invite"), "Which ages")
