@@ -88,6 +88,6 @@ def broadcast_command(
     what = "invitations" if activity is not None else f"polls ({flow})"
     verb = "would be queued" if dry_run else "queued"
     typer.echo(f"{count} {what} {verb}" + (f" ({languages})" if languages else ""))
-    if batch:
+    if batch and count:
         typer.echo(f"batch {batch}: see `buurtbot outbox status --batch {batch}`")
     typer.echo(str(count))
