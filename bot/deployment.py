@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})?\s*$")
 
@@ -71,6 +71,22 @@ class Neighbourhood(BaseModel):
         return False
 
 
+def postcode_span(value: str) -> tuple[int, int] | None:
+    """A postcode entry (`7604`, `7604AB`, `7604AA-7604KZ`) as the first and last
+    six-character postcode it covers, numbered, so two entries can be compared."""
+    low_text, _, high_text = value.partition("-")
+    low = normalise_postcode(low_text)
+    high = normalise_postcode(high_text) if high_text else low
+    if low is None or high is None:
+        return None
+
+    def number(code: str, fill: str) -> int:
+        letters = code[4:].ljust(2, fill)
+        return int(code[:4]) * 676 + (ord(letters[0]) - 65) * 26 + (ord(letters[1]) - 65)
+
+    return number(low, "A"), number(high, "Z")
+
+
 class Deployment(BaseModel):
     """The whole deployment file."""
 
@@ -88,12 +104,98 @@ class Deployment(BaseModel):
         return next((n for n in self.neighbourhoods if n.covers(code)), None)
 
 
+class DeploymentError(Exception):
+    """A deployment file the bot cannot run with; `problems` are `file:line: message`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _postcode_lines(text: str) -> dict[tuple[int, int], int]:
+    """The line (1-based) of each postcode entry: (neighbourhood index, entry index)."""
+    lines: dict[tuple[int, int], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if key.value != "neighbourhoods" or not isinstance(value, yaml.SequenceNode):
+            continue
+        for n, item in enumerate(value.value):
+            if not isinstance(item, yaml.MappingNode):
+                continue
+            for field, entries in item.value:
+                if field.value == "postcodes" and isinstance(entries, yaml.SequenceNode):
+                    for e, entry in enumerate(entries.value):
+                        lines[(n, e)] = entry.start_mark.line + 1
+    return lines
+
+
+def overlaps(deployment: Deployment, path: Path, text: str) -> list[str]:
+    """Postcode entries of two neighbourhoods that share postcodes, as `file:line: ...`.
+
+    Such a postcode would be put in whichever neighbourhood comes first in the file,
+    so every resident of the other is counted in the wrong place.
+    """
+    lines = _postcode_lines(text)
+    entries = [
+        (n, e, hood, value, span)
+        for n, hood in enumerate(deployment.neighbourhoods)
+        for e, value in enumerate(hood.postcodes)
+        if (span := postcode_span(value)) is not None
+    ]
+    problems = []
+    for i, (n, e, hood, value, span) in enumerate(entries):
+        for m, f, other, other_value, other_span in entries[i + 1 :]:
+            if m == n or span[1] < other_span[0] or other_span[1] < span[0]:
+                continue
+            problems.append(
+                f"{path}:{lines.get((m, f), 1)}: postcode {other_value} of {other.name} "
+                f"overlaps {value} of {hood.name} (line {lines.get((n, e), 1)}): "
+                "a postcode must belong to one neighbourhood"
+            )
+    return problems
+
+
+def check_deployment(path: Path) -> list[str]:
+    """Every problem of a deployment file, as `file:line: message` (none when it is fine)."""
+    try:
+        load_deployment(path)
+    except DeploymentError as error:
+        return error.problems
+    return []
+
+
 def load_deployment(path: Path) -> Deployment:
-    """Read the deployment file; a missing file gives a small anonymous default."""
+    """Read the deployment file; a missing file gives a small anonymous default.
+
+    A file that is not valid, or gives one postcode to two neighbourhoods, raises
+    `DeploymentError`: the bot does not start with it.
+    """
     if not path.exists():
         return Deployment(
             organisation=Organisation(name="Buurtbot"),
             neighbourhoods=[Neighbourhood(key="centrum", name="Centrum")],
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return Deployment.model_validate(data)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+        deployment = Deployment.model_validate(data)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise DeploymentError([f"{path}:{line}: not valid YAML"]) from None
+    except ValidationError as error:
+        raise DeploymentError(
+            [
+                f"{path}:1: {'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+                for problem in error.errors()
+            ]
+        ) from None
+    problems = overlaps(deployment, path, text)
+    if problems:
+        raise DeploymentError(problems)
+    return deployment

@@ -13,6 +13,7 @@ from bot.cli import export as export_cli
 from bot.cli import outbox as outbox_cli
 from bot.cli import report as report_cli
 from bot.cli import workers as workers_cli
+from bot.deployment import DeploymentError
 from bot.flows.loader import FlowError
 
 app = typer.Typer(
@@ -45,4 +46,9 @@ def main() -> None:
         # A broken flow stops the start: say where, without a traceback.
         for problem in error.problems:
             typer.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    except DeploymentError as error:
+        # Neighbourhoods that share postcodes would put residents in the wrong one.
+        for problem in error.problems:
+            typer.echo(problem, err=True)
         raise SystemExit(1) from None

@@ -16,6 +16,7 @@ from bot.conversation.extensions import Extensions
 def register(extensions: Extensions) -> None:
     from bot.community import (
         activities,
+        feedback,
         invitations,
         logins,
         news,
@@ -25,5 +26,5 @@ def register(extensions: Extensions) -> None:
         rsvp,
     )
 
-    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins):
+    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins, feedback):
         part.register(extensions)
