@@ -28,7 +28,6 @@ from bot import outbox
 from bot.community import roles
 from bot.community.activities import create_activity, places_text
 from bot.community.common import language_of, log, notify, pseudonym, translator, when
-from bot.conversation.commands import FLOW_ORDER
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.engine import PREFILL
 from bot.flows.state import State
@@ -674,7 +673,7 @@ def register(extensions: Extensions) -> None:
         description=lambda t: t.gettext("Your ideas and what happened with them"),
         help=lambda t: t.gettext("/myproposals – your ideas and what happened with them"),
         listed="help",
-        order=FLOW_ORDER + 1,  # in the "/" menu beside /propose
+        order=65,  # after the commands everyone has, before the workers' /worker
     )(my_proposals)
     extensions.before_erase(forget_proposals)
     extensions.on_finish(PROPOSE_FLOW)(propose_finished)
