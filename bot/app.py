@@ -38,10 +38,11 @@ class App:
 def build(settings: Settings | None = None, migrate: bool = True) -> App:
     """Everything a channel needs; applies the migrations first unless told not to."""
     settings = settings or Settings()
+    # First the deployment: a file the bot cannot run with stops it before anything else.
+    deployment = load_deployment(settings.deployment_file)
     if migrate:
         upgrade(settings.database_url)
     database = Database(settings.database_url)
-    deployment = load_deployment(settings.deployment_file)
     library = FlowLibrary.load(settings.conversations_dir)
     catalogs = Catalogs(default=settings.default_language)
     extensions = Extensions()

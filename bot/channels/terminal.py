@@ -1,7 +1,8 @@
 """The terminal channel: the flows in a terminal, choices as numbered options.
 
 It uses the same service, engine and storage as every other channel, so a newcomer sees
-the real bot at once, with no token.
+the real bot at once, with no token. Under `buurtbot run` the scheduler runs too and the
+outbox prints what is due (`TerminalSender`); `buurtbot chat` only answers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.channels.direction import shaped_all
 from bot.channels.numbered import numbered
 from bot.conversation.service import ConversationService
 from bot.conversation.turns import Incoming, Reply
+from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Outgoing, Say, Text
 from bot.i18n.translator import Translator
 
@@ -29,6 +31,34 @@ def render(message: Outgoing, t: Translator | None = None) -> str:
     if isinstance(message, Document):
         return f"📎 {message.caption} ({message.filename}, {len(message.data)} bytes)".strip()
     return numbered(message, t)
+
+
+class TerminalSender:
+    """The outbox's way to the terminal: a due message is printed between the lines.
+
+    With `buurtbot run` in terminal mode the scheduler runs as it does for Telegram and
+    Signal, so invitations, follow-ups and reminders for the terminal person show up when
+    they are due (quiet hours and the weekly limit apply). Messages for another terminal
+    user (`buurtbot chat --user NAME`) are printed too, under that name: one screen
+    serves everyone who tries the bot on this machine.
+    """
+
+    channel = CHANNEL
+    rate = 10.0
+    per_chat_interval = 0.0
+
+    def __init__(self, terminal: TerminalChannel):
+        self.terminal = terminal
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        if user_id != self.terminal.user:
+            self.terminal.console.print(f"\n— {user_id} —", style="dim")
+        else:
+            self.terminal.console.print()
+        await self.terminal.say(reply.messages, self.terminal.service.catalogs(reply.language))
+        self.terminal.console.print("> ", end="", style="bold")
+        sys.stdout.flush()
+        return Delivery(Status.SENT)
 
 
 class TerminalChannel:
@@ -85,6 +115,11 @@ class TerminalChannel:
         if started is not None:
             self.flow = None
         return started
+
+    @property
+    def sender(self) -> TerminalSender:
+        """What the outbox sends through (`buurtbot run` in terminal mode)."""
+        return TerminalSender(self)
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""

@@ -49,6 +49,7 @@ def main() -> None:
             typer.echo(str(problem), err=True)
         raise SystemExit(1) from None
     except (DeploymentError, SettingsError) as error:
-        # A setting or deployment file that cannot work: one line, a usage error.
+        # A setting or deployment file that cannot work: a line a problem (neighbourhoods
+        # that share postcodes name both), a usage error.
         typer.echo(str(error), err=True)
         raise SystemExit(2) from None

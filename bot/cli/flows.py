@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bot.deployment import check_deployment
 from bot.flows.check import check_folder
 from bot.flows.importing import ExportError, import_file
 from bot.i18n import workflow
@@ -28,7 +29,11 @@ def check_command(
     loaded, problems = check_folder(folder)
     for problem in problems:
         typer.echo(str(problem))
-    if problems:
+    # The deployment's neighbourhoods are every neighbourhood question's options.
+    deployment_problems = check_deployment(Settings().deployment_file)
+    for line in deployment_problems:
+        typer.echo(line)
+    if problems or deployment_problems:
         raise typer.Exit(1)
     typer.echo(f"{len(loaded)} flows OK")
 

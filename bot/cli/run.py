@@ -30,7 +30,7 @@ def run_command() -> None:
         channels.append("signal")
     if not channels:
         log.info("No channel configured (BUURTBOT_TELEGRAM_TOKEN, BUURTBOT_SIGNAL_URL): terminal")
-        asyncio.run(_chat(app, "me", None, dashboard=True))
+        asyncio.run(_chat(app, "me", None, dashboard=True, deliver=True))
         return
     from bot.runner import serve
 
@@ -59,14 +59,28 @@ def chat_command(
 
 
 async def _chat(
-    app, user: str, language: str | None, flow: str | None = None, dashboard: bool = False
+    app,
+    user: str,
+    language: str | None,
+    flow: str | None = None,
+    dashboard: bool = False,
+    deliver: bool = False,
 ) -> None:
+    """The terminal chat; with `deliver`, the scheduler too, sending the outbox here."""
+    terminal = TerminalChannel(app.service, user=user, language=language, flow=flow)
     running = None
+    scheduler = None
     try:
         if dashboard:
             running = await _dashboard_for_operator(app)
-        await TerminalChannel(app.service, user=user, language=language, flow=flow).run()
+        if deliver:
+            from bot.delivery.scheduler import start as start_scheduler
+
+            scheduler = await start_scheduler(app, [terminal.sender])
+        await terminal.run()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         if running is not None:
             await running.stop()
         await app.close()

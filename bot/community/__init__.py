@@ -16,6 +16,7 @@ from bot.conversation.extensions import Extensions
 def register(extensions: Extensions) -> None:
     from bot.community import (
         activities,
+        feedback,
         invitations,
         logins,
         manage,
@@ -26,5 +27,16 @@ def register(extensions: Extensions) -> None:
         rsvp,
     )
 
-    for part in (roles, activities, invitations, rsvp, proposals, news, results, logins, manage):
+    for part in (
+        roles,
+        activities,
+        invitations,
+        rsvp,
+        proposals,
+        news,
+        results,
+        logins,
+        manage,
+        feedback,
+    ):
         part.register(extensions)

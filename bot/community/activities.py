@@ -293,6 +293,8 @@ async def plan_finished(actions: Actions, conversation: Conversation, state: Sta
         actions.say(t.gettext("That moment has already passed. Type /newactivity to try again."))
         return
     draft.starts_at = starts_at
+    if values.get("rename") and str(values.get("name") or "").strip():
+        draft.title = as_worker_text(str(values["name"]).strip())
     if values.get("place"):
         draft.place = str(values["place"])[:200]
     draft.capacity = int(values["capacity"]) if values.get("has_limit") else None

@@ -152,7 +152,8 @@ async def select_audience(
     found = list(rows.scalars())
     if audience.interests:
         wanted = set(audience.interests)
-        found = [p for p in found if wanted & set(p.interests or [])]
+        # Who said yes to joining an activity is interested in any of their neighbourhood.
+        found = [p for p in found if p.wants_activities or wanted & set(p.interests or [])]
     return found
 
 

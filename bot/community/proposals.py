@@ -27,20 +27,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.community import roles
 from bot.community.activities import create_activity, places_text
-from bot.community.common import get_record, language_of, log, notify, pseudonym, translator
+from bot.community.common import (
+    get_record,
+    language_of,
+    log,
+    notify,
+    pseudonym,
+    translator,
+    when,
+)
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.engine import PREFILL
 from bot.flows.state import State
 from bot.flows.steps.base import Step
 from bot.flows.steps.dynamic_choice import option
 from bot.flows.steps.yes_no import YesNoStep
-from bot.storage.models import Conversation, Participant, utcnow
+from bot.storage import conversations as convs
+from bot.storage.models import Answer, Conversation, OutboxMessage, Participant, utcnow
 from bot.storage.models.community import (
     APPROVED,
     ASKING,
+    CANCELLED,
     DECLINED,
     DRAFT,
     OPEN,
+    PLANNED,
+    Activity,
     Proposal,
     ProposalNote,
 )
@@ -205,14 +217,24 @@ async def propose_finished(actions: Actions, conversation: Conversation, state: 
     workers = await roles.workers_for(session, proposal.neighbourhood)
     workers = [w for w in workers if w.id != participant.id]
     queued = await send_for_review(session, service, proposal, workers, "new")
+    t = actions.t
     if not queued:
         log.warning(
             "proposal %s: no worker for %s; it waits in /proposals",
             proposal.id,
             proposal.neighbourhood or "the whole town",
         )
+        actions.say(
+            t.gettext(
+                "Right now no community worker works in your neighbourhood. "
+                "Your idea goes to the coordinators of {organisation}. "
+                "It can take longer before you hear from them. We will tell you here."
+            ).format(organisation=service.deployment.organisation.name)
+        )
     else:
         log.info("proposal %s sent to %d workers", proposal.id, queued)
+        actions.say(t.gettext("A community worker will answer you here within a week."))
+    actions.say(t.gettext("Type /myproposals to see your ideas and what happens with them."))
 
 
 # ---- /proposals ------------------------------------------------------------------------
@@ -295,6 +317,10 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
     idea = idea_of(proposal)
     if decision == "approve":
         details = proposal.details or {}
+        helps = details.get("organise") is True
+        organisers = [(worker.id, "organiser")]
+        if helps:
+            organisers.append((proposer.id, "co-organiser"))
         activity = await create_activity(
             session,
             title=idea_of(proposal, 120),
@@ -304,7 +330,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
             neighbourhoods=[proposal.neighbourhood] if proposal.neighbourhood else [],
             status=DRAFT,
             created_by=worker.id,
-            organisers=[(worker.id, "organiser"), (proposer.id, "co-organiser")],
+            organisers=organisers,
         )
         proposal.status = APPROVED
         proposal.decided_by = worker.id
@@ -320,11 +346,21 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
                     "It becomes an activity, and you help organise it. "
                     "A community worker will contact you here."
                 ).format(idea=idea)
+                if helps
+                else their_t.gettext(
+                    'Good news! The community workers like your idea "{idea}". '
+                    "It becomes an activity. Type /myproposals to see when it is planned."
+                ).format(idea=idea)
             ),
         )
         actions.say(
             t.gettext(
                 "Approved. Draft activity {id} is made, with the young person as co-organiser."
+            ).format(id=activity.id)
+            if helps
+            else t.gettext(
+                "Approved. Draft activity {id} is made. "
+                "The young person did not want to help organise it."
             ).format(id=activity.id)
         )
         actions.say(
@@ -422,7 +458,226 @@ async def question_answered(actions: Actions, conversation: Conversation, state:
     await send_for_review(session, service, proposal, workers, f"answer{len(notes) + 1}")
 
 
+# ---- /myproposals: the young person's own ideas -------------------------------------
+
+
+async def _status_text(
+    session: AsyncSession, service: ConversationService, proposal: Proposal, language: str
+) -> str:
+    """Where an idea stands, in words the young person reads."""
+    t = service.catalogs(language)
+    if proposal.status == OPEN:
+        return t.gettext("waiting for an answer from a community worker")
+    if proposal.status == ASKING:
+        return t.gettext("a community worker asked you a question")
+    if proposal.status == DECLINED:
+        reason = next(
+            (n.text for n in reversed(await notes_of(session, proposal.id)) if n.kind == "decline"),
+            "",
+        )
+        if reason:
+            return t.gettext("not this time. The reason: {reason}").format(reason=reason)
+        return t.gettext("not this time")
+    activity = await session.get(Activity, proposal.activity_id) if proposal.activity_id else None
+    if activity is not None and activity.status == CANCELLED:
+        return t.gettext("approved, but the activity was cancelled")
+    if activity is not None and activity.status == PLANNED and activity.starts_at is not None:
+        return t.gettext("approved: the activity is on {when}").format(
+            when=when(service, activity.starts_at, language)
+        )
+    return t.gettext("approved: a community worker is planning it")
+
+
+async def my_proposals(actions: Actions, argument: str) -> None:
+    """`/myproposals`: each of the person's ideas and what happened with it."""
+    t = actions.t
+    session = actions.session
+    rows = await session.execute(
+        select(Proposal)
+        .where(Proposal.participant_id == actions.participant.id)
+        .order_by(Proposal.created_at, Proposal.id)
+    )
+    found = list(rows.scalars())
+    if not found:
+        actions.say(t.gettext("You have not sent an idea yet. Type /propose to send one."))
+        return
+    language = language_of(actions.service, actions.participant)
+    lines = [t.gettext("Your ideas:")]
+    for proposal in found:
+        status = await _status_text(session, actions.service, proposal, language)
+        lines.append(f"• {idea_of(proposal)}\n  {status}")
+    actions.say("\n".join(lines))
+
+
+# ---- /forget: nothing the young person typed stays with others -------------------------
+
+# Flows whose texts may carry a proposal's words besides its review: those about the
+# activity it became (workers' planning, residents' invitations and feedback).
+ACTIVITY_FLOWS = frozenset(
+    {"plan-activity", "invite", "invite-confirm", "invitation", "rsvp", "feedback"}
+)
+
+
+def _their_words(proposals: list[Proposal], notes: list[ProposalNote]) -> list[str]:
+    """What the young person typed, as stored and as copied (shortened) into others' rows."""
+    typed: list[str] = []
+    for proposal in proposals:
+        for key in ("what", "where"):
+            value = (proposal.details or {}).get(key)
+            if isinstance(value, str) and value.strip():
+                typed.append(value)
+    typed += [note.text for note in notes if note.text and note.text.strip()]
+    words: set[str] = set()
+    for text in typed:
+        for form in (text.strip(), " ".join(text.split())):
+            words.add(form)
+            for limit in (40, 80, 120):  # `idea_of` as labels, notices and draft titles
+                if len(form) > limit:
+                    words.add(form[: limit - 1].rstrip())
+    # Longest first, so a whole text is replaced before a shortened copy inside it.
+    return sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
+
+
+def _scrub(value: Any, words: list[str], gone: str) -> Any:
+    """`value` (JSON) with each of `words` replaced by `gone`, wherever it stands."""
+    if isinstance(value, str):
+        for word in words:
+            if word in value:
+                value = value.replace(word, gone)
+        return value
+    if isinstance(value, list):
+        return [_scrub(item, words, gone) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, words, gone) for key, item in value.items()}
+    return value
+
+
+async def forget_proposals(
+    session: AsyncSession, service: ConversationService, participant_id: int
+) -> None:
+    """Before a young person is erased: take their words out of everyone else's rows.
+
+    The proposals themselves (and their notes) go with the person. What was copied
+    goes too: workers' notices in the outbox, the review conversations' texts, and an
+    approved activity's title, description and place (it keeps a neutral title that a
+    worker can change with `/newactivity`). A worker who still had an idea to answer is
+    told it is gone.
+    """
+    rows = await session.execute(select(Proposal).where(Proposal.participant_id == participant_id))
+    proposals = list(rows.scalars())
+    if not proposals:
+        return
+    ids = [p.id for p in proposals]
+    # Only an approved idea became an activity whose copies reach other flows.
+    copying = {REVIEW_FLOW} | (
+        ACTIVITY_FLOWS if any(p.activity_id for p in proposals) else frozenset()
+    )
+    notes = list(
+        (
+            await session.execute(select(ProposalNote).where(ProposalNote.proposal_id.in_(ids)))
+        ).scalars()
+    )
+    words = _their_words(proposals, [n for n in notes if n.author_id == participant_id])
+    gone = service.catalogs(service.settings.default_language).gettext("(deleted)")
+    told: dict[int, set[int]] = {}  # worker -> open ideas of theirs that are gone
+    open_ids = {p.id for p in proposals if p.status in (OPEN, ASKING)}
+    for proposal in proposals:
+        notices = await session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"proposal:{proposal.id}:%"))
+        )
+        for notice in notices.scalars():
+            if proposal.id in open_ids:
+                told.setdefault(notice.participant_id, set()).add(proposal.id)
+            await session.delete(notice)
+    conversations = await session.execute(
+        select(Conversation).where(
+            Conversation.flow_id.in_(copying), Conversation.participant_id != participant_id
+        )
+    )
+    for conversation in conversations.scalars():
+        state = State.from_json(conversation.state)
+        listed = {str(o.get("value")) for o in state.variables.get("proposals") or []}
+        about = {i for i in ids if str(i) in listed or state.values.get("proposal") == str(i)}
+        if conversation.flow_id == REVIEW_FLOW and about:
+            if conversation.status in (convs.ACTIVE, convs.PAUSED):
+                convs.set_status(conversation, convs.ABANDONED)
+                for i in about & open_ids:
+                    told.setdefault(conversation.participant_id, set()).add(i)
+            state.variables = {**state.variables, "proposal_text": gone, "proposals": []}
+        cleaned = _scrub(state.to_json(), words, gone)
+        if cleaned != conversation.state:
+            conversation.state = cleaned
+    answers = await session.execute(
+        select(Answer).where(Answer.flow_id.in_(copying), Answer.participant_id != participant_id)
+    )
+    for answer in answers.scalars():
+        if answer.raw:
+            answer.raw = _scrub(answer.raw, words, gone)
+        cleaned = _scrub(answer.value, words, gone)
+        if cleaned != answer.value:
+            answer.value = cleaned
+    messages = await session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.participant_id != participant_id,
+            OutboxMessage.kind.in_(("invitation", "feedback", "reminder", "notice")),
+        )
+    )
+    for message in messages.scalars():
+        content = message.content or {}
+        if content.get("type") == "flow" and content.get("flow") in copying:
+            cleaned = _scrub(content, words, gone)
+            if cleaned != content:
+                message.content = cleaned
+    for proposal in proposals:
+        if proposal.activity_id is None:
+            continue
+        activity = await session.get(Activity, proposal.activity_id)
+        if activity is None:
+            continue
+        neutral = {
+            code: service.catalogs(code).gettext("Activity {number}").format(number=activity.id)
+            for code in dict.fromkeys(
+                [service.settings.default_language, *service.settings.language_list]
+            )
+        }
+        activity.title = {"_": neutral[service.settings.default_language], **neutral}
+        activity.description = _scrub(activity.description, words, gone)
+        if any(word in activity.place for word in words):
+            activity.place = ""
+    for worker_id, gone_ids in told.items():
+        worker = await session.get(Participant, worker_id)
+        if worker is None or worker.id == participant_id:
+            continue
+        their_t = translator(service, worker)
+        numbers = ", ".join(str(i) for i in sorted(gone_ids))
+        await notify(
+            session,
+            service.settings,
+            worker.id,
+            outbox.text(
+                their_t.ngettext(
+                    "A young person deleted their data. Their idea {numbers} is gone: "
+                    "you do not need to answer it.",
+                    "A young person deleted their data. Their ideas {numbers} are gone: "
+                    "you do not need to answer them.",
+                    len(gone_ids),
+                ).format(numbers=numbers)
+            ),
+        )
+    await session.flush()
+    log.info("proposals %s: the proposer's words were taken out of others' rows", ids)
+
+
 def register(extensions: Extensions) -> None:
+    extensions.command(
+        "myproposals",
+        words=lambda t: t.pgettext("keywords for /myproposals", "my ideas, my proposals"),
+        description=lambda t: t.gettext("Your ideas and what happened with them"),
+        help=lambda t: t.gettext("/myproposals – your ideas and what happened with them"),
+        listed="help",
+        order=65,  # after the commands everyone has, before the workers' /worker
+    )(my_proposals)
+    extensions.before_erase(forget_proposals)
     extensions.on_finish(PROPOSE_FLOW)(propose_finished)
     extensions.command(
         "proposals",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,6 +76,8 @@ class Actions:
 FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
 VariableProvider = Callable[[AsyncSession, Participant], Awaitable[dict[str, Any]]]
 EraseHook = Callable[[AsyncSession, "ConversationService", int], Awaitable[None]]
+# A job the scheduler runs every so often: `job(service, now)` (feedback after activities).
+PeriodicJob = Callable[["ConversationService", datetime], Awaitable[object]]
 
 
 @dataclass
@@ -85,6 +88,7 @@ class Extensions:
     finish_hooks: dict[str, list[FinishHook]] = field(default_factory=lambda: defaultdict(list))
     variable_providers: list[VariableProvider] = field(default_factory=list)
     erase_hooks: list[EraseHook] = field(default_factory=list)
+    periodic_jobs: dict[str, tuple[timedelta, PeriodicJob]] = field(default_factory=dict)
 
     def command(
         self, name: str, role: str = "resident", **texts: object
@@ -103,6 +107,15 @@ class Extensions:
         what must happen to others (a freed place goes to the waiting list)."""
         self.erase_hooks.append(hook)
         return hook
+
+    def every(self, name: str, interval: timedelta) -> Callable[[PeriodicJob], PeriodicJob]:
+        """Have `buurtbot run`'s scheduler run `job(service, now)` every `interval`."""
+
+        def register(job: PeriodicJob) -> PeriodicJob:
+            self.periodic_jobs[name] = (interval, job)
+            return job
+
+        return register
 
     def on_finish(self, flow_id: str) -> Callable[[FinishHook], FinishHook]:
         """Run a hook when a conversation of `flow_id` ends."""

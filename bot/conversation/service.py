@@ -311,6 +311,7 @@ class ConversationService:
         if conversation is None:
             conversation = await convs.latest_unfinished(turn.session, participant.id)
         if conversation is not None:
+            self._payload_into(turn, conversation)
             flow = self.library.get(conversation.flow_id)
             state = State.from_json(conversation.state)
             answered = any(not key.startswith("_") for key in state.values)
@@ -330,9 +331,38 @@ class ConversationService:
         if participant.consented_at is None:
             await self._start_flow(turn, self.library[START_FLOW], self._start_variables(turn))
             return
+        if turn.start_payload and turn.start_payload.neighbourhood:
+            participant.neighbourhood = turn.start_payload.neighbourhood
         if was_stopped:
-            self._say(turn, t.gettext("Welcome back! You will get our messages again."))
-        self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+            self._say(
+                turn,
+                t.gettext(
+                    "Welcome back! You will get our messages again. "
+                    "Type /help to see what you can do."
+                ),
+            )
+        else:
+            self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+
+    def _payload_into(self, turn: _Turn, conversation: Conversation) -> None:
+        """A deep link scanned mid-conversation counts too: its neighbourhood (on the
+        profile once consented, else taken when the question comes) and campaign."""
+        payload = turn.start_payload
+        if payload is None:
+            return
+        state = State.from_json(conversation.state)
+        variables = dict(state.variables)
+        if payload.neighbourhood:
+            if turn.participant.consented_at is not None:
+                turn.participant.neighbourhood = payload.neighbourhood
+            variables[PREFILL] = {
+                **(variables.get(PREFILL) or {}),
+                "neighbourhood": payload.neighbourhood,
+            }
+        if payload.campaign:
+            variables["campaign"] = payload.campaign
+        state.variables = variables
+        convs.save_state(conversation, state)
 
     def _start_variables(self, turn: _Turn) -> dict[str, object]:
         payload = turn.start_payload
@@ -502,6 +532,7 @@ class ConversationService:
                 flow,
                 conversation.id,
                 conversation.finished_at or utcnow(),
+                values=State.from_json(conversation.state).values,
             )
         if self._active(turn) is not None:
             return  # a hook started a flow: what waits resumes after that one ends

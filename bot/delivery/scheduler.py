@@ -8,7 +8,9 @@ An `AsyncIOScheduler` on the bot's event loop runs:
 * `conversation-reminders`, every 5 minutes: one gentle reminder for half-finished
   conversations (`bot.delivery.reminders`);
 * `conversation-expiry`, every 15 minutes: expires conversations idle past their limit;
-* `retention-purge`, hourly: `bot.privacy.retention.purge`.
+* `retention-purge`, hourly: `bot.privacy.retention.purge`;
+* the jobs other parts register with `Extensions.every` (`activity-feedback`: the
+  feedback flow the day after an activity).
 
 Several processes on PostgreSQL: every process dispatches (the outbox is claimed row by
 row, and the send rate is shared, `pacing`), but the other jobs run in one process only,
@@ -114,6 +116,16 @@ class DeliveryScheduler:
             next_run_time=now + timedelta(seconds=30),
             **defaults,
         )
+        for name, (interval, _job) in self.app.service.extensions.periodic_jobs.items():
+            self.scheduler.add_job(
+                self.run_job,
+                "interval",
+                args=[name],
+                seconds=interval.total_seconds(),
+                id=name,
+                next_run_time=now + timedelta(seconds=15),
+                **defaults,
+            )
         self.scheduler.start()
         self._unsubscribe = outbox.on_enqueue(self.dispatcher.kick)
         channels = ", ".join(self.dispatcher.senders) or "no channel"
@@ -158,6 +170,18 @@ class DeliveryScheduler:
         if not self.leads:
             return
         await reminders.expire_idle(self.app, self.clock)
+
+    async def run_job(self, name: str) -> None:
+        """One run of a job another part registered (`Extensions.every`), at the clock's
+        time, in the process that leads the jobs; its failure is logged and the next run
+        comes as planned."""
+        if not self.leads:
+            return
+        _, job = self.app.service.extensions.periodic_jobs[name]
+        try:
+            await job(self.app.service, self.clock.now())
+        except Exception:
+            log.exception("scheduled job %s failed", name)
 
     async def _retention(self) -> None:
         if not self.leads:

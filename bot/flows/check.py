@@ -92,6 +92,10 @@ def check_graph(loaded: LoadedFlow) -> list[Problem]:
             problems.append(
                 Problem(name, at(i), f"step {step.key!r} has no way out: the flow can never end")
             )
+    for f, followup in enumerate(flow.followups):
+        if followup.when is not None:
+            line = loaded.line_of("followups", f, "when")
+            problems += _check_condition(flow, Rule(when=followup.when, goto=END), line, name)
     return problems
 
 

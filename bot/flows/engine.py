@@ -16,7 +16,7 @@ from bot.flows.events import Answer, Ask, Done, Event, Pick, Say, Skip, Toggle, 
 from bot.flows.model import Flow
 from bot.flows.state import State
 from bot.flows.steps import END, Step
-from bot.flows.steps.base import SKIP, Accept, Refresh, Reject
+from bot.flows.steps.base import SKIP, Accept, Refresh, Reject, Suggest
 
 PREFILL = "prefill"
 
@@ -58,6 +58,11 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
     if isinstance(parsed, Reject):
         state = replace(state, retries=state.retries + 1)
         turn.messages.append(Say(parsed.reason))
+        turn.messages.append(_ask(flow, step, state, ctx))
+        return turn, state
+    if isinstance(parsed, Suggest):
+        state = replace(state, selection=list(parsed.selection))
+        turn.messages.append(Say(parsed.note))
         turn.messages.append(_ask(flow, step, state, ctx))
         return turn, state
     if isinstance(parsed, Refresh):

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.flows.steps import STEP_KINDS, Step
+from bot.flows.steps.base import Condition
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -29,12 +30,18 @@ def _duration(value: Any) -> timedelta:
 
 
 class FollowUp(BaseModel):
-    """Start flow `flow` with the person `after` this flow is finished."""
+    """Start flow `flow` with the person `after` this flow is finished, only `when` an
+    answer says they want it (`when: {step: keep_informed, equals: true}`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     after: timedelta
     flow: str
+    when: Condition | None = None
+
+    def wanted(self, values: dict[str, Any]) -> bool:
+        """Whether the person's answers ask for this follow-up."""
+        return self.when is None or self.when.holds(values)
 
     _after = field_validator("after", mode="before")(classmethod(lambda cls, v: _duration(v)))
 

@@ -30,10 +30,17 @@ async def schedule_followups(
     conversation_id: int,
     finished_at: datetime,
     variables: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> list[int]:
-    """Queue each follow-up of `flow` at `finished_at + after`; the ids of new rows."""
+    """Queue each follow-up of `flow` at `finished_at + after`; the ids of new rows.
+
+    A follow-up with a `when` is queued only if the person's answers (`values`) say
+    they want it: a "no" to hearing back means no check-in.
+    """
     queued: list[int] = []
     for followup in flow.followups:
+        if not followup.wanted(values or {}):
+            continue
         row = await outbox.enqueue(
             session,
             participant_id,

@@ -15,13 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deployment import Deployment
 from bot.flows.events import Document, Outgoing, Say
 from bot.flows.library import FlowLibrary
+from bot.flows.steps.language import language_name
+from bot.i18n.format import format_when
 from bot.i18n.translator import Translator
 from bot.privacy import pseudonyms
 from bot.privacy.erasure import plan
@@ -74,6 +75,7 @@ async def collect(
             "neighbourhood_name": neighbourhood.name if neighbourhood else None,
             "age_group": participant.age_group,
             "interests": list(participant.interests or []),
+            "wants_activities": bool(participant.wants_activities),
             "role": participant.role,
             "first_contact": _plain(participant.created_at),
             "last_contact": _plain(participant.last_seen_at),
@@ -170,14 +172,15 @@ def to_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
 
 
-def _when(text: str | None, language: str, zone: ZoneInfo) -> str:
+def _when(text: str | None, language: str, zone: ZoneInfo, translator: Translator) -> str:
+    """A stored moment as a resident reads it: `zaterdag 5 december 2026 om 14:01`."""
     if not text:
         return "-"
-    moment = datetime.fromisoformat(text).astimezone(zone)
+    moment = datetime.fromisoformat(text)
     try:
-        return format_datetime(moment, format="medium", locale=language or "en")
+        return format_when(moment, language or "en", zone, translator=translator, now=None)
     except (ValueError, LookupError):
-        return moment.strftime("%Y-%m-%d %H:%M")
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def render_text(
@@ -204,22 +207,28 @@ def render_text(
 
         labels = Labels(library, deployment, translator)
     lines = [t.gettext("This is what we know about you:")]
-    lines.append(t.gettext("Language: {value}").format(value=profile.get("language") or "-"))
+    code = profile.get("language")
+    lines.append(t.gettext("Language: {value}").format(value=language_name(code) if code else "-"))
     lines.append(
         t.gettext("Neighbourhood: {value}").format(
             value=profile.get("neighbourhood_name") or profile.get("neighbourhood") or "-"
         )
     )
-    lines.append(t.gettext("Age group: {value}").format(value=profile.get("age_group") or "-"))
+    age_group = profile.get("age_group")
+    if age_group and labels is not None:
+        age_group = labels.profile("age_group", age_group)  # "18 to 27", as it was asked
+    lines.append(t.gettext("Age group: {value}").format(value=age_group or "-"))
     interests = profile.get("interests") or []
     if interests:
         shown = [labels.profile("interests", i) if labels else i for i in interests]
         lines.append(t.gettext("Interests: {value}").format(value=", ".join(shown)))
+    if profile.get("wants_activities"):
+        lines.append(t.gettext("You want invitations to activities in your neighbourhood."))
     consent = data["consent"]
     if consent.get("given_at"):
         lines.append(
             t.gettext("You agreed on {date} (privacy text version {version}).").format(
-                date=_when(consent["given_at"], language, zone),
+                date=_when(consent["given_at"], language, zone, t),
                 version=consent.get("privacy_version") or "-",
             )
         )
@@ -263,12 +272,18 @@ def render_text(
                 rest,
             ).format(n=rest)
         )
+    planned = _planned(data, t, library, language, zone)
+    if planned:
+        footer.append(t.gettext("We will send you:"))
+        footer.extend(planned)
     others = sum(len(rows) for rows in data.get("other", {}).values())
     if others:
         footer.append(
             t.ngettext(
-                "We also keep {n} message or invitation for you: see the file.",
-                "We also keep {n} messages or invitations for you: see the file.",
+                "We also keep {n} other thing of yours, like a message, an invitation or an "
+                "idea: see the file.",
+                "We also keep {n} other things of yours, like messages, invitations or "
+                "ideas: see the file.",
                 others,
             ).format(n=others)
         )
@@ -286,6 +301,28 @@ def render_text(
     footer.append(t.gettext("The file {name} has everything we keep.").format(name=FILENAME))
     footer.append(t.gettext("Type /forget to delete it all."))
     return body + "\n\n" + "\n".join(footer)
+
+
+def _planned(
+    data: dict[str, Any],
+    t: Translator,
+    library: FlowLibrary | None,
+    language: str,
+    zone: ZoneInfo,
+) -> list[str]:
+    """The messages waiting in the outbox, each with when it goes: what was promised."""
+    lines = []
+    for row in data.get("other", {}).get("outbox", []):
+        if row.get("status") != "queued":
+            continue
+        content = row.get("content") or {}
+        flow = library.get(str(content.get("flow"))) if library is not None else None
+        if flow is not None:
+            what = t.pgettext(f"{flow.id}:title", flow.title)
+        else:
+            what = t.gettext("a message")
+        lines.append(f"• {_when(row.get('due_at'), language, zone, t)} – {what}")
+    return lines
 
 
 def _shown_plain(value: Any, t: Translator) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import signal
@@ -14,8 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
+from bot import outbox
+from bot.app import build
 from bot.storage.db import sync_url
-from bot.storage.models import Answer
+from bot.storage.models import Answer, OutboxMessage, Participant, utcnow
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BUURTBOT = Path(sys.executable).parent / "buurtbot"
@@ -24,7 +28,14 @@ BUURTBOT = Path(sys.executable).parent / "buurtbot"
 class Chat:
     """A `buurtbot chat` process, read until its prompt."""
 
-    def __init__(self, database_url: str, tmp_path: Path, user: str = "ada", language: str = "en"):
+    def __init__(
+        self,
+        database_url: str,
+        tmp_path: Path,
+        user: str = "ada",
+        language: str = "en",
+        command: tuple[str, ...] | None = None,
+    ):
         env = {
             **os.environ,
             "BUURTBOT_DATABASE_URL": database_url,
@@ -32,7 +43,7 @@ class Chat:
             "BUURTBOT_SECRET_KEY": "test",
         }
         self.process = subprocess.Popen(
-            [str(BUURTBOT), "chat", "--user", user, "--language", language],
+            [str(BUURTBOT), *(command or ("chat", "--user", user, "--language", language))],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -53,6 +64,20 @@ class Chat:
         while not seen.endswith(b"> "):
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"no prompt; got {seen.decode(errors='replace')!r}"
+            try:
+                seen += self.chunks.get(timeout=remaining)
+            except queue.Empty:
+                continue
+        return seen.decode()
+
+    def until(self, wanted: str, timeout: float = 30) -> str:
+        """Everything shown until `wanted` appears (it may come between prompts), and
+        on to the prompt after it."""
+        seen = b""
+        deadline = time.monotonic() + timeout
+        while wanted.encode() not in seen or not seen.endswith(b"> "):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"{wanted!r} never shown; got {seen.decode(errors='replace')!r}"
             try:
                 seen += self.chunks.get(timeout=remaining)
             except queue.Empty:
@@ -81,7 +106,8 @@ def test_chat_survives_kill_9_in_the_middle_of_a_flow(database_url: str, tmp_pat
     assert "1. English" in first and "العربية" in first
     assert "This chat is from Welzijn Almelo" in chat.send("1")  # English
     assert "Which neighbourhood" in chat.send("1")  # yes, I agree
-    assert "How old are you?" in chat.send("7606 AB")
+    assert "This postcode is in Kerkelanden. Is that right?" in chat.send("7606 AB")
+    assert "How old are you?" in chat.send("yes")
     chat.kill()
 
     chat = Chat(database_url, tmp_path)
@@ -125,7 +151,8 @@ def test_typing_only_in_arabic_in_the_terminal(database_url: str, tmp_path: Path
     assert "العربية" in chat.until_prompt()
     assert "هل هذا مناسب لك؟" in chat.send("العربية")
     assert "7606" not in chat.send("نعم")
-    chat.send("7606 AB")
+    assert "Kerkelanden" in chat.send("7606 AB")  # said back
+    chat.send("نعم")  # yes, that is right
     chat.send("٢")
     chat.send("١، ٣")
     chat.send("/propose")
@@ -145,3 +172,44 @@ def test_typing_only_in_arabic_in_the_terminal(database_url: str, tmp_path: Path
     assert values["for_whom"] == ["youth", "families"]
     assert values["needs"] == []
     assert values["when"] == (date.today() + timedelta(days=1)).isoformat()
+
+
+def test_run_in_terminal_mode_shows_the_outbox_when_it_is_due(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`make run` is the real bot: what the outbox holds for the terminal person shows."""
+
+    async def prepare() -> None:
+        app = build(make_settings(database_url, tmp_path))
+        try:
+            async with app.database.transaction() as session:
+                me = Participant(
+                    channel="terminal",
+                    channel_user_id="me",
+                    language="en",
+                    neighbourhood="kerkelanden",
+                    consented_at=utcnow(),
+                )
+                session.add(me)
+                await session.flush()
+                reminder = outbox.text("Reminder: the barbecue is tomorrow at 14:00.")
+                await outbox.enqueue(session, me.id, "reminder", reminder)
+                later = utcnow() + timedelta(seconds=3)
+                await outbox.enqueue(
+                    session, me.id, "followup", outbox.flow("checkin"), due_at=later
+                )
+        finally:
+            await app.close()
+
+    asyncio.run(prepare())
+    chat = Chat(database_url, tmp_path, command=("run",))
+    shown = chat.until("Reminder: the barbecue is tomorrow at 14:00.")
+    assert "Hello again" in shown
+    assert "Do you want to join an activity" in chat.until("Do you want to join an activity")
+    assert "we will invite you" in chat.send("1")
+    assert chat.quit() == 0
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        statuses = connection.execute(select(OutboxMessage.status)).scalars().all()
+    engine.dispose()
+    assert statuses == ["sent", "sent"]

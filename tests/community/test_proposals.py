@@ -167,7 +167,9 @@ async def test_question_then_approve(app: App, people: dict[str, Person]) -> Non
 
     # The draft gets a date, time and place, and can then be invited to.
     reply = await worker.say(f"/newactivity {proposal.activity_id}")
-    assert "Een sportdag met barbecue" in reply
+    assert "Een sportdag met barbecue" in reply and "another name" in reply
+    await worker.pick("yes")
+    await worker.say("Sportdag")
     await worker.say(future_day(40))
     await worker.say("15:00")
     await worker.say("Het veldje")
@@ -176,6 +178,7 @@ async def test_question_then_approve(app: App, people: dict[str, Person]) -> Non
     async with app.database.transaction() as session:
         activity = await session.get(Activity, proposal.activity_id)
         assert activity is not None and activity.status == "planned" and activity.starts_at
+        assert activity.title["_"] == "Sportdag"  # the worker's new name
 
 
 async def test_decline_tells_the_reason_in_their_language(

@@ -76,7 +76,7 @@ async def test_youth_proposal(app: App) -> None:
     await person.toggle("space", "money")
     await person.say("yes")
     reply = await person.pick("chat")
-    assert "community workers of your neighbourhood" in reply
+    assert "no community worker works in your neighbourhood" in reply
     # Then back to where the person was.
     assert "What is good about your neighbourhood?" in reply
     stored = await answers(app)
@@ -137,9 +137,11 @@ async def test_checkin_closes_the_loop(app: App) -> None:
         p.id, "checkin", {"neighbourhood_update": "Er komt een moestuin bij de school."}
     )
     assert "Er komt een moestuin bij de school." in Person.text(person.last)
+    assert not p.wants_activities
     reply = await person.pick("yes")
-    assert "invitation" in reply
+    assert "we will invite you" in reply
     assert (await answers(app))["checkin.join"] is True
+    assert (await participant(app)).wants_activities  # "yes" counts for invitations
 
 
 async def test_skip_stores_a_skip_and_no_content(app: App) -> None:

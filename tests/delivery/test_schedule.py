@@ -33,11 +33,16 @@ async def test_followup_is_sent_14_days_after_the_flow_ended(
     (ada,) = await add_people(app, 1, language="en")
     started = await app.service.start_flow_for(ada.id, "what-matters")
     flow = app.library["what-matters"]
+    wants = {"keep_informed": True}
     async with app.database.transaction() as session:
-        queued = await schedule_followups(session, ada.id, flow, started.conversation_id, START)
+        queued = await schedule_followups(
+            session, ada.id, flow, started.conversation_id, START, values=wants
+        )
     assert len(queued) == 1
     async with app.database.transaction() as session:
-        again = await schedule_followups(session, ada.id, flow, started.conversation_id, START)
+        again = await schedule_followups(
+            session, ada.id, flow, started.conversation_id, START, values=wants
+        )
     assert again == [], "the same follow-up is never queued twice"
     (row,) = await rows(app)
     assert (row.kind, row.due_at, row.dedupe_key) == (
@@ -55,6 +60,15 @@ async def test_followup_is_sent_14_days_after_the_flow_ended(
     assert attempt.texts[0].startswith("Hello! Two weeks ago you told us what matters to you.")
     (row,) = await rows(app)
     assert row.status == "sent" and row.conversation_id == attempt.reply.conversation_id
+
+
+async def test_no_to_hearing_back_queues_no_checkin(app: App) -> None:
+    (ada,) = await add_people(app, 1, language="en")
+    flow = app.library["what-matters"]
+    async with app.database.transaction() as session:
+        for values in ({"keep_informed": False}, {"keep_informed": None}, {}):
+            assert await schedule_followups(session, ada.id, flow, 1, START, values=values) == []
+    assert await rows(app) == []
 
 
 async def test_a_flow_without_followups_queues_nothing(app: App) -> None:

@@ -37,6 +37,7 @@ async def test_scheduler_sends_what_was_due_before_it_started(app: App) -> None:
             "conversation-reminders",
             "conversation-expiry",
             "retention-purge",
+            "activity-feedback",  # registered by community (Extensions.every)
         }
         assert all(job.max_instances == 1 and job.coalesce for job in running.scheduler.get_jobs())
     finally:

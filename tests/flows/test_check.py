@@ -150,3 +150,34 @@ def test_a_flow_says_who_answers_it(tmp_path: Path) -> None:
     write(tmp_path, "plan.yaml", AUDIENCE.format(audience="everyone"))
     _, problems = check_folder(tmp_path)
     assert problems and problems[0].line == 5
+
+
+FOLLOWUP_WHEN = """\
+id: asks
+version: 1
+title: Asks
+followups:
+  - after: 14d
+    flow: asks
+    when: {step: keep, equals: true}
+  - after: 1d
+    flow: asks
+    when: {step: nowhere, equals: true}
+  - after: 2d
+    flow: asks
+    when: {step: keep, equals: maybe}
+steps:
+  - key: keep
+    kind: yes_no
+    text: Do you want to hear back?
+"""
+
+
+def test_a_followup_condition_is_checked_like_a_branch(tmp_path: Path) -> None:
+    write(tmp_path, "asks.yaml", FOLLOWUP_WHEN)
+    _, problems = check_folder(tmp_path)
+    found = sorted((p.line, p.message) for p in problems)
+    assert found == [
+        (10, "condition on unknown step 'nowhere'"),
+        (13, "step 'keep' answers true or false, not 'maybe'"),
+    ]

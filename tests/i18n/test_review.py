@@ -82,8 +82,8 @@ def test_check_reports_what_a_reviewer_would(tmp_path: Path) -> None:
     catalog = workflow._read(project.po("nl"), "nl")
     catalog.get("/stop – get no more messages").string = "stop – geen berichten meer"
     catalog.get(
-        "A community worker calls me", "propose:hear_back:call"
-    ).string = "Een opbouwwerker belt me"
+        "Another community worker already answered this idea."
+    ).string = "Een andere opbouwwerker heeft dit idee al beantwoord."
     project.po("nl").write_bytes(workflow._po_bytes(catalog))
     result = CliRunner().invoke(
         app, ["i18n", "check", "--root", str(project.root), "--language", "nl"]

@@ -88,7 +88,9 @@ async def test_the_message_and_the_file(app: App) -> None:
         assert answer in text
     # Options read as the person saw them, not as codes.
     assert "More green and gardens" in text and "Kerkelanden" in text
-    assert "1 message or invitation" in text
+    assert "1 other thing of yours" in text
+    # What is planned, with when it goes, in words: what the person was promised.
+    assert "We will send you:" in text and "– What happened with your answers" in text
     document = out[1]
     assert document.filename == "my-data.json" and document.mime_type == "application/json"
     data = json.loads(document.data.decode("utf-8"))

@@ -58,7 +58,16 @@ class Refresh:
     selection: tuple[str, ...]
 
 
-Parsed = Accept | Reject | Refresh
+@dataclass(frozen=True)
+class Suggest:
+    """An answer understood, to be confirmed first (the neighbourhood of a postcode):
+    `note` says what was understood; the question comes again, `selection` kept."""
+
+    selection: tuple[str, ...]
+    note: str
+
+
+Parsed = Accept | Reject | Refresh | Suggest
 
 
 # ---- branching -------------------------------------------------------------------------

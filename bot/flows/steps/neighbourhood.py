@@ -8,7 +8,9 @@ Example::
       skippable: true
 
 The options are the deployment's neighbourhoods and "somewhere else". A Dutch postcode
-(`7606 AB` or `7606`) is looked up; only the neighbourhood is kept, not the postcode.
+(`7606 AB` or `7606`) is looked up and said back ("This postcode is in Kerkelanden. Is
+that right?"): the person presses it, types yes, or chooses another. Only the
+neighbourhood is kept, not the postcode.
 Stored as the neighbourhood key and, unless `store_as` says otherwise, set on the
 participant's profile.
 """
@@ -21,7 +23,16 @@ from bot.deployment import normalise_postcode
 from bot.flows.context import FlowContext
 from bot.flows.events import Event, Option, Pick, Text
 from bot.flows.state import State
-from bot.flows.steps.base import Accept, Parsed, Reject, Step, match_option, register
+from bot.flows.steps.base import (
+    Accept,
+    Parsed,
+    Reject,
+    Step,
+    Suggest,
+    match_option,
+    register,
+)
+from bot.flows.steps.yes_no import read_yes_no
 
 OTHER = "other"
 
@@ -44,6 +55,9 @@ class NeighbourhoodStep(Step):
             option = next((o for o in options if o.value == event.value), None)
         elif isinstance(event, Text):
             option = match_option(event.text, options)
+            if option is None and state.selection and read_yes_no(event, ctx.t) is True:
+                # "yes" to the neighbourhood a postcode matched.
+                option = next((o for o in options if o.value == state.selection[0]), None)
             if option is None and normalise_postcode(event.text) is not None:
                 found = ctx.deployment.by_postcode(event.text)
                 if found is None:
@@ -53,7 +67,14 @@ class NeighbourhoodStep(Step):
                             "neighbourhood from the list."
                         )
                     )
-                option = Option(found.key, found.name)
+                # Said back first: the ranges are rough, and a wrong one is easy to fix.
+                return Suggest(
+                    (found.key,),
+                    ctx.t.gettext(
+                        "This postcode is in {neighbourhood}. Is that right? Then press "
+                        "{neighbourhood} or type yes. If not, choose your neighbourhood."
+                    ).format(neighbourhood=found.name),
+                )
         if option is None:
             return Reject(ctx.t.gettext("Please choose your neighbourhood, or type your postcode."))
         # The raw text may be a postcode: it is not kept, only the neighbourhood.

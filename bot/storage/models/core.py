@@ -27,6 +27,8 @@ class Participant(Base):
     neighbourhood: Mapped[str | None] = mapped_column(String(64), index=True)
     age_group: Mapped[str | None] = mapped_column(String(16))
     interests: Mapped[list[str] | None] = mapped_column(JSON)
+    # Said yes to "Do you want to join an activity?": invited to any activity nearby.
+    wants_activities: Mapped[bool] = mapped_column(default=False, server_default=false())
     role: Mapped[str] = mapped_column(String(16), default="resident")
     consented_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(32))

@@ -37,8 +37,9 @@ KINDS = (
     "nudge",
     "reply",
 )
-CAPPED_KINDS = ("broadcast", "invitation")
-"""Kinds that count towards a person's weekly limit (`BUURTBOT_WEEKLY_BROADCAST_LIMIT`)."""
+CAPPED_KINDS = ("broadcast", "invitation", "feedback")
+"""Kinds that count towards a person's weekly limit (`BUURTBOT_WEEKLY_BROADCAST_LIMIT`);
+feedback after an activity asks as much of a person as an invitation."""
 REPLY_KINDS = ("reply",)
 """Kinds that answer what a person wrote (a direct reply sent again): no consent needed,
 as for the reply itself."""

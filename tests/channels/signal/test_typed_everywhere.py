@@ -38,6 +38,8 @@ async def test_an_arabic_resident_proposes_by_typing_only(bot: Bot) -> None:
 
     reply = await bot.say(person, "نعم")
     reply = await bot.say(person, "7606 AB")
+    assert "Kerkelanden" in reply  # the neighbourhood it matched, said back ...
+    reply = await bot.say(person, "نعم")  # ... and confirmed
     reply = await bot.say(person, "٢")  # 18 to 27, in Arabic-Indic digits
     assert "مثلًا: 1، 3" in reply  # the bot's own example ...
     reply = await bot.say(person, "١، ٣")  # ... and the person's answer in their digits
@@ -64,7 +66,7 @@ async def test_an_arabic_resident_proposes_by_typing_only(bot: Bot) -> None:
 
 async def test_the_done_word_and_an_empty_choice_over_signal(bot: Bot) -> None:
     person = bot.daemon.person()
-    for text in ("Hoi", "Nederlands", "ja", "7606 AB", "2", "1"):
+    for text in ("Hoi", "Nederlands", "ja", "7606 AB", "ja", "2", "1"):
         await bot.say(person, text)
     await bot.say(person, "/propose")
     await bot.say(person, "Een filmavond")

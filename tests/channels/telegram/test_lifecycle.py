@@ -71,7 +71,10 @@ async def test_a_new_app_on_the_same_database_goes_on(
         ada.press("Yes, I agree")
         _closed, question = await ada.wait_reply(2)
         assert "Which neighbourhood" in (question.text or "")
-        ada.send_text("7606 AB")  # a postcode, typed
+        ada.send_text("7606 AB")  # a postcode, typed: said back, then confirmed
+        said, _again = await ada.wait_reply(2)
+        assert "This postcode is in Kerkelanden" in (said.text or "")
+        ada.press("Kerkelanden")
         await ada.wait_reply(2)
         assert (await stored_answers(second_app))["onboarding.neighbourhood"] == "kerkelanden"
         await channel.stop()
@@ -144,7 +147,8 @@ async def test_the_command_menu_is_set_for_every_language(
     default = server.commands()
     names = [c["command"] for c in default]
     assert names[0] == "start"
-    assert {"language", "help", "privacy", "mydata", "forget", "stop", "matters"} <= set(names)
+    wanted = {"language", "help", "privacy", "mydata", "forget", "stop", "matters", "myproposals"}
+    assert wanted <= set(names)
     for code in languages:
         menu = server.commands(language_code=code)
         assert [c["command"] for c in menu] == names

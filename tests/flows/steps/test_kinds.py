@@ -7,7 +7,7 @@ import pytest
 from bot.flows.context import FlowContext
 from bot.flows.events import Event, Media, Other, Pick, Text
 from bot.flows.state import State
-from bot.flows.steps.base import Accept, Parsed, Reject
+from bot.flows.steps.base import Accept, Parsed, Reject, Suggest
 from tests.flows.conftest import flow_from
 
 
@@ -186,10 +186,16 @@ HOOD = "{key: q, kind: neighbourhood, text: Q}"
 def test_neighbourhood_by_button_number_name_or_postcode(ctx: FlowContext) -> None:
     assert value(parse(HOOD, Pick("q", "kerkelanden"), ctx)) == "kerkelanden"
     assert value(parse(HOOD, Text("kerkelanden"), ctx)) == "kerkelanden"
-    assert value(parse(HOOD, Text("7606 ab"), ctx)) == "kerkelanden"
-    assert value(parse(HOOD, Text("7604BC"), ctx)) == "de-riet"
-    parsed = parse(HOOD, Text("7606AB"), ctx)
-    assert isinstance(parsed, Accept) and parsed.raw == ""  # the postcode is not kept
+    parsed = parse(HOOD, Text("7604BC"), ctx)
+    assert isinstance(parsed, Suggest) and parsed.selection == ("haghoek",)
+    assert "Haghoek" in parsed.note  # said back, to be confirmed
+    assert isinstance(parse(HOOD, Text("7604 MA"), ctx), Suggest)
+    assert isinstance(parse(HOOD, Text("7606 ab"), ctx), Suggest)
+    parsed = parse(HOOD, Text("yes"), ctx, ["kerkelanden"])
+    assert isinstance(parsed, Accept) and parsed.value == "kerkelanden"
+    assert parsed.raw == ""  # the postcode is not kept
+    assert value(parse(HOOD, Text("centrum"), ctx, ["kerkelanden"])) == "centrum"  # corrected
+    assert isinstance(parse(HOOD, Text("no"), ctx, ["kerkelanden"]), Reject)
 
 
 def test_neighbourhood_unknown_postcode_is_explained(ctx: FlowContext) -> None:
