@@ -24,6 +24,7 @@ pytestmark = pytest.mark.postgres
 OVERLAPPING = """\
 organisation:
   name: Welzijn Almelo
+  town: Almelo
 neighbourhoods:
   - key: de-riet
     name: De Riet / Nieuwland
@@ -56,8 +57,8 @@ def test_overlapping_postcodes_are_refused(tmp_path: Path, command: tuple[str, .
     assert done.returncode == (1 if command == ("flows", "check") else 2)
     output = done.stdout + done.stderr
     assert (
-        f"{deployment}:9: postcode 7604AA-7604KZ of Haghoek / Aalderinkshoek overlaps "
-        "7604 of De Riet / Nieuwland (line 6)"
+        f"{deployment}:10: postcode 7604AA-7604KZ of Haghoek / Aalderinkshoek overlaps "
+        "7604 of De Riet / Nieuwland (line 7)"
     ) in output
     assert "Traceback" not in output
     assert not (tmp_path / "cli.db").exists() or command == ("flows", "check")
