@@ -16,10 +16,13 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont
+from matplotlib.ft2font import FT2Font
 from matplotlib.patches import Rectangle
 
 from bot.i18n.translator import Translator
@@ -63,8 +66,22 @@ def slot(series: int = 1) -> int:
     return 2 * LINE + series * BAR + GAP
 
 
+@cache
+def _font_characters() -> frozenset[int]:
+    """The characters the charts' font can draw (DejaVu Sans has no emoji)."""
+    return frozenset(FT2Font(findfont(FontProperties())).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """`text` without the characters the font would draw as empty boxes ("😞 Bad" ->
+    "Bad"); an option that is only such characters keeps them, rather than no label."""
+    known = _font_characters()
+    kept = " ".join("".join(c for c in text if ord(c) in known or c.isspace()).split())
+    return kept or text
+
+
 def _wrap(text: str, width: int, lines: int = 2) -> str:
-    wrapped = textwrap.wrap(text, width) or [""]
+    wrapped = textwrap.wrap(drawable(text), width) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         wrapped[-1] = wrapped[-1][: width - 1].rstrip() + "…"
