@@ -51,7 +51,7 @@ class StepCount:
     """Each person's latest answer to one question: option codes and a scale value."""
 
     answers: dict[int, tuple[list[str], float | None, datetime]] = field(default_factory=dict)
-    texts: defaultdict[str, list[tuple[datetime, str]]] = field(
+    texts: defaultdict[str, list[tuple[datetime, str, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
 
@@ -112,6 +112,7 @@ def _answers(connection: Connection, scope: Scope, library: FlowLibrary) -> Iter
         Answer.skipped,
         Answer.neighbourhood,
         Answer.created_at,
+        Answer.language,
     ).where(
         *_period_filter(Answer.created_at, scope.period),
         _flows_filter(Answer.flow_id, scope, library),
@@ -156,7 +157,7 @@ def count(
     free: dict[tuple[str, str], bool] = {}
     kinds: dict[tuple[str, str], str | None] = {}
     for row in _answers(connection, scope, labels.library):
-        aid, pid, flow_id, step_key, value, skipped, neighbourhood, created_at = row
+        aid, pid, flow_id, step_key, value, skipped, neighbourhood, created_at, language = row
         person = pid if pid is not None else -aid
         group = neighbourhood or ""
         acc = flows[flow_id]
@@ -179,7 +180,7 @@ def count(
             codes = []
             text = free_text_of(value)
             if text and group in scope.free_text:
-                step.texts[group].append((created_at, redact(text)))
+                step.texts[group].append((created_at, redact(text), language))
         else:
             codes = option_keys(value)
             if kinds[key] == "scale" and isinstance(value, int | float):

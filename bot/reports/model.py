@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.flows.steps.language import language_name
 from bot.reports.periods import Period
 from bot.reports.protection import Cell
 
@@ -87,6 +88,24 @@ class Table:
         return round(100 * cell.value / base.value)
 
 
+@dataclass(frozen=True)
+class FreeText:
+    """One free-text answer as shown (`(×3)` when several people wrote it), with the
+    language it was written in, so a reader knows which language it is in."""
+
+    text: str
+    language: str | None
+
+    @property
+    def language_name(self) -> str:
+        """The language in its own name (`Türkçe`), as the bot offers it; empty if unknown."""
+        return language_name(self.language) if self.language else ""
+
+    def with_language(self) -> str:
+        """`Een moestuin (Nederlands)`: the text and the language it was written in."""
+        return f"{self.text} ({self.language_name})" if self.language else self.text
+
+
 @dataclass
 class Texts:
     """Free-text answers to one question in one neighbourhood (for its workers only)."""
@@ -95,7 +114,7 @@ class Texts:
     question: str
     group: Group
     count: int
-    texts: list[str]
+    texts: list[FreeText]
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -314,7 +314,7 @@ def write_report(results: Results, folder: Path, t: Translator, *, title: str = 
         for texts in flow.texts:
             md.append(f"### {texts.question} — {texts.group.label}")
             md.append("")
-            md.extend(f"- {_md(text)}" for text in texts.texts)
+            md.extend(f"- {_md(text.with_language())}" for text in texts.texts)
             md.append("")
         if flow.months is not None:
             emit(flow.months)
@@ -396,8 +396,8 @@ def summary(results: Results, t: Translator) -> list[str]:
             lines.append("")
             lines.append(f"{texts.question} ({texts.group.label}, {texts.count}):")
             for text in texts.texts[:CHAT_TEXTS]:
-                short = text if len(text) <= 200 else text[:199] + "…"
-                lines.append(f"– {short}")
+                short = text.text if len(text.text) <= 200 else text.text[:199] + "…"
+                lines.append(f"– {replace(text, text=short).with_language()}")
         parts.append("\n".join(lines))
     # Join into as few messages as fit.
     messages: list[str] = []

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.flows.labels import SKIPPED, Labels
 from bot.reports.counting import ANONYMISED, ANSWERING, COMPLETED, STOPPED, FlowCount
-from bot.reports.model import TOTAL, Group, Line, Scope, Table, Texts
+from bot.reports.model import TOTAL, FreeText, Group, Line, Scope, Table, Texts
 from bot.reports.protection import HIDDEN, MIN_GROUP, SMALL, Cell, Sum, suppress, table_sums
 
 OPTION_KINDS = frozenset(
@@ -363,15 +363,19 @@ def texts(
     return found
 
 
-def grouped(texts: list[tuple[datetime, str]]) -> list[str]:
-    """Newest first; the same text written by several people once, with `(×n)`."""
+def grouped(texts: list[tuple[datetime, str, str | None]]) -> list[FreeText]:
+    """Newest first; the same text written by several people once, with `(×n)` (and the
+    language of the first who wrote it)."""
     counts: dict[str, int] = {}
-    shown: dict[str, str] = {}
+    shown: dict[str, tuple[str, str | None]] = {}
     newest: dict[str, datetime] = {}
-    for moment, text in texts:
+    for moment, text, language in texts:
         key = " ".join(text.casefold().split())
         counts[key] = counts.get(key, 0) + 1
-        shown.setdefault(key, text.strip())
+        shown.setdefault(key, (text.strip(), language))
         newest[key] = max(newest.get(key, moment), moment)
     order = sorted(counts, key=lambda k: (-counts[k], -newest[k].timestamp()))
-    return [shown[k] + (f" (×{counts[k]})" if counts[k] > 1 else "") for k in order]
+    return [
+        FreeText(shown[k][0] + (f" (×{counts[k]})" if counts[k] > 1 else ""), shown[k][1])
+        for k in order
+    ]

@@ -156,9 +156,15 @@ def test_free_text_only_for_the_workers_neighbourhoods(
     )
     texts = [texts for flow in worker.flows for texts in flow.texts]
     assert texts and {t.group.key for t in texts} == {"kerkelanden"}  # not the group of 3
-    everything = " ".join(text for t in texts for text in t.texts)
+    everything = " ".join(text.text for t in texts for text in t.texts)
     assert "Een moestuin beginnen" in everything
     assert phone_like(everything) == [] and "@" not in everything
+    # Each text says which language it was written in (#17: a worker reads Turkish as Turkish).
+    shown = [text for t in texts for text in t.texts]
+    assert {text.language for text in shown} <= {"nl", "en", "tr", "ar", "pl", "uk"}
+    assert all(text.language for text in shown)
+    named = {text.with_language() for text in shown}
+    assert any(line.endswith("(Nederlands)") or line.endswith("(Türkçe)") for line in named)
 
 
 def test_scores_themes_and_months(
@@ -270,3 +276,24 @@ def test_a_change_from_nothing_reads_new() -> None:
     assert change(Cell(0), Cell(0), t) == ""
     assert change(Cell(10), Cell(15), t) == "+50%"
     assert change(Cell(None, SMALL), Cell(15), t) == ""
+
+
+def test_a_free_text_is_shown_with_the_language_it_was_written_in() -> None:
+    from datetime import UTC, datetime
+
+    from bot.reports.tables import grouped
+
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    shown = grouped(
+        [
+            (moment, "Bir bahçe", "tr"),
+            (moment, "bir  bahçe", "tr"),
+            (moment, "حديقة", "ar"),
+            (moment, "Een moestuin", None),
+        ]
+    )
+    assert [text.with_language() for text in shown] == [
+        "Bir bahçe (×2) (Türkçe)",
+        "حديقة (العربية)",
+        "Een moestuin",
+    ]
