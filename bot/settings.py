@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import keyfile
@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     weekly_broadcast_limit: int = 3
     dashboard_listen: str = "127.0.0.1:8000"
     public_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _public_url_follows_listen(self) -> Settings:
+        # Unset, the login links point where the dashboard listens: an operator who moves
+        # it to another port must not get links to the old one.
+        listen = self.dashboard_listen.strip()
+        if "public_url" not in self.model_fields_set and listen and not listen.startswith(":"):
+            self.public_url = f"http://{listen}"
+        return self
 
     @field_validator("telegram_token", "telegram_webhook_url", "signal_url", "signal_number")
     @classmethod

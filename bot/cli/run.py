@@ -30,6 +30,9 @@ def run_command() -> None:
         channels.append("signal")
     if not channels:
         log.info("No channel configured (BUURTBOT_TELEGRAM_TOKEN, BUURTBOT_SIGNAL_URL): terminal")
+        # The chat is on this screen: only warnings and errors may interrupt it, not the
+        # scheduler's routine lines.
+        logging.getLogger().setLevel(logging.WARNING)
         asyncio.run(_chat(app, "me", None, dashboard=True, deliver=True))
         return
     from bot.runner import serve
