@@ -6,12 +6,11 @@ Example::
       kind: set
       value: registered
       label: Registered
-      next: thanks
-
     - key: hood
       kind: set
       value: centrum
       store_as: neighbourhood
+      next: end
 
 The answer is stored under the step's key like any question's, so it is a column in
 `buurtbot export answers` and `next` rules of later steps can test it. `label` (optional,

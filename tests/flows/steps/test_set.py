@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.flows.context import FlowContext
 from bot.flows.effects import SetProfile
 from bot.flows.events import Ask, Say, Text
 from bot.flows.loader import FlowError, load_flow_text
+from bot.flows.steps import set as set_kind
 from bot.flows.steps.set import SetStep
 from tests.flows.conftest import flow_from
 
@@ -92,3 +94,14 @@ def test_check_finds_a_condition_that_can_never_hold() -> None:
     problems = check_graph(load_flow_text(text, Path("f.yaml")))
     assert [p.message for p in problems] == ["step 'status' always stores 'registered': never true"]
     assert check_graph(load_flow_text(FLOW, Path("f.yaml"))) == []
+
+
+def test_the_docstring_example_is_a_valid_flow(ctx: FlowContext) -> None:
+    doc = set_kind.__doc__ or ""
+    example = doc.split("Example::", 1)[1].split("\n\n", 2)[1]
+    steps = textwrap.indent(textwrap.dedent(example), "  ")
+    loaded = load_flow_text(f"id: f\nversion: 1\ntitle: T\nsteps:\n{steps}\n", Path("f.yaml"))
+    assert [step.kind for step in loaded.flow.steps] == ["set", "set"]
+    assert check_graph(loaded) == []
+    turn, _ = engine.start(loaded.flow, ctx)
+    assert [a.step for a in turn.answers] == ["status", "hood"]
