@@ -97,5 +97,7 @@ class Setting:
                 f"{what}: the neighbourhood is set to {stored!r}; it must be a neighbourhood "
                 "key in buurtbot.yaml",
             )
-        key = unique(field, self.keys, KEY_LIMIT)
+        # The contact field's own key (`wijk`), as RapidPro names it.
+        name = snakify(act.field_key(action)) if kind == "set_contact_field" else field
+        key = unique(name[:KEY_LIMIT].rstrip("_") or field, self.keys, KEY_LIMIT)
         return {"key": key, "kind": "set", "value": stored, "store_as": field}

@@ -516,12 +516,8 @@ def test_a_fixed_value_for_a_profile_field_is_a_set_step(tmp_path, action, store
     data = flow("Q", [node("a", [send("a/m", "Hi"), {"uuid": u("x"), **action}], None)])
     flows, lines = run(tmp_path, export(data))
     step = flows["q"]["steps"][1]
-    assert (step["kind"], step["store_as"], step["value"], step["key"]) == (
-        "set",
-        store_as,
-        value,
-        store_as,
-    )
+    assert (step["kind"], step["store_as"], step["value"]) == ("set", store_as, value)
+    assert step["key"] == action.get("field", {}).get("key", "language")
     if store_as == "neighbourhood":
         assert any("must be a neighbourhood key in buurtbot.yaml" in line for line in lines)
 
