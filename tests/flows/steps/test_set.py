@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.flows.check import check_graph
 from bot.flows.context import FlowContext
 from bot.flows.effects import SetProfile
 from bot.flows.events import Ask, Say, Text
+from bot.flows.extract import extract_flows
 from bot.flows.loader import FlowError, load_flow_text
 from bot.flows.steps import set as set_kind
 from bot.flows.steps.set import SetStep
@@ -105,3 +107,16 @@ def test_the_docstring_example_is_a_valid_flow(ctx: FlowContext) -> None:
     assert check_graph(loaded) == []
     turn, _ = engine.start(loaded.flow, ctx)
     assert [a.step for a in turn.answers] == ["status", "hood"]
+
+
+def test_the_label_is_extracted_under_the_context_the_step_looks_up() -> None:
+    handle = io.BytesIO(FLOW.encode())
+    handle.name = "conversations/f.yaml"  # type: ignore[attr-defined]
+    found = {
+        messages: comments[0] for _, _, messages, comments in extract_flows(handle, [], [], {})
+    }
+    assert found[("f:status:registered", "Registered")] == (
+        "flow f, step status (answer the flow stores without asking): "
+        "name of the value 'registered' in reports; keep it short"
+    )
+    assert not any(context.startswith("f:hood") for context, _ in found)
