@@ -113,7 +113,7 @@ class Linking:
             node = action["_node"]
             key = self.results.get(result) if result else self.results.get("@last")
             step = self.questions.get(key or "")
-            if step is None:
+            if step is None or step["kind"] == "set":
                 self.note(node, f"{kind}: no question gives its value; not carried over")
                 continue
             if kind == "set_contact_language":

@@ -57,7 +57,6 @@ class Setting:
                 f"(another step has the key {result[:KEY_LIMIT]!r})",
             )
         self.results.setdefault(result, key)
-        self.results["@last"] = key
         step: dict[str, Any] = {"key": key, "kind": "set", "value": value}
         category = str(action.get("category") or "").strip()
         if category:

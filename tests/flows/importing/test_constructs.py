@@ -544,3 +544,17 @@ def test_other_fixed_contact_fields_stay_reported(tmp_path, action, words):
     flows, lines = run(tmp_path, export(data))
     assert [step["kind"] for step in flows["q"]["steps"]] == ["message"]
     assert any(words in line for line in lines), lines
+
+
+def test_a_contact_field_from_a_set_result_is_reported_and_the_result_kept(tmp_path):
+    field = {
+        "uuid": u("x"),
+        "type": "set_contact_field",
+        "field": {"key": "wijk"},
+        "value": "@results.hood",
+    }
+    data = flow("Q", [node("a", [send("a/m", "Hi"), set_result("Hood", "centrum"), field], None)])
+    flows, lines = run(tmp_path, export(data))
+    hood = steps(flows["q"])["hood"]
+    assert (hood["kind"], hood["value"], "store_as" in hood) == ("set", "centrum", False)
+    assert any("set_contact_field: no question gives its value" in line for line in lines)
