@@ -18,6 +18,7 @@ from bot.flows.steps.choice import ChoiceStepBase
 from bot.flows.steps.consent import ConsentStep
 from bot.flows.steps.multiple_choice import MultipleChoiceStep
 from bot.flows.steps.scale import ScaleStep
+from bot.flows.steps.set import SetStep
 from bot.flows.steps.yes_no import YesNoStep
 
 
@@ -105,10 +106,18 @@ def _check_condition(flow: Flow, rule: Rule, line: int, name: str) -> list[Probl
     if not flow.has_step(when.step):
         return [Problem(name, line, f"condition on unknown step {when.step!r}")]
     target = flow.step(when.step)
+    tested = [v for v in [when.equals, *(when.in_ or [])] if v is not None]
+    if isinstance(target, SetStep):
+        if tested and target.value not in tested:
+            return [
+                Problem(
+                    name, line, f"step {when.step!r} always stores {target.value!r}: never true"
+                )
+            ]
+        return []
     if not target.is_question:
         return [Problem(name, line, f"step {when.step!r} is a message: it has no answer")]
     problems = []
-    tested = [v for v in [when.equals, *(when.in_ or [])] if v is not None]
     if isinstance(target, YesNoStep | ConsentStep):
         for value in tested:
             if not isinstance(value, bool):

@@ -158,7 +158,7 @@ def _prefilled(step: Step, state: State, ctx: FlowContext, flow_id: str) -> Acce
 
 
 def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
-    """Say messages until the next question that needs asking (or the end)."""
+    """Say messages and store fixed answers until the next question to ask (or the end)."""
     guard = 0
     while state.step is not None and guard <= 2 * len(flow.steps):
         guard += 1
@@ -169,6 +169,10 @@ def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
                 turn.messages.append(_ask(flow, step, state, ctx))
                 return state
             state, ctx = _accept(flow, step, parsed, state, ctx, turn)
+            continue
+        fixed = step.fixed_answer(ctx, flow.id)
+        if fixed is not None:
+            state, ctx = _accept(flow, step, fixed, state, ctx, turn)
             continue
         turn.messages.append(Say(step.question_text(ctx, flow.id)))
         state = replace(state, step=_next(flow, step, state.values))

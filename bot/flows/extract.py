@@ -44,6 +44,7 @@ KIND_NAMES = {
     "dynamic_choice": "choice question, options made by the bot",
     "time": "time question",
     "translations": "question for texts in other languages",
+    "set": "answer the flow stores without asking",
 }
 
 Result = tuple[int, str, tuple[str, str], list[str]]
@@ -107,6 +108,14 @@ def extract_flows(
                         label,
                         f"{where}: button for the answer {value!r}; keep it short",
                     )
+        label, fixed = step.get("label"), step.get("value")
+        if kind == "set" and isinstance(label, str) and label and fixed is not None:
+            yield _result(
+                line("steps", index, "label"),
+                f"{flow_id}:{key}:{fixed}",
+                label,
+                f"{where}: name of the value {fixed!r} in reports; keep it short",
+            )
         labels = step.get("labels")
         if isinstance(labels, dict):
             for point, label in labels.items():

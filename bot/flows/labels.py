@@ -16,6 +16,7 @@ from bot.flows.context import FlowContext
 from bot.flows.library import FlowLibrary
 from bot.flows.steps.base import SKIP, Step
 from bot.flows.steps.language import language_name
+from bot.flows.steps.set import SetStep
 from bot.i18n.translator import Translator
 
 FREE_TEXT_KINDS = frozenset({"text", "media"})
@@ -133,6 +134,13 @@ class Labels:
     def option(self, flow_id: str, step_key: str, code: str) -> str:
         if self.kind(flow_id, step_key) == "language":
             return language_name(code)
+        step = self.step(flow_id, step_key)
+        if isinstance(step, SetStep) and step.label is None:
+            # A set step without a label: a profile value reads as the profile shows it.
+            if step.store_as == "language":
+                return language_name(code)
+            if step.store_as == "neighbourhood":
+                return self.neighbourhood(code)
         return self.options(flow_id, step_key).get(code, code)
 
     def profile(self, field: str, code: str) -> str:

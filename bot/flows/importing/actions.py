@@ -2,8 +2,11 @@
 
 - `send_msg`: a `message` step, or the text of the question that follows it;
 - `set_contact_field`: on the question it reads, a neighbourhood field makes it a
-  `neighbourhood` question, an age group field `store_as: age_group`;
-- `set_contact_language`: the question it reads becomes a `language` question;
+  `neighbourhood` question, an age group field `store_as: age_group`; with a fixed
+  value for a field Buurtbot keeps, a `set` step with `store_as` (setting.py);
+- `set_contact_language`: the question it reads becomes a `language` question; a fixed
+  language, a `set` step with `store_as: language`;
+- `set_run_result`: with a literal value, a `set` step keyed by the result name;
 - `enter_flow`: the imported subflow follows the flow (`then`);
 - everything else: a line in the report.
 """
@@ -18,6 +21,7 @@ NEIGHBOURHOOD_FIELDS = frozenset(
     {"neighbourhood", "neighborhood", "wijk", "buurt", "district", "ward", "area"}
 )
 AGE_GROUP_FIELDS = frozenset({"age_group", "agegroup", "age_range", "age_category", "leeftijd"})
+LANGUAGE_FIELDS = frozenset({"language", "taal", "lang"})
 
 #: What each action not carried over did, in words for the report.
 NOT_CARRIED = {
@@ -39,7 +43,6 @@ NOT_CARRIED = {
     "set_contact_name": "sets the contact's name",
     "set_contact_status": "changes the contact's status",
     "set_contact_timezone": "sets the contact's time zone",
-    "set_run_result": "sets a result",
     "start_session": "starts other contacts in a flow",
     "transfer_airtime": "sends airtime",
 }
@@ -54,6 +57,18 @@ def reads_result(value: Any) -> tuple[bool, str | None] | None:
     return True, (match[2].lower() if match[2] else None)
 
 
+def profile_field(key: str) -> str | None:
+    """The profile field (`store_as`) a contact field key stands for, if Buurtbot keeps it."""
+    for fields, name in (
+        (NEIGHBOURHOOD_FIELDS, "neighbourhood"),
+        (AGE_GROUP_FIELDS, "age_group"),
+        (LANGUAGE_FIELDS, "language"),
+    ):
+        if key in fields:
+            return name
+    return None
+
+
 def field_key(action: dict[str, Any]) -> str:
     field = action.get("field") or {}
     key = field.get("key") if isinstance(field, dict) else field
@@ -66,9 +81,6 @@ def not_carried(action: dict[str, Any]) -> str:
     what = NOT_CARRIED.get(kind)
     if kind.startswith("legacy:"):
         return f"legacy action {kind.removeprefix('legacy:')!r} is not carried over"
-    if kind == "set_run_result":
-        name = action.get("name") or "?"
-        return f'set_run_result ({what} "{name}") is not carried over'
     if kind == "call_webhook":
         return (
             f"call_webhook ({what}: {action.get('method', 'GET')} {action.get('url', '?')}) "

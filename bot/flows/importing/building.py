@@ -26,12 +26,13 @@ from bot.flows.importing.graph import (
 )
 from bot.flows.importing.linking import Linking
 from bot.flows.importing.questions import Questions
+from bot.flows.importing.setting import Setting
 from bot.flows.importing.texts import language_code, plain, unique
 
 __all__ = ["Builder", "Built", "Note", "duration"]
 
 
-class Builder(Questions, Linking):
+class Builder(Questions, Linking, Setting):
     """One flow: the walk, its nodes' messages and actions, and the result."""
 
     def __init__(self, flow: dict[str, Any], flow_id: str, ids: dict[str, str]):
@@ -172,15 +173,21 @@ class Builder(Questions, Linking):
                     if previous is not None:
                         previous["next"] = step["key"]
                     previous = self._add(uuid, step)
-            elif kind in ("set_contact_field", "set_contact_language"):
+            elif kind in ("set_contact_field", "set_contact_language", "set_run_result"):
                 if kind == "set_contact_field":
                     self.fields.add(act.field_key(action))
                 reads = act.reads_result(action.get("value") or action.get("language"))
-                if reads is None:
-                    what = "a fixed value" if kind == "set_contact_field" else "a fixed language"
-                    self.note(uuid, f"{kind} with {what} is not carried over")
-                else:
+                if reads is not None and kind != "set_run_result":
                     self.after_input.append((kind, reads[1], action | {"_node": uuid}))
+                    continue
+                if kind == "set_run_result":
+                    step = self._set_result(uuid, action)
+                else:
+                    step = self._set_field(uuid, kind, action)
+                if step is not None:
+                    if previous is not None:
+                        previous["next"] = step["key"]
+                    previous = self._add(uuid, step)
             elif kind == "enter_flow":
                 self._subflow(uuid, action, node)
             else:

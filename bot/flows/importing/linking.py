@@ -37,7 +37,7 @@ class Linking:
         if "enter_flow" in kinds:
             chosen = category_named(router, "Complete") or (categories[0] if categories else None)
             return [Route(None, exit_to(node, chosen) if chosen else None)]
-        if kinds - {"set_contact_field", "set_contact_language", "send_msg"}:
+        if kinds - {"set_contact_field", "set_contact_language", "set_run_result", "send_msg"}:
             # A webhook, a ticket, airtime...: reported with its action; go on as if it worked.
             first = (router.get("cases") or [{}])[0].get("category_uuid")
             chosen = category_by_uuid(router, first) or (categories[0] if categories else None)
@@ -71,6 +71,13 @@ class Linking:
         test = str(case.get("type"))
         if step is None:
             self.note(node, f"a split on the result {result!r}: no question gives it; left out")
+            return None
+        if step["kind"] == "set" and test in routers.TEXT_TESTS:
+            said = {str(step["value"]).casefold(), str(step.get("label", "")).casefold()}
+            wanted = {w.casefold() for w in routers.words(case)}
+            if said & (wanted | {" ".join(routers.words(case)).casefold()}):
+                return {"step": step["key"], "equals": step["value"]}
+            self.note(node, f"case {test} on the result {result!r} never holds: left out")
             return None
         if step["kind"] == "choice" and test in routers.TEXT_TESTS:
             wanted = {w.casefold() for w in routers.words(case)}
@@ -106,7 +113,7 @@ class Linking:
             node = action["_node"]
             key = self.results.get(result) if result else self.results.get("@last")
             step = self.questions.get(key or "")
-            if step is None:
+            if step is None or step["kind"] == "set":
                 self.note(node, f"{kind}: no question gives its value; not carried over")
                 continue
             if kind == "set_contact_language":

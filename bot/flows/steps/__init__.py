@@ -17,6 +17,7 @@ from bot.flows.steps import (  # noqa: F401  (importing registers the kinds)
     neighbourhood,
     number,
     scale,
+    set,
     text,
     time,
     translations,

@@ -176,6 +176,10 @@ class Step(BaseModel):
             return ctx.flow_text(self.msgctxt(flow_id, "skip"), self.skip_label)
         return ctx.t.gettext("Rather not say")
 
+    def fixed_answer(self, ctx: FlowContext, flow_id: str) -> Accept | None:
+        """The answer a step gives without asking (`set`); None for every other kind."""
+        return None
+
     def effects(self, accepted: Accept) -> list[Effect]:
         """What an accepted answer asks the service to do; a kind adds its own."""
         if self.store_as and not accepted.skipped:

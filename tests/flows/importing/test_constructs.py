@@ -318,7 +318,7 @@ def test_contact_fields_language_and_subflow(tmp_path):
     assert found["language"]["kind"] == "language" and "options" not in found["language"]
     assert found["wijk"]["kind"] == "neighbourhood"
     assert flows["main"]["then"] == "child"
-    assert any("set_run_result" in line and '"Done"' in line for line in lines)
+    assert {k: found["done"][k] for k in ("kind", "value")} == {"kind": "set", "value": "yes"}
     assert any("set_contact_field 'favourite' is not carried over" in line for line in lines)
 
 
@@ -403,3 +403,158 @@ def test_an_existing_own_flow_keeps_its_id(tmp_path):
     )
     flows, _ = run(tmp_path, export(flow("Welcome", [node("a", [send("a/m", "Hoi")], None)])))
     assert "welcome-imported" in flows and flows["welcome"]["steps"][0]["text"] == "Hi"
+
+
+def set_result(name: str, value: str, category: str = "", action: str = "r") -> dict[str, Any]:
+    found = {"uuid": u(action), "type": "set_run_result", "name": name, "value": value}
+    return found | ({"category": category} if category else {})
+
+
+def test_set_run_result_is_a_set_step_under_the_result_name(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node(
+                "a",
+                [
+                    send("a/m", "Welcome"),
+                    set_result("Registration Status", "registered", "Registered"),
+                    set_result("Score", "10", action="r2"),
+                ],
+                "b",
+            ),
+            node("b", [send("b/m", "Bye")], None),
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    found = steps(flows["q"])
+    assert found["registration_status"] == {
+        "key": "registration_status",
+        "kind": "set",
+        "value": "registered",
+        "label": "Registered",
+        "next": "score",
+    }
+    assert found["score"] == {"key": "score", "kind": "set", "value": "10", "next": "message_2"}
+    assert found["message_1"]["next"] == "registration_status"
+    assert not any("set_run_result" in line for line in lines)
+
+
+def test_set_run_result_with_an_expression_stays_reported(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node(
+                "a",
+                [
+                    send("a/m", "Hi"),
+                    set_result("Full Name", "@contact.name"),
+                    set_result("Echo", "@(upper(input))", action="r2"),
+                ],
+                None,
+            )
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    assert [step["kind"] for step in flows["q"]["steps"]] == ["message"]
+    for name, value in (("Full Name", "@contact.name"), ("Echo", "@(upper(input))")):
+        assert any(
+            f'node {u("a")}: set_run_result "{name}" with the value {value!r}: an expression'
+            in line
+            for line in lines
+        ), lines
+
+
+def test_a_split_on_a_set_result_branches_on_its_value(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("a", [set_result("Group", "pilot", "Pilot")], "split"),
+            router_node(
+                "split",
+                None,
+                [("Pilot", "p"), ("Control", "c"), ("Other", "c")],
+                [("has_any_word", ["pilot"], "Pilot"), ("has_any_word", ["control"], "Control")],
+                operand="@results.group",
+                wait=False,
+            ),
+            node("p", [send("p/m", "You are in the pilot")], None),
+            node("c", [send("c/m", "Thanks anyway")], None),
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    group = steps(flows["q"])["group"]
+    assert group["next"] == [
+        {"when": {"step": "group", "equals": "pilot"}, "goto": "message_1"},
+        {"goto": "message_2"},
+    ]
+    assert any("case has_any_word on the result 'group' never holds" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("action", "store_as", "value"),
+    [
+        (
+            {"type": "set_contact_field", "field": {"key": "wijk"}, "value": "De Riet"},
+            "neighbourhood",
+            "de-riet",
+        ),
+        (
+            {"type": "set_contact_field", "field": {"key": "age_group"}, "value": "18-27"},
+            "age_group",
+            "18-27",
+        ),
+        (
+            {"type": "set_contact_field", "field": {"key": "language"}, "value": "nld"},
+            "language",
+            "nl",
+        ),
+        ({"type": "set_contact_language", "language": "ara"}, "language", "ar"),
+    ],
+)
+def test_a_fixed_value_for_a_profile_field_is_a_set_step(tmp_path, action, store_as, value):
+    data = flow("Q", [node("a", [send("a/m", "Hi"), {"uuid": u("x"), **action}], None)])
+    flows, lines = run(tmp_path, export(data))
+    step = flows["q"]["steps"][1]
+    assert (step["kind"], step["store_as"], step["value"]) == ("set", store_as, value)
+    assert step["key"] == action.get("field", {}).get("key", "language")
+    if store_as == "neighbourhood":
+        assert any("must be a neighbourhood key in buurtbot.yaml" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        (
+            {"type": "set_contact_field", "field": {"key": "favourite"}, "value": "blue"},
+            "set_contact_field 'favourite' with the value 'blue' is not a field Buurtbot keeps",
+        ),
+        (
+            {"type": "set_contact_field", "field": {"key": "wijk"}, "value": "@fields.old"},
+            "set_contact_field 'wijk' with the value '@fields.old' has no fixed value",
+        ),
+        (
+            {"type": "set_contact_field", "field": {"key": "language"}, "value": "Dutch"},
+            "set_contact_field 'language': 'Dutch' is no value Buurtbot can keep",
+        ),
+    ],
+)
+def test_other_fixed_contact_fields_stay_reported(tmp_path, action, words):
+    data = flow("Q", [node("a", [send("a/m", "Hi"), {"uuid": u("x"), **action}], None)])
+    flows, lines = run(tmp_path, export(data))
+    assert [step["kind"] for step in flows["q"]["steps"]] == ["message"]
+    assert any(words in line for line in lines), lines
+
+
+def test_a_contact_field_from_a_set_result_is_reported_and_the_result_kept(tmp_path):
+    field = {
+        "uuid": u("x"),
+        "type": "set_contact_field",
+        "field": {"key": "wijk"},
+        "value": "@results.hood",
+    }
+    data = flow("Q", [node("a", [send("a/m", "Hi"), set_result("Hood", "centrum"), field], None)])
+    flows, lines = run(tmp_path, export(data))
+    hood = steps(flows["q"])["hood"]
+    assert (hood["kind"], hood["value"], "store_as" in hood) == ("set", "centrum", False)
+    assert any("set_contact_field: no question gives its value" in line for line in lines)

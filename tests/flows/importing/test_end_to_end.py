@@ -59,7 +59,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in ("bot", "conversations", "locales"):
         shutil.copytree(ROOT / folder, root / folder, ignore=skip)
     env = environment(f"sqlite:///{root}/unused.db", root / "data")
-    for name in ("ureport-water-poll.json", "legacy-street-party.json"):
+    for name in ("ureport-water-poll.json", "legacy-street-party.json", "set-results.json"):
         done = buurtbot(root, env, "flows", "import", str(EXPORTS / name))
         assert done.returncode == 0, done.stdout + done.stderr
     return root
@@ -218,3 +218,45 @@ def test_legacy_survey_runs_in_dutch_and_polish(project: Path, sqlite_url: str, 
     assert "Co chcesz robić na festynie sąsiedzkim?" in first
     assert "Nederlands" not in first
     assert "Dziękujemy! Do zobaczenia na festynie." in again.stdout
+
+
+def test_set_results_are_stored_without_asking_and_export_under_result_names(
+    project: Path, database_url: str, tmp_path: Path
+) -> None:
+    env = environment(database_url, tmp_path / "data")
+    flow = yaml.safe_load((project / "conversations" / "clean-up-volunteers.yaml").read_text())
+    assert [s["kind"] for s in flow["steps"]] == ["choice", "set", "set", "message", "message"]
+    chats = [("amir", "en", "1\n1\n1\n"), ("anouk", "nl", "1\n1\n2\n")]
+    outs = [
+        buurtbot(
+            project,
+            env,
+            "chat",
+            "--user",
+            user,
+            "--language",
+            code,
+            "--flow",
+            "clean-up-volunteers",
+            stdin=stdin,
+        ).stdout
+        for user, code, stdin in chats
+    ]
+    # Nothing is said for the set steps: the question's answer, then the thanks.
+    yes = outs[0].split("Would you help at the clean-up of the neighbourhood?")[1]
+    assert yes.split("> ")[1].startswith("Thank you! We will send you the date.")
+    assert "Signed up" not in outs[0]
+    assert "Geen probleem. Misschien de volgende keer!" in outs[1]
+
+    def rows(*extra: str) -> list[dict[str, str]]:
+        done = buurtbot(project, env, "export", "answers", "--flow", "clean-up-volunteers", *extra)
+        assert done.returncode == 0, done.stderr
+        return list(csv.DictReader(io.StringIO(done.stdout)))
+
+    found = sorted(
+        (r["helps"], r["volunteer_status"], r["wijk"], r["neighbourhood"]) for r in rows()
+    )
+    # The result name is the column; the fixed neighbourhood is in the profile too.
+    assert found == [("no", "", "", ""), ("yes", "signed_up", "centrum", "centrum")]
+    shown = sorted((r["volunteer_status"], r["wijk"]) for r in rows("--labels", "--language", "en"))
+    assert shown == [("", ""), ("Signed up", "Centrum")]
