@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.community import register as register_community
 from bot.conversation.extensions import Extensions
+from bot.conversation.parts import Parts
 from bot.conversation.service import ConversationService
 from bot.deployment import Deployment, load_deployment
 from bot.flows.library import FlowLibrary
@@ -30,6 +31,11 @@ class App:
 
     def __post_init__(self) -> None:
         self.presence = Presence(self.database)
+
+    @property
+    def parts(self) -> Parts:
+        """What the community functions are handed (settings, deployment, flows, ...)."""
+        return self.service.parts
 
     async def close(self) -> None:
         await self.database.close()

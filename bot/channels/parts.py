@@ -1,13 +1,15 @@
-"""What a channel is handed: the conversation service, the settings and the database.
+"""What a channel is handed: the conversation service, the settings, the database, and
+the parts the service hands on (`Parts`: translations, flows, the command table).
 
 A protocol, not `bot.app.App`: the runner (above the channels) puts the parts together
-and hands them in; a channel sees only these three.
+and hands them in; a channel sees only these.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from bot.conversation.parts import Parts
 from bot.conversation.service import ConversationService
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -25,3 +27,5 @@ class ChannelParts(Protocol):
     def database(self) -> Database: ...
     @property
     def presence(self) -> Presence: ...
+    @property
+    def parts(self) -> Parts: ...

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bot.channels.direction import shaped_all
 from bot.channels.numbered import numbered
-from bot.conversation.service import ConversationService
+from bot.channels.parts import ChannelParts
 from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Outgoing, Say, Text
@@ -66,14 +66,15 @@ class TerminalChannel:
 
     def __init__(
         self,
-        service: ConversationService,
+        app: ChannelParts,
         user: str = "me",
         language: str | None = None,
         stdin: TextIO | None = None,
         console: Console | None = None,
         flow: str | None = None,
     ):
-        self.service = service
+        self.service = app.service
+        self.parts = app.parts
         self.user = user
         self.language = language
         self.stdin = stdin or sys.stdin
@@ -88,7 +89,7 @@ class TerminalChannel:
             self.console.print(render(message, t), markup=False)
             if isinstance(message, Document):
                 # A file (your data, a chart) is saved where the terminal user can open it.
-                folder = self.service.settings.data_dir / "files"
+                folder = self.parts.settings.data_dir / "files"
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / message.filename
                 path.write_bytes(message.data)
@@ -106,7 +107,7 @@ class TerminalChannel:
                 # The question this turn ended on waits; it is asked again after the flow.
                 messages = [m for m in messages if not isinstance(m, Ask)] + started.messages
                 reply = started
-        await self.say(messages, self.service.catalogs(reply.language), reply.language)
+        await self.say(messages, self.parts.catalogs(reply.language), reply.language)
 
     async def start_flow(self) -> Reply | None:
         """Start the chosen flow if the person has consented (None if not yet)."""
@@ -129,7 +130,7 @@ class TerminalChannel:
             await self.send("/start")
         else:
             await self.say(
-                started.messages, self.service.catalogs(started.language), started.language
+                started.messages, self.parts.catalogs(started.language), started.language
             )
         loop = asyncio.get_running_loop()
         while True:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Hashable
 
 from bot.channels.bounded import Bounded
-from bot.conversation.service import ConversationService
+from bot.channels.parts import ChannelParts
 from bot.conversation.turns import Incoming, Reply
 from bot.i18n.translator import Translator, base_language
 
@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 class Turns:
     """One channel's turns: `slots` at once, languages as last seen, the outbox as net."""
 
-    def __init__(self, service: ConversationService, channel: str, slots: int):
-        self.service = service
+    def __init__(self, app: ChannelParts, channel: str, slots: int):
+        self.service = app.service
+        self.parts = app.parts
         self.channel = channel
         self.slots = asyncio.Semaphore(slots)
         self.languages = Bounded()
@@ -44,20 +45,20 @@ class Turns:
 
     def translator(self, chat: Hashable, hint: str | None = None) -> Translator:
         """The person's language as last seen, else what their app says, else the default."""
-        settings = self.service.settings
+        settings = self.parts.settings
         language = self.languages.get(chat)
         if language is None:
             offered = settings.language_list
             code = base_language(hint or "")
             language = code if code in offered else settings.default_language
-        return self.service.catalogs(language)
+        return self.parts.catalogs(language)
 
     def sorry(self, chat: Hashable, hint: str | None = None) -> str:
         """The apology for a turn that crashed, in the person's language."""
         return self.translator(chat, hint).gettext("Sorry, something went wrong. Please try again.")
 
     def language(self, chat: Hashable) -> str:
-        return self.languages.get(chat) or self.service.settings.default_language
+        return self.languages.get(chat) or self.parts.settings.default_language
 
     async def undelivered(self, user_id: str, reply: Reply, error: object, who: str) -> None:
         """A direct reply the platform would not take: to the outbox, to be tried again."""

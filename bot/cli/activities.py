@@ -131,7 +131,7 @@ def cancel_command(activity_id: int = typer.Argument(..., help="The activity's i
                 if found.status == CANCELLED:
                     return "it is already cancelled", None
                 title = localised(found.title, settings.default_language)
-                return title, await changes.cancel_activity(session, app_.service, found)
+                return title, await changes.cancel_activity(session, app_.parts, found)
         finally:
             await app_.close()
 

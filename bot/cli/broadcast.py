@@ -70,7 +70,7 @@ def broadcast_command(
                     return None, len(people), per_language, ""
                 if found is not None:
                     queued, batch = await invitations.queue_invitations(
-                        session, app.service, found, people, due_at=due
+                        session, app.parts, found, people, due_at=due
                     )
                 else:
                     queued, batch = await polls.queue_poll(

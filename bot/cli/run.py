@@ -70,7 +70,7 @@ async def _chat(
     deliver: bool = False,
 ) -> None:
     """The terminal chat; with `deliver`, the scheduler too, sending the outbox here."""
-    terminal = TerminalChannel(app.service, user=user, language=language, flow=flow)
+    terminal = TerminalChannel(app, user=user, language=language, flow=flow)
     running = None
     scheduler = None
     try:

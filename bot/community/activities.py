@@ -38,7 +38,7 @@ from bot.storage.models.community import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 NEW_ACTIVITY_FLOW = "new-activity"
 RSVP_FLOW = "rsvp"
@@ -198,12 +198,12 @@ def title_in(activity: Activity, language: str) -> str:
     return localised(activity.title, language)
 
 
-def label(service: ConversationService, activity: Activity, language: str) -> str:
+def label(parts: Parts, activity: Activity, language: str) -> str:
     """`Buurtbarbecue – zaterdag 12 juni om 14:00` in `language`."""
     title = title_in(activity, language)
     if activity.starts_at is None:
         return title
-    return f"{title} – {when(service, activity.starts_at, language)}"
+    return f"{title} – {when(parts, activity.starts_at, language)}"
 
 
 def places_text(deployment: Deployment, keys: Iterable[str]) -> str:
@@ -235,13 +235,13 @@ async def start_new_activity(actions: Actions, argument: str) -> None:
     if wanted:
         await _start_plan(actions, wanted)
         return
-    places = neighbourhood_options(actions.service.deployment, allowed)
+    places = neighbourhood_options(actions.parts.deployment, allowed)
     if not places:
         actions.say(actions.t.gettext("You do not work in any neighbourhood of this town."))
         return
     variables: dict[str, Any] = {
         "neighbourhoods": places,
-        "languages": language_options(actions.service.settings),
+        "languages": language_options(actions.parts.settings),
     }
     if len(places) == 1:
         variables[PREFILL] = {"where": json.dumps([places[0]["value"]])}
@@ -271,7 +271,7 @@ async def _start_plan(actions: Actions, wanted: str) -> None:
     if draft is None:
         actions.say(actions.t.gettext("There is no draft activity with that number."))
         return
-    language = actions.participant.language or actions.service.settings.default_language
+    language = actions.participant.language or actions.parts.settings.default_language
     await actions.start_flow(
         PLAN_FLOW, {"activity_id": draft.id, "title": title_in(draft, language)}
     )
@@ -287,7 +287,7 @@ async def plan_finished(actions: Actions, conversation: Conversation, state: Sta
     if draft is None:
         actions.say(t.gettext("Sorry, you cannot plan this activity."))
         return
-    settings = actions.service.settings
+    settings = actions.parts.settings
     starts_at = local_moment(str(values["date"]), str(values["time"]), settings.timezone)
     if starts_at < utcnow():
         actions.say(t.gettext("That moment has already passed. Type /newactivity to try again."))
@@ -311,7 +311,7 @@ async def new_activity_finished(actions: Actions, conversation: Conversation, st
     except roles.Refused:
         actions.say(t.gettext("Sorry, you cannot make an activity there."))
         return
-    settings = actions.service.settings
+    settings = actions.parts.settings
     starts_at = local_moment(str(values["date"]), str(values["time"]), settings.timezone)
     if starts_at < utcnow():
         actions.say(t.gettext("That moment has already passed. Type /newactivity to try again."))
@@ -340,12 +340,12 @@ async def new_activity_finished(actions: Actions, conversation: Conversation, st
 
 def _saved(actions: Actions, activity: Activity) -> None:
     t = actions.t
-    language = actions.participant.language or actions.service.settings.default_language
+    language = actions.participant.language or actions.parts.settings.default_language
     assert activity.starts_at is not None
     actions.say(
         t.gettext('Saved: "{title}" on {when} (number {id}).').format(
             title=title_in(activity, language),
-            when=when(actions.service, activity.starts_at, language),
+            when=when(actions.parts, activity.starts_at, language),
             id=activity.id,
         )
     )
@@ -365,9 +365,9 @@ async def list_activities(actions: Actions, argument: str) -> None:
 async def _worker_list(actions: Actions) -> None:
     t = actions.t
     session = actions.session
-    service = actions.service
+    parts = actions.parts
     allowed = await roles.scope(session, actions.participant)
-    language = actions.participant.language or service.settings.default_language
+    language = actions.participant.language or parts.settings.default_language
     found = await upcoming(session, allowed=allowed, statuses=(PLANNED, DRAFT), dated_only=False)
     if not found:
         actions.say(t.gettext("There are no upcoming activities. Make one with /newactivity."))
@@ -376,7 +376,7 @@ async def _worker_list(actions: Actions) -> None:
     lines = [t.gettext("Upcoming activities:")]
     for activity in found:
         entry = numbers[activity.id]
-        head = f"#{activity.id} {label(service, activity, language)}"
+        head = f"#{activity.id} {label(parts, activity, language)}"
         if activity.status == DRAFT:
             head += " · " + t.gettext("draft")
         if activity.place:
@@ -421,9 +421,9 @@ async def resident_choices(
 ) -> tuple[list[dict[str, Any]], str]:
     """The activities a resident can answer: near them, or ones they were invited to."""
     session = actions.session
-    service = actions.service
+    parts = actions.parts
     t = actions.t
-    language = participant.language or service.settings.default_language
+    language = participant.language or parts.settings.default_language
     # Without a neighbourhood, only the activities for the whole town are near.
     near = await upcoming(session, neighbourhood=participant.neighbourhood or "")
     invited_ids = set(
@@ -453,7 +453,7 @@ async def resident_choices(
     options = []
     lines = [t.gettext("Activities near you:")]
     for number, activity in enumerate(near, start=1):
-        text = label(service, activity, language)
+        text = label(parts, activity, language)
         line = f"{number}. {text}"
         if activity.place:
             line += f", {activity.place}"

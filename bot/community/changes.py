@@ -41,7 +41,7 @@ from bot.storage.models.outbox import CANCELLED as STOPPED
 from bot.storage.models.outbox import QUEUED
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 # Why an activity may not be broadcast (also the words the command line prints).
 NOT_FOUND, IS_CANCELLED, UNDATED, PAST, FULL = (
@@ -105,7 +105,7 @@ class Cancelled:
 
 async def cancel_activity(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     activity: Activity,
     *,
     by: int | None = None,
@@ -134,22 +134,22 @@ async def cancel_activity(
         .where(Rsvp.activity_id == activity.id, Rsvp.answer.in_((GOING, MAYBE)))
         .order_by(Participant.id)
     )
-    quiet = quiet_hours(service.settings)
+    quiet = quiet_hours(parts.settings)
     urgent = activity.starts_at is not None and hold(quiet, now, False) >= activity.starts_at
     for person in rows.scalars():
-        language = person.language or service.settings.default_language
-        t = translator(service, person)
+        language = person.language or parts.settings.default_language
+        t = translator(parts, person)
         title = _title(activity, language)
         if activity.starts_at is not None:
             text = t.gettext('"{title}" on {when} is cancelled. Sorry! It will not take place.')
-            text = text.format(title=title, when=when(service, activity.starts_at, language))
+            text = text.format(title=title, when=when(parts, activity.starts_at, language))
         else:
             text = t.gettext('"{title}" is cancelled. Sorry! It will not take place.').format(
                 title=title
             )
         queued = await notify(
             session,
-            service.settings,
+            parts.settings,
             person.id,
             outbox.text(text),
             urgent=urgent,

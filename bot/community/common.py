@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.storage.models import Participant
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 log = logging.getLogger("bot.community")
 
@@ -46,13 +46,13 @@ async def get_record(session: AsyncSession, model: type[T], value: Any) -> T | N
     return None if found is None else await session.get(model, found)
 
 
-def translator(service: ConversationService, participant: Participant) -> Translator:
+def translator(parts: Parts, participant: Participant) -> Translator:
     """The translator of a person (not necessarily the one in the current turn)."""
-    return service.catalogs(participant.language or service.settings.default_language)
+    return parts.catalogs(participant.language or parts.settings.default_language)
 
 
-def language_of(service: ConversationService, participant: Participant) -> str:
-    return participant.language or service.settings.default_language
+def language_of(parts: Parts, participant: Participant) -> str:
+    return participant.language or parts.settings.default_language
 
 
 def localised(value: Any, language: str) -> str:
@@ -85,15 +85,13 @@ def as_worker_text(value: str | Mapping[str, str]) -> dict[str, str]:
     return worker_text(original, texts)
 
 
-def when(
-    service: ConversationService, moment: datetime, language: str, now: datetime | None = None
-) -> str:
+def when(parts: Parts, moment: datetime, language: str, now: datetime | None = None) -> str:
     """A date and time in `language`, in the deployment's time zone."""
     return format_when(
         moment,
         language,
-        service.settings.timezone,
-        translator=service.catalogs(language),
+        parts.settings.timezone,
+        translator=parts.catalogs(language),
         now=now,
     )
 

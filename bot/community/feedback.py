@@ -33,7 +33,7 @@ from bot.storage.models import Conversation
 from bot.storage.models.community import GOING, PLANNED, Activity, Rsvp
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 FEEDBACK_FLOW = "feedback"
 CHECKIN_FLOW = "checkin"
@@ -56,16 +56,16 @@ def _yesterday(now: datetime, timezone: str) -> tuple[datetime, datetime] | None
     return yesterday.astimezone(UTC), today.astimezone(UTC)
 
 
-async def queue_feedback(service: ConversationService, now: datetime) -> int:
+async def queue_feedback(parts: Parts, now: datetime) -> int:
     """Queue the feedback flow for yesterday's activities; how many were queued."""
-    window = _yesterday(now, service.settings.timezone)
+    window = _yesterday(now, parts.settings.timezone)
     if window is None:
         return 0
     languages = list(
-        dict.fromkeys([service.settings.default_language, *service.settings.language_list])
+        dict.fromkeys([parts.settings.default_language, *parts.settings.language_list])
     )
     queued = 0
-    async with service.db.transaction() as session:
+    async with parts.db.transaction() as session:
         rows = await session.execute(
             select(Activity, Rsvp.participant_id)
             .join(Rsvp, Rsvp.activity_id == Activity.id)
@@ -80,10 +80,10 @@ async def queue_feedback(service: ConversationService, now: datetime) -> int:
         )
         for activity, participant_id in rows:
             title = {code: title_in(activity, code) for code in languages}
-            title["_"] = title[service.settings.default_language]
+            title["_"] = title[parts.settings.default_language]
             found = await notify(
                 session,
-                service.settings,
+                parts.settings,
                 participant_id,
                 outbox.flow(FEEDBACK_FLOW, {"activity_id": activity.id, "activity_title": title}),
                 kind="feedback",

@@ -56,7 +56,7 @@ from bot.storage.models.community import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 INVITATION_FLOW = "invitation"
 INVITE_FLOW = "invite"
@@ -165,13 +165,13 @@ def reach(people: Iterable[Participant], default_language: str) -> Counter[str]:
 # ---- the invitation itself -------------------------------------------------------------
 
 
-def invitation_variables(service: ConversationService, activity: Activity) -> dict[str, Any]:
+def invitation_variables(parts: Parts, activity: Activity) -> dict[str, Any]:
     """What the `invitation` flow is started with; texts in every offered language, so the
     flow shows the person's own at send time."""
-    settings = service.settings
+    settings = parts.settings
     languages = settings.language_list
     names = [
-        found.name if (found := service.deployment.neighbourhood(key)) else key
+        found.name if (found := parts.deployment.neighbourhood(key)) else key
         for key in activity.neighbourhoods
     ]
     assert activity.starts_at is not None
@@ -180,7 +180,7 @@ def invitation_variables(service: ConversationService, activity: Activity) -> di
         "title": activity.title,
         "description": activity.description,
         "place": activity.place,
-        "when": when_by_language(settings, service.catalogs, activity.starts_at, languages),
+        "when": when_by_language(settings, parts.catalogs, activity.starts_at, languages),
         "neighbourhood": ", ".join(names),
     }
 
@@ -197,19 +197,19 @@ def render_text(messages: Sequence[Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def preview(service: ConversationService, activity: Activity, language: str) -> str:
+def preview(parts: Parts, activity: Activity, language: str) -> str:
     """The invitation exactly as a person with `language` would see it."""
     person = Participant(language=language)
-    ctx = service.context(person)
+    ctx = parts.context(person)
     turn, _ = engine.start(
-        service.library[INVITATION_FLOW], ctx, invitation_variables(service, activity)
+        parts.library[INVITATION_FLOW], ctx, invitation_variables(parts, activity)
     )
     return render_text(turn.messages)
 
 
 async def queue_invitations(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     activity: Activity,
     people: Sequence[Participant],
     *,
@@ -250,7 +250,7 @@ async def queue_invitations(
         new_ids.extend((await session.execute(statement)).scalars())
     if activity.status == DRAFT:
         activity.status = PLANNED
-    content = outbox.flow(INVITATION_FLOW, invitation_variables(service, activity))
+    content = outbox.flow(INVITATION_FLOW, invitation_variables(parts, activity))
     items = [
         outbox.Item(
             participant_id=pid,
@@ -263,7 +263,7 @@ async def queue_invitations(
         )
         for pid in new_ids
     ]
-    queued = await outbox.enqueue_many(session, items, quiet=quiet_hours(service.settings))
+    queued = await outbox.enqueue_many(session, items, quiet=quiet_hours(parts.settings))
     log.info(
         "activity %s: %d invitations queued (batch %s) by %s",
         activity.id,
@@ -280,8 +280,8 @@ async def queue_invitations(
 async def start_invite(actions: Actions, argument: str) -> None:
     t = actions.t
     allowed = await roles.require_worker(actions, "/invite")
-    service = actions.service
-    language = actions.participant.language or service.settings.default_language
+    parts = actions.parts
+    language = actions.participant.language or parts.settings.default_language
     found = await upcoming(actions.session, allowed=allowed, statuses=(PLANNED, DRAFT))
     if not found:
         actions.say(
@@ -290,11 +290,11 @@ async def start_invite(actions: Actions, argument: str) -> None:
             )
         )
         return
-    places = neighbourhood_options(service.deployment, allowed)
+    places = neighbourhood_options(parts.deployment, allowed)
     variables: dict[str, Any] = {
-        "activities": [option(a.id, label(service, a, language)) for a in found],
+        "activities": [option(a.id, label(parts, a, language)) for a in found],
         "neighbourhoods": places,
-        "languages": language_options(service.settings),
+        "languages": language_options(parts.settings),
     }
     prefill: dict[str, Any] = {}
     wanted = argument.strip().lstrip("#")
@@ -335,8 +335,8 @@ async def _activity_for(actions: Actions, activity_id: Any, what: str) -> Activi
 async def invite_finished(actions: Actions, conversation: Conversation, state: State) -> None:
     t = actions.t
     values = state.values
-    service = actions.service
-    settings = service.settings
+    parts = actions.parts
+    settings = parts.settings
     where = list(values.get("where") or [])
     try:
         checked = await _activity_for(actions, values.get("activity"), "invite")
@@ -378,7 +378,7 @@ async def invite_finished(actions: Actions, conversation: Conversation, state: S
         actions.say(
             t.gettext("Preview in {language}:").format(language=language_name(code))
             + "\n"
-            + preview(service, activity, code)
+            + preview(parts, activity, code)
         )
     await actions.start_flow(
         CONFIRM_FLOW,
@@ -390,8 +390,8 @@ async def confirm_finished(actions: Actions, conversation: Conversation, state: 
     t = actions.t
     values = state.values
     variables = state.variables
-    service = actions.service
-    settings = service.settings
+    parts = actions.parts
+    settings = parts.settings
     if values.get("send") == "cancel":
         actions.say(t.gettext("OK. Nothing was sent."))
         return
@@ -411,7 +411,7 @@ async def confirm_finished(actions: Actions, conversation: Conversation, state: 
         due = max(now, local_moment(str(values["day"]), str(values["at"]), settings.timezone))
     people = await select_audience(actions.session, audience, activity_id=activity.id)
     queued, _ = await queue_invitations(
-        actions.session, service, activity, people, due_at=due, invited_by=actions.participant.id
+        actions.session, parts, activity, people, due_at=due, invited_by=actions.participant.id
     )
     language = actions.participant.language or settings.default_language
     goes = hold(quiet_hours(settings), due, urgent=False)
@@ -423,7 +423,7 @@ async def confirm_finished(actions: Actions, conversation: Conversation, state: 
         ).format(n=queued, title=title_in(activity, language))
     )
     if goes > now:
-        actions.say(t.gettext("They go out on {when}.").format(when=when(service, goes, language)))
+        actions.say(t.gettext("They go out on {when}.").format(when=when(parts, goes, language)))
     actions.say(t.gettext("Type /activities to see who comes."))
 
 

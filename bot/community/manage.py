@@ -29,7 +29,7 @@ from bot.storage.models.community import CANCELLED, DRAFT, GOING, MAYBE, PLANNED
 from bot.storage.models.outbox import QUEUED
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 MANAGE_FLOW = "manage-activity"
 UNSET: Any = object()
@@ -45,7 +45,7 @@ class Updated:
 
 async def update_activity(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     activity: Activity,
     *,
     starts_at: datetime | None = None,
@@ -77,23 +77,21 @@ async def update_activity(
     if description is not None:
         activity.description = description
     await session.flush()
-    done.refreshed = await _refresh_queued(session, service, activity)
+    done.refreshed = await _refresh_queued(session, parts, activity)
     if capacity is not UNSET:
-        await rsvp.promote(session, service, activity, now)
+        await rsvp.promote(session, parts, activity, now)
     if moved or relocated:
-        done.told = await _tell_change(session, service, activity)
+        done.told = await _tell_change(session, parts, activity)
     log.info(
         "activity %s changed: %d told, %d queued refreshed", activity.id, done.told, done.refreshed
     )
     return done
 
 
-async def _refresh_queued(
-    session: AsyncSession, service: ConversationService, activity: Activity
-) -> int:
+async def _refresh_queued(session: AsyncSession, parts: Parts, activity: Activity) -> int:
     """Queued invitations carry the details as they were: give them the new ones."""
     content = outbox.flow(
-        invitations.INVITATION_FLOW, invitations.invitation_variables(service, activity)
+        invitations.INVITATION_FLOW, invitations.invitation_variables(parts, activity)
     )
     result = await session.execute(
         update(OutboxMessage)
@@ -108,9 +106,7 @@ async def _refresh_queued(
     return result.rowcount or 0
 
 
-async def _tell_change(
-    session: AsyncSession, service: ConversationService, activity: Activity
-) -> int:
+async def _tell_change(session: AsyncSession, parts: Parts, activity: Activity) -> int:
     rows = await session.execute(
         select(Participant)
         .join(Rsvp, Rsvp.participant_id == Participant.id)
@@ -120,17 +116,17 @@ async def _tell_change(
     told = 0
     stamp = activity.starts_at.isoformat() if activity.starts_at else ""
     for person in rows.scalars():
-        language = person.language or service.settings.default_language
-        t = translator(service, person)
+        language = person.language or parts.settings.default_language
+        t = translator(parts, person)
         assert activity.starts_at is not None
         text = t.gettext('"{title}" has changed. It is now on {when}, at {place}.').format(
             title=title_in(activity, language),
-            when=when(service, activity.starts_at, language),
+            when=when(parts, activity.starts_at, language),
             place=activity.place or "-",
         )
         queued = await notify(
             session,
-            service.settings,
+            parts.settings,
             person.id,
             outbox.text(text),
             dedupe_key=f"{changes.activity_key_prefix(activity.id)}changed:{stamp}:"
@@ -145,9 +141,9 @@ async def _tell_change(
 
 async def start_manage(actions: Actions, found: list[Activity]) -> None:
     """After the worker's list: offer to change or cancel one of the activities."""
-    service = actions.service
-    language = actions.participant.language or service.settings.default_language
-    choices = [option(a.id, label(service, a, language)) for a in found]
+    parts = actions.parts
+    language = actions.participant.language or parts.settings.default_language
+    choices = [option(a.id, label(parts, a, language)) for a in found]
     await actions.start_flow(MANAGE_FLOW, {"activities": choices})
 
 
@@ -179,19 +175,19 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
     if values.get("activity") in (None, "close") or what in (None, "nothing"):
         return
     t = actions.t
-    service = actions.service
+    parts = actions.parts
     activity = await _managed(actions, values.get("activity"))
     if activity is None:
         actions.say(t.gettext("Sorry, you cannot change this activity (any more)."))
         return
-    language = actions.participant.language or service.settings.default_language
+    language = actions.participant.language or parts.settings.default_language
     title = title_in(activity, language)
     session = actions.session
     if what == "cancel":
         if not values.get("cancel_sure"):
             actions.say(t.gettext("OK. Nothing was changed."))
             return
-        done = await changes.cancel_activity(session, service, activity, by=actions.participant.id)
+        done = await changes.cancel_activity(session, parts, activity, by=actions.participant.id)
         actions.say(
             t.ngettext(
                 '"{title}" is cancelled. {n} person who said they would come or maybe '
@@ -215,7 +211,7 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         return
     changed: dict[str, Any] = {}
     if what == "time":
-        moment = local_moment(str(values["date"]), str(values["time"]), service.settings.timezone)
+        moment = local_moment(str(values["date"]), str(values["time"]), parts.settings.timezone)
         if moment <= utcnow():
             actions.say(t.gettext("That moment has already passed. Type /activities to try again."))
             return
@@ -228,7 +224,7 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         changed["title"] = worker_text(str(values["new_title"]))
         changed["description"] = worker_text(str(values.get("new_description") or ""))
     try:
-        done = await update_activity(session, service, activity, **changed)
+        done = await update_activity(session, parts, activity, **changed)
     except ValueError:
         actions.say(t.gettext("Sorry, you cannot change this activity (any more)."))
         return
@@ -236,7 +232,7 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
     actions.say(
         t.gettext('Saved: "{title}" on {when} (number {id}).').format(
             title=title_in(activity, language),
-            when=when(service, activity.starts_at, language),
+            when=when(parts, activity.starts_at, language),
             id=activity.id,
         )
     )

@@ -52,7 +52,7 @@ async def set_news(
 
 async def start_news(actions: Actions, argument: str) -> None:
     allowed = await roles.require_worker(actions, "/news")
-    places = neighbourhood_options(actions.service.deployment, allowed)
+    places = neighbourhood_options(actions.parts.deployment, allowed)
     variables: dict[str, Any] = {"neighbourhoods": places}
     if len(places) == 1:
         variables[PREFILL] = {"where": places[0]["value"]}
@@ -72,7 +72,7 @@ async def news_finished(actions: Actions, conversation: Conversation, state: Sta
     log.info("news for %s set by participant %s", where, actions.participant.id)
     actions.say(
         t.gettext("Saved. Residents of {place} read this in their next check-in.").format(
-            place=places_text(actions.service.deployment, [where])
+            place=places_text(actions.parts.deployment, [where])
         )
     )
 

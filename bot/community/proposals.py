@@ -58,7 +58,7 @@ from bot.storage.models.community import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 PROPOSE_FLOW = "propose"
 REVIEW_FLOW = "review-proposal"
@@ -70,9 +70,9 @@ MAX_LISTED = 10
 # ---- how a proposal reads for a worker -------------------------------------------------
 
 
-def _answer_text(service: ConversationService, step: Step, value: Any, language: str) -> str:
+def _answer_text(parts: Parts, step: Step, value: Any, language: str) -> str:
     """An answer to a `propose` step as the worker reads it, in the worker's language."""
-    t = service.catalogs(language)
+    t = parts.catalogs(language)
     if value is None:
         return t.gettext("(rather not say)")
     if isinstance(step, YesNoStep) or isinstance(value, bool):
@@ -82,7 +82,7 @@ def _answer_text(service: ConversationService, step: Step, value: Any, language:
             return format_date(date.fromisoformat(str(value)), "long", locale=language)
         except ValueError:
             return str(value)
-    ctx = service.context(Participant(language=language))
+    ctx = parts.context(Participant(language=language))
     labels = {o.value: o.label for o in step.options(ctx, PROPOSE_FLOW)}
     if isinstance(value, list):
         return ", ".join(labels.get(str(v), str(v)) for v in value)
@@ -90,21 +90,21 @@ def _answer_text(service: ConversationService, step: Step, value: Any, language:
 
 
 def describe(
-    service: ConversationService,
+    parts: Parts,
     proposal: Proposal,
     proposer: Participant | None,
     notes: list[ProposalNote],
     language: str,
 ) -> str:
     """A proposal, its proposer (pseudonymous) and its questions and answers."""
-    t = service.catalogs(language)
-    flow = service.library.get(PROPOSE_FLOW)
+    t = parts.catalogs(language)
+    flow = parts.library.get(PROPOSE_FLOW)
     details = proposal.details or {}
-    who = [pseudonym(service.settings, proposer) if proposer else t.gettext("someone")]
+    who = [pseudonym(parts.settings, proposer) if proposer else t.gettext("someone")]
     if proposer is not None and proposer.age_group:
         who.append(proposer.age_group)
     if proposal.neighbourhood:
-        who.append(places_text(service.deployment, [proposal.neighbourhood]))
+        who.append(places_text(parts.deployment, [proposal.neighbourhood]))
     lines = [
         t.gettext("Idea {number} from a young person ({who}):").format(
             number=proposal.id, who=", ".join(who)
@@ -122,7 +122,7 @@ def describe(
     for key, name in names.items():
         if key not in details or flow is None or not flow.has_step(key):
             continue
-        lines.append(f"• {name}: {_answer_text(service, flow.step(key), details[key], language)}")
+        lines.append(f"• {name}: {_answer_text(parts, flow.step(key), details[key], language)}")
     for note in notes:
         if note.kind == "question":
             lines.append(t.gettext("Question: {text}").format(text=note.text))
@@ -154,18 +154,18 @@ def may_review(allowed: frozenset[str] | None, proposal: Proposal) -> bool:
 
 async def review_variables(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     proposals: list[Proposal],
     worker: Participant,
 ) -> dict[str, Any]:
     """What `review-proposal` is started with, in the worker's language."""
-    language = language_of(service, worker)
+    language = language_of(parts, worker)
     texts = []
     options = []
     for proposal in proposals:
         proposer = await session.get(Participant, proposal.participant_id)
         notes = await notes_of(session, proposal.id)
-        texts.append(describe(service, proposal, proposer, notes, language))
+        texts.append(describe(parts, proposal, proposer, notes, language))
         options.append(option(proposal.id, f"{proposal.id}. {idea_of(proposal, 40)}"))
     variables: dict[str, Any] = {"proposal_text": "\n\n".join(texts), "proposals": options}
     if len(proposals) == 1:
@@ -175,7 +175,7 @@ async def review_variables(
 
 async def send_for_review(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     proposal: Proposal,
     workers: list[Participant],
     reason: str,
@@ -183,10 +183,10 @@ async def send_for_review(
     """An urgent `review-proposal` to each worker; how many were queued."""
     queued = 0
     for worker in workers:
-        variables = await review_variables(session, service, [proposal], worker)
+        variables = await review_variables(session, parts, [proposal], worker)
         found = await notify(
             session,
-            service.settings,
+            parts.settings,
             worker.id,
             outbox.flow(REVIEW_FLOW, variables),
             urgent=True,
@@ -202,7 +202,7 @@ async def send_for_review(
 async def propose_finished(actions: Actions, conversation: Conversation, state: State) -> None:
     participant = actions.participant
     session = actions.session
-    service = actions.service
+    parts = actions.parts
     if participant.consented_at is None:
         return
     details = {key: state.values[key] for key in DETAILS if key in state.values}
@@ -216,7 +216,7 @@ async def propose_finished(actions: Actions, conversation: Conversation, state: 
     await session.flush()
     workers = await roles.workers_for(session, proposal.neighbourhood)
     workers = [w for w in workers if w.id != participant.id]
-    queued = await send_for_review(session, service, proposal, workers, "new")
+    queued = await send_for_review(session, parts, proposal, workers, "new")
     t = actions.t
     if not queued:
         log.warning(
@@ -229,7 +229,7 @@ async def propose_finished(actions: Actions, conversation: Conversation, state: 
                 "Right now no community worker works in your neighbourhood. "
                 "Your idea goes to the coordinators of {organisation}. "
                 "It can take longer before you hear from them. We will tell you here."
-            ).format(organisation=service.deployment.organisation.name)
+            ).format(organisation=parts.deployment.organisation.name)
         )
     else:
         log.info("proposal %s sent to %d workers", proposal.id, queued)
@@ -257,7 +257,7 @@ async def list_proposals(actions: Actions, argument: str) -> None:
         actions.say(t.gettext("There are no open ideas from young people right now."))
         return
     shown = found[:MAX_LISTED]
-    variables = await review_variables(actions.session, actions.service, shown, actions.participant)
+    variables = await review_variables(actions.session, actions.parts, shown, actions.participant)
     if len(found) > len(shown):
         variables["proposal_text"] += "\n\n" + t.gettext("And {n} more.").format(
             n=len(found) - len(shown)
@@ -289,7 +289,7 @@ async def _proposal_for(actions: Actions, proposal_id: Any, what: str) -> Propos
 async def review_finished(actions: Actions, conversation: Conversation, state: State) -> None:
     t = actions.t
     session = actions.session
-    service = actions.service
+    parts = actions.parts
     values = state.values
     decision = values.get("decision")
     try:
@@ -313,7 +313,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
     worker = actions.participant
     now = utcnow()
     proposal.updated_at = now
-    their_t = translator(service, proposer)
+    their_t = translator(parts, proposer)
     idea = idea_of(proposal)
     if decision == "approve":
         details = proposal.details or {}
@@ -338,7 +338,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
         session.add(ProposalNote(proposal_id=proposal.id, author_id=worker.id, kind="approve"))
         await notify(
             session,
-            service.settings,
+            parts.settings,
             proposer.id,
             outbox.text(
                 their_t.gettext(
@@ -379,7 +379,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
         )
         await notify(
             session,
-            service.settings,
+            parts.settings,
             proposer.id,
             outbox.flow(
                 QUESTION_FLOW,
@@ -397,7 +397,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
         )
         await notify(
             session,
-            service.settings,
+            parts.settings,
             proposer.id,
             outbox.text(
                 "\n".join(
@@ -422,7 +422,7 @@ async def review_finished(actions: Actions, conversation: Conversation, state: S
 async def question_answered(actions: Actions, conversation: Conversation, state: State) -> None:
     """The proposer answered a worker's question: it goes back to that worker."""
     session = actions.session
-    service = actions.service
+    parts = actions.parts
     participant = actions.participant
     proposal = await get_record(session, Proposal, state.variables.get("proposal_id"))
     if proposal is None or proposal.participant_id != participant.id:
@@ -455,17 +455,17 @@ async def question_answered(actions: Actions, conversation: Conversation, state:
         workers = await roles.workers_for(session, proposal.neighbourhood)
     if proposal.status in (APPROVED, DECLINED):
         return
-    await send_for_review(session, service, proposal, workers, f"answer{len(notes) + 1}")
+    await send_for_review(session, parts, proposal, workers, f"answer{len(notes) + 1}")
 
 
 # ---- /myproposals: the young person's own ideas -------------------------------------
 
 
 async def _status_text(
-    session: AsyncSession, service: ConversationService, proposal: Proposal, language: str
+    session: AsyncSession, parts: Parts, proposal: Proposal, language: str
 ) -> str:
     """Where an idea stands, in words the young person reads."""
-    t = service.catalogs(language)
+    t = parts.catalogs(language)
     if proposal.status == OPEN:
         return t.gettext("waiting for an answer from a community worker")
     if proposal.status == ASKING:
@@ -483,7 +483,7 @@ async def _status_text(
         return t.gettext("approved, but the activity was cancelled")
     if activity is not None and activity.status == PLANNED and activity.starts_at is not None:
         return t.gettext("approved: the activity is on {when}").format(
-            when=when(service, activity.starts_at, language)
+            when=when(parts, activity.starts_at, language)
         )
     return t.gettext("approved: a community worker is planning it")
 
@@ -501,10 +501,10 @@ async def my_proposals(actions: Actions, argument: str) -> None:
     if not found:
         actions.say(t.gettext("You have not sent an idea yet. Type /propose to send one."))
         return
-    language = language_of(actions.service, actions.participant)
+    language = language_of(actions.parts, actions.participant)
     lines = [t.gettext("Your ideas:")]
     for proposal in found:
-        status = await _status_text(session, actions.service, proposal, language)
+        status = await _status_text(session, actions.parts, proposal, language)
         lines.append(f"• {idea_of(proposal)}\n  {status}")
     actions.say("\n".join(lines))
 
@@ -552,9 +552,7 @@ def _scrub(value: Any, words: list[str], gone: str) -> Any:
     return value
 
 
-async def forget_proposals(
-    session: AsyncSession, service: ConversationService, participant_id: int
-) -> None:
+async def forget_proposals(session: AsyncSession, parts: Parts, participant_id: int) -> None:
     """Before a young person is erased: take their words out of everyone else's rows.
 
     The proposals themselves (and their notes) go with the person. What was copied
@@ -578,7 +576,7 @@ async def forget_proposals(
         ).scalars()
     )
     words = _their_words(proposals, [n for n in notes if n.author_id == participant_id])
-    gone = service.catalogs(service.settings.default_language).gettext("(deleted)")
+    gone = parts.catalogs(parts.settings.default_language).gettext("(deleted)")
     told: dict[int, set[int]] = {}  # worker -> open ideas of theirs that are gone
     open_ids = {p.id for p in proposals if p.status in (OPEN, ASKING)}
     for proposal in proposals:
@@ -635,12 +633,12 @@ async def forget_proposals(
         if activity is None:
             continue
         neutral = {
-            code: service.catalogs(code).gettext("Activity {number}").format(number=activity.id)
+            code: parts.catalogs(code).gettext("Activity {number}").format(number=activity.id)
             for code in dict.fromkeys(
-                [service.settings.default_language, *service.settings.language_list]
+                [parts.settings.default_language, *parts.settings.language_list]
             )
         }
-        activity.title = {"_": neutral[service.settings.default_language], **neutral}
+        activity.title = {"_": neutral[parts.settings.default_language], **neutral}
         activity.description = _scrub(activity.description, words, gone)
         if any(word in activity.place for word in words):
             activity.place = ""
@@ -648,11 +646,11 @@ async def forget_proposals(
         worker = await session.get(Participant, worker_id)
         if worker is None or worker.id == participant_id:
             continue
-        their_t = translator(service, worker)
+        their_t = translator(parts, worker)
         numbers = ", ".join(str(i) for i in sorted(gone_ids))
         await notify(
             session,
-            service.settings,
+            parts.settings,
             worker.id,
             outbox.text(
                 their_t.ngettext(

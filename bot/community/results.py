@@ -24,7 +24,7 @@ async def _scope(actions: Actions, what: str) -> list[str] | bool | None:
 
 def _flow(actions: Actions, argument: str) -> str | None:
     name = argument.strip().split(" ")[0] if argument.strip() else ""
-    return name if name and actions.service.library.get(name) else None
+    return name if name and actions.parts.library.get(name) else None
 
 
 async def results(actions: Actions, argument: str) -> None:
@@ -32,16 +32,16 @@ async def results(actions: Actions, argument: str) -> None:
     scope = await _scope(actions, "/results")
     if scope is False:
         return
-    service = actions.service
+    parts = actions.parts
     for message in await results_messages(
-        service.db,
-        library=service.library,
-        deployment=service.deployment,
+        parts.db,
+        library=parts.library,
+        deployment=parts.deployment,
         translator=actions.t,
         neighbourhoods=scope or None,
         flow=_flow(actions, argument),
         compare="this-month",
-        timezone=service.settings.timezone,
+        timezone=parts.settings.timezone,
     ):
         actions.send(message)
 
@@ -51,19 +51,19 @@ async def export(actions: Actions, argument: str) -> None:
     scope = await _scope(actions, "/export")
     if scope is False:
         return
-    service = actions.service
+    parts = actions.parts
     fmt = "csv" if "csv" in argument.lower().split() else "xlsx"
     actions.send(
         await export_document(
-            service.db,
-            library=service.library,
-            deployment=service.deployment,
-            secret=service.settings.secret,
+            parts.db,
+            library=parts.library,
+            deployment=parts.deployment,
+            secret=parts.settings.secret,
             translator=actions.t,
             neighbourhoods=scope or None,
             flow=_flow(actions, argument),
             fmt=fmt,
-            timezone=service.settings.timezone,
+            timezone=parts.settings.timezone,
         )
     )
 

@@ -287,7 +287,7 @@ def worker_help(actions: Actions) -> str:
     """The workers' list: the commands of the table listed for workers."""
     t = actions.t
     lines = [t.gettext("You are a community worker. You can type:")]
-    lines += [c.help(t) for c in actions.service.commands.listed("worker") if c.help]
+    lines += [c.help(t) for c in actions.parts.commands.listed("worker") if c.help]
     return "\n".join(lines)
 
 
@@ -297,7 +297,7 @@ def _pause_survey(actions: Actions) -> None:
     current = convs.active_in(actions.session, actions.participant.id)
     if current is None or current.flow_id == START_FLOW:
         return
-    flow = actions.service.library.get(current.flow_id)
+    flow = actions.parts.library.get(current.flow_id)
     if flow is not None and flow.role == "resident":
         convs.set_status(current, convs.PAUSED)
 
@@ -319,7 +319,7 @@ def register(extensions: Extensions) -> None:
             else:
                 actions.say(t.gettext("Send /worker and the code you got, like /worker ABCD-EFGH"))
             return
-        settings = actions.service.settings
+        settings = actions.parts.settings
         granted = await redeem(actions.session, participant, argument, settings.secret)
         if granted is None:
             log.warning("/worker refused: participant %s sent a wrong code", participant.id)
@@ -327,7 +327,7 @@ def register(extensions: Extensions) -> None:
                 t.gettext("This code does not work. It may be used or too old. Ask for a new one.")
             )
             return
-        deployment = actions.service.deployment
+        deployment = actions.parts.deployment
         names = [found.name if (found := deployment.neighbourhood(key)) else key for key in granted]
         if names:
             actions.say(

@@ -33,7 +33,7 @@ from bot.storage.models.community import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 ANSWERS = (GOING, MAYBE, NOT_GOING)
 
@@ -59,7 +59,7 @@ async def _placed(session: AsyncSession, activity_id: int, besides: int | None =
 
 async def respond(
     session: AsyncSession,
-    service: ConversationService,
+    parts: Parts,
     activity: Activity,
     participant: Participant,
     answer: str,
@@ -97,7 +97,7 @@ async def respond(
     await session.flush()
     outcome = Outcome(answer, waiting=rsvp.waiting)
     if had_place and answer != GOING:
-        outcome.promoted = await promote(session, service, activity, now)
+        outcome.promoted = await promote(session, parts, activity, now)
     log.info(
         "activity %s: participant %s answered %s%s",
         activity.id,
@@ -109,7 +109,7 @@ async def respond(
 
 
 async def promote(
-    session: AsyncSession, service: ConversationService, activity: Activity, now: datetime
+    session: AsyncSession, parts: Parts, activity: Activity, now: datetime
 ) -> list[int]:
     """Give free places to the first people on the waiting list, and tell them."""
     promoted: list[int] = []
@@ -135,22 +135,22 @@ async def promote(
         promoted.append(first.participant_id)
         person = await session.get(Participant, first.participant_id)
         if person is not None:
-            await _tell_promoted(session, service, activity, person)
+            await _tell_promoted(session, parts, activity, person)
         log.info("activity %s: participant %s got a place", activity.id, first.participant_id)
     return promoted
 
 
 async def _tell_promoted(
-    session: AsyncSession, service: ConversationService, activity: Activity, person: Participant
+    session: AsyncSession, parts: Parts, activity: Activity, person: Participant
 ) -> None:
-    language = person.language or service.settings.default_language
-    t = translator(service, person)
+    language = person.language or parts.settings.default_language
+    t = translator(parts, person)
     assert activity.starts_at is not None
     message = t.gettext(
         'Good news! A place came free for "{title}" on {when}. '
         "You are on the list now. See you there!"
-    ).format(title=title_in(activity, language), when=when(service, activity.starts_at, language))
-    await notify(session, service.settings, person.id, outbox.text(message))
+    ).format(title=title_in(activity, language), when=when(parts, activity.starts_at, language))
+    await notify(session, parts.settings, person.id, outbox.text(message))
 
 
 async def may_answer(session: AsyncSession, activity: Activity, participant: Participant) -> bool:
@@ -194,8 +194,8 @@ async def answer_for(actions: Actions, activity_id: object, answer: str) -> None
         )
         actions.say(t.gettext("Sorry, this activity is no longer open."))
         return
-    outcome = await respond(session, actions.service, activity, participant, answer)
-    language = participant.language or actions.service.settings.default_language
+    outcome = await respond(session, actions.parts, activity, participant, answer)
+    language = participant.language or actions.parts.settings.default_language
     title = title_in(activity, language)
     if outcome.answer == GOING and outcome.waiting:
         actions.say(
@@ -207,7 +207,7 @@ async def answer_for(actions: Actions, activity_id: object, answer: str) -> None
     elif outcome.answer == GOING:
         actions.say(
             t.gettext('Great! See you at "{title}" on {when}.').format(
-                title=title, when=when(actions.service, activity.starts_at, language)
+                title=title, when=when(actions.parts, activity.starts_at, language)
             )
         )
     elif outcome.answer == MAYBE:
@@ -229,9 +229,7 @@ async def rsvp_finished(actions: Actions, conversation: Conversation, state: Sta
     await answer_for(actions, chosen, str(state.values.get("answer")))
 
 
-async def release_places(
-    session: AsyncSession, service: ConversationService, participant_id: int
-) -> None:
+async def release_places(session: AsyncSession, parts: Parts, participant_id: int) -> None:
     """Someone is erased: their places go to the first people waiting, who are told."""
     held = (
         (
@@ -251,7 +249,7 @@ async def release_places(
     for activity_id in activities:
         activity = await session.get(Activity, activity_id)
         if activity is not None:
-            await promote(session, service, activity, utcnow())
+            await promote(session, parts, activity, utcnow())
 
 
 def register(extensions: Extensions) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.conversation.commands import Command, CommandTable
 from bot.conversation.extensions import Actions, has_role
+from bot.i18n.format import format_period
 from bot.privacy import mydata
 from bot.storage import conversations as convs
 from bot.storage.models import utcnow
@@ -38,15 +39,15 @@ async def privacy(actions: Actions, argument: str) -> None:
 
 
 async def my_data(actions: Actions, argument: str) -> None:
-    service = actions.service
+    parts = actions.parts
     for message in await mydata.messages(
         actions.session,
         actions.participant,
-        service.deployment,
+        parts.deployment,
         actions.t,
-        library=service.library,
-        secret=service.settings.secret,
-        timezone=service.settings.timezone,
+        library=parts.library,
+        secret=parts.settings.secret,
+        timezone=parts.settings.timezone,
     ):
         actions.send(message)
     await actions.repeat_question()
@@ -67,10 +68,10 @@ def help_text(actions: Actions) -> str:
     t = actions.t
     participant = actions.participant
     lines = [t.gettext("You can type these words at any time:")]
-    for command in actions.service.commands.listed("help"):
+    for command in actions.parts.commands.listed("help"):
         if has_role(participant, command.shown_to) and command.help is not None:
             lines.append(command.help(t))
-    for flow in actions.service.library.flows.values():
+    for flow in actions.parts.library.flows.values():
         if flow.command and has_role(participant, flow.role):
             title = t.pgettext(f"{flow.id}:title", flow.title)
             # TRANSLATORS: a line of /help, as "/stop – get no more messages" is.
@@ -87,17 +88,19 @@ def help_text(actions: Actions) -> str:
 def privacy_text(actions: Actions) -> str:
     """`/privacy`: who asks, what is kept, for how long, and how to see or delete it."""
     t = actions.t
-    settings = actions.service.settings
-    org = actions.service.deployment.organisation
-    periods = actions.service.retention_periods
-    period = periods.get(actions.participant.language or settings.default_language)
+    settings = actions.parts.settings
+    org = actions.parts.deployment.organisation
+    language = actions.parts.language_of(actions.participant)
+    if language not in settings.language_list:
+        language = settings.default_language
+    period = format_period(settings.retention_days, language)
     return "\n".join(
         [
             t.gettext("This chat is from {organisation}.").format(organisation=org.name),
             t.gettext("We keep your answers, your neighbourhood, age group and language."),
             t.gettext("We do not keep your name or your phone number."),
             t.gettext("After {period}, your answers are no longer linked to you.").format(
-                period=period or periods["_"]
+                period=period
             ),
             t.gettext("Type /mydata to see your data. Type /forget to delete it."),
             t.gettext("Read more: {url}").format(url=org.privacy_url) if org.privacy_url else "",

@@ -11,18 +11,16 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.commands import CommandHandler, CommandTable
+from bot.conversation.parts import Parts
 from bot.flows.events import Outgoing, Say
 from bot.flows.state import State
 from bot.i18n.translator import Translator
 from bot.storage.models import Conversation, Participant
-
-if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
 
 ROLES = ("resident", "worker", "admin")
 
@@ -36,9 +34,11 @@ def has_role(participant: Participant, role: str) -> bool:
 
 @dataclass
 class Actions:
-    """What a command handler or hook may do in the current turn."""
+    """What a command handler or hook may do in the current turn, and the parts it may
+    use (`parts`: settings, deployment, flows, translations, database, the command
+    table), handed in rather than the service."""
 
-    service: ConversationService
+    parts: Parts
     session: AsyncSession
     participant: Participant
     t: Translator
@@ -75,9 +75,9 @@ class Actions:
 
 FinishHook = Callable[[Actions, Conversation, State], Awaitable[None]]
 VariableProvider = Callable[[AsyncSession, Participant], Awaitable[dict[str, Any]]]
-EraseHook = Callable[[AsyncSession, "ConversationService", int], Awaitable[None]]
-# A job the scheduler runs every so often: `job(service, now)` (feedback after activities).
-PeriodicJob = Callable[["ConversationService", datetime], Awaitable[object]]
+EraseHook = Callable[[AsyncSession, Parts, int], Awaitable[None]]
+# A job the scheduler runs every so often: `job(parts, now)` (feedback after activities).
+PeriodicJob = Callable[[Parts, datetime], Awaitable[object]]
 
 
 @dataclass
@@ -103,13 +103,13 @@ class Extensions:
         return provider
 
     def before_erase(self, hook: EraseHook) -> EraseHook:
-        """Run `hook(session, service, participant_id)` before a person is erased, for
+        """Run `hook(session, parts, participant_id)` before a person is erased, for
         what must happen to others (a freed place goes to the waiting list)."""
         self.erase_hooks.append(hook)
         return hook
 
     def every(self, name: str, interval: timedelta) -> Callable[[PeriodicJob], PeriodicJob]:
-        """Have `buurtbot run`'s scheduler run `job(service, now)` every `interval`."""
+        """Have `buurtbot run`'s scheduler run `job(parts, now)` every `interval`."""
 
         def register(job: PeriodicJob) -> PeriodicJob:
             self.periodic_jobs[name] = (interval, job)

@@ -21,6 +21,7 @@ from bot import outbox
 from bot.conversation import builtins
 from bot.conversation.commands import parse_command
 from bot.conversation.extensions import Actions, Extensions, has_role
+from bot.conversation.parts import Parts
 from bot.conversation.turns import Incoming, Reply
 from bot.deployment import Deployment
 from bot.flows import engine
@@ -149,6 +150,10 @@ class ConversationService:
         self.deployment = deployment
         self.settings = settings
         self.catalogs = catalogs or Catalogs(default=settings.default_language)
+        # What community handlers, hooks and channels are handed instead of the service.
+        self.parts = Parts(
+            settings, deployment, library, self.catalogs, database, self.commands, self.context
+        )
         self.zone = ZoneInfo(settings.timezone)
         # In every language, as flows show it: the language may change mid-flow.
         days = settings.retention_days
@@ -391,7 +396,7 @@ class ConversationService:
             await self._cmd_start(turn, argument)
 
         return Actions(
-            self,
+            self.parts,
             turn.session,
             turn.participant,
             self._t(turn.participant),
@@ -578,7 +583,7 @@ class ConversationService:
     async def _forget(self, turn: _Turn) -> None:
         t = self._t(turn.participant)
         for hook in self.extensions.erase_hooks:
-            await hook(turn.session, self, turn.participant.id)
+            await hook(turn.session, self.parts, turn.participant.id)
         await erasure.erase_person(turn.session, turn.participant.id)
         turn.erased = True
         self._say(

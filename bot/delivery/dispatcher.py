@@ -385,7 +385,7 @@ class Dispatcher:
             return Reply(messages=[Say(str(message))], language=language), ""
         if kind == "resume":
             return await reminders.render_resume(
-                self.service, int(content["conversation_id"]), content.get("idle_since")
+                self.app, int(content["conversation_id"]), content.get("idle_since")
             )
         if kind == "question":
             return await self._question_again(int(content["conversation_id"]))

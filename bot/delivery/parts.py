@@ -1,4 +1,5 @@
-"""What delivery is handed: the service, the settings, the database and the flows.
+"""What delivery is handed: the service, the settings, the database, the flows, and the
+parts the service hands community work (`Parts`: translations among them).
 
 A protocol, not `bot.app.App`: the runner (above delivery) puts the parts together and
 hands them in; the dispatcher and the periodic jobs see only these.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.conversation.parts import Parts
 from bot.conversation.service import ConversationService
 from bot.flows.library import FlowLibrary
 from bot.settings import Settings
@@ -28,3 +30,5 @@ class DeliveryParts(Protocol):
     def presence(self) -> Presence: ...
     @property
     def library(self) -> FlowLibrary: ...
+    @property
+    def parts(self) -> Parts: ...

@@ -25,12 +25,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.conversation.service import ConversationService
 from bot.conversation.turns import Reply
 from bot.delivery.clock import SYSTEM, Clock
 from bot.delivery.parts import DeliveryParts
 from bot.flows.events import Say
 from bot.flows.model import Flow
+from bot.i18n.translator import Translator
 from bot.outbox.quiet_hours import QuietHours
 from bot.storage.models import Conversation, Participant
 
@@ -44,8 +44,7 @@ def reminder_key(conversation_id: int) -> str:
     return f"remind:{conversation_id}"
 
 
-def reminder_text(service: ConversationService, language: str) -> str:
-    t = service.catalogs(language)
+def reminder_text(t: Translator) -> str:
     return t.gettext(
         "You did not finish our questions. You can go on by answering the question below."
     )
@@ -139,17 +138,17 @@ async def _expire(session: AsyncSession, ids: list[int], now: datetime) -> None:
 
 
 async def render_resume(
-    service: ConversationService, conversation_id: int, idle_since: str | None
+    app: DeliveryParts, conversation_id: int, idle_since: str | None
 ) -> tuple[Reply | None, str]:
     """The reminder and the current question, or None and why it is no longer wanted."""
-    async with service.db.transaction() as session:
+    async with app.database.transaction() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or conversation.status != ACTIVE:
             return None, "the conversation is no longer waiting for an answer"
         if idle_since and conversation.updated_at.isoformat() != idle_since:
             return None, "the person went on with the conversation"
-    reply = await service.reply_for(conversation_id)
+    reply = await app.service.reply_for(conversation_id)
     if not reply.messages:
         return None, "the conversation has no question to repeat"
-    reply.messages.insert(0, Say(reminder_text(service, reply.language)))
+    reply.messages.insert(0, Say(reminder_text(app.parts.translator(reply.language))))
     return reply, ""

@@ -179,7 +179,7 @@ class DeliveryScheduler:
             return
         _, job = self.app.service.extensions.periodic_jobs[name]
         try:
-            await job(self.app.service, self.clock.now())
+            await job(self.app.parts, self.clock.now())
         except Exception:
             log.exception("scheduled job %s failed", name)
 

@@ -61,7 +61,7 @@ async def test_feedback_counts_towards_the_weekly_limit(app: App) -> None:
             )
     assert (await dispatcher.run_once()).sent == app.settings.weekly_broadcast_limit
     clock.set(SUNDAY.astimezone(UTC))
-    assert await queue_feedback(app.service, clock.now()) == 1
+    assert await queue_feedback(app.parts, clock.now()) == 1
     assert (await dispatcher.run_once()).sent == 0
     [row] = await rows(app, kind="feedback")
     assert row.status == "cancelled" and "weekly limit" in (row.last_error or "")
@@ -80,8 +80,8 @@ async def quiet_hours_hold_it(app: App) -> None:
     clock = ManualClock(SUNDAY.astimezone(UTC))
     sender = RecordingSender(clock)
     dispatcher = Dispatcher(app, [sender], clock)
-    assert await queue_feedback(app.service, clock.now()) == 2
-    assert await queue_feedback(app.service, clock.now()) == 0  # once a person
+    assert await queue_feedback(app.parts, clock.now()) == 2
+    assert await queue_feedback(app.parts, clock.now()) == 0  # once a person
     await dispatcher.run_once()
     assert sender.attempts == []
     clock.set(datetime.combine(SUNDAY.date(), time(12, 0), tzinfo=AMSTERDAM).astimezone(UTC))
@@ -93,9 +93,9 @@ async def quiet_hours_hold_it(app: App) -> None:
 async def test_no_feedback_before_10_or_two_days_later(app: App) -> None:
     await activity_with_going(app, 1)
     early = datetime.combine(SUNDAY.date(), time(9, 55), tzinfo=AMSTERDAM)
-    assert await queue_feedback(app.service, early.astimezone(UTC)) == 0
+    assert await queue_feedback(app.parts, early.astimezone(UTC)) == 0
     monday = SUNDAY + timedelta(days=1)
-    assert await queue_feedback(app.service, monday.astimezone(UTC)) == 0
+    assert await queue_feedback(app.parts, monday.astimezone(UTC)) == 0
     assert await rows(app) == []
 
 

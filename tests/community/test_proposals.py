@@ -4,6 +4,7 @@ step in their own language. Workers never see platform ids; forged buttons do no
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from typing import Any
@@ -73,7 +74,9 @@ async def propose(person: Person, idea: str = "Een sportdag met barbecue") -> st
 
 @pytest.fixture
 async def people(app: App) -> dict[str, Person]:
-    app.service.catalogs = Marked(app.service.catalogs, "tr")
+    marked = Marked(app.service.catalogs, "tr")
+    app.service.catalogs = marked  # the service's own texts
+    app.service.parts = dataclasses.replace(app.service.parts, catalogs=marked)  # community's
     found = {
         "worker": await make_worker(app, "w-kerkelanden"),
         "elsewhere": await make_worker(app, "w-centrum", ("centrum",)),

@@ -136,7 +136,7 @@ async def test_going_gets_feedback_the_day_after(world: World) -> None:
             session, invitations.Audience.of(["kerkelanden"])
         )
         for activity in (barbecue, cancelled):
-            await invitations.queue_invitations(session, world.app.service, activity, people)
+            await invitations.queue_invitations(session, world.app.parts, activity, people)
     assert await world.deliver() == 6
 
     # Anouk is going to both, Bram maybe; Emre first going, then not.
@@ -155,7 +155,7 @@ async def test_going_gets_feedback_the_day_after(world: World) -> None:
     async with world.app.database.transaction() as session:
         activity = await session.get(Activity, barbecue.id)
         emre_row = await world.participant("signal", emre.uuid)
-        await rsvp.respond(session, world.app.service, activity, emre_row, NOT_GOING)
+        await rsvp.respond(session, world.app.parts, activity, emre_row, NOT_GOING)
         (await session.get(Activity, cancelled.id)).status = CANCELLED
 
     # The evening of the activity and early next morning: nothing yet.

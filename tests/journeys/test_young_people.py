@@ -123,7 +123,7 @@ async def test_young_person_proposes_hears_back_and_is_forgotten(world: World) -
         people = await invitations.select_audience(
             session, invitations.Audience.of(["kerkelanden"]), activity_id=second
         )
-        await invitations.queue_invitations(session, world.app.service, activity, people)
+        await invitations.queue_invitations(session, world.app.parts, activity, people)
     start = len(world.server.calls)
     await world.deliver()
     assert "Filmavond" in world.tg_since(anouk, start)

@@ -238,8 +238,8 @@ async def test_old_proposals_go_with_their_notes_and_notices(app: App) -> None:
         session.add_all([old, new])
         await session.flush()
         # The review notices, as the propose flow queues them (they quote the idea).
-        assert await send_for_review(session, app.service, old, [worker], "new") == 1
-        assert await send_for_review(session, app.service, new, [worker], "new") == 1
+        assert await send_for_review(session, app.parts, old, [worker], "new") == 1
+        assert await send_for_review(session, app.parts, new, [worker], "new") == 1
         session.add_all(
             [
                 ProposalNote(
@@ -348,10 +348,10 @@ async def test_invitations_and_rsvps_of_long_past_activities_go(app: App) -> Non
                 place="Het plein",
                 neighbourhoods=["kerkelanden"],
             )
-            queued, _ = await queue_invitations(session, app.service, activity, people)
+            queued, _ = await queue_invitations(session, app.parts, activity, people)
             assert queued == 3
-            await rsvp.respond(session, app.service, activity, people[0], GOING)
-            await rsvp.respond(session, app.service, activity, people[1], NOT_GOING)
+            await rsvp.respond(session, app.parts, activity, people[0], GOING)
+            await rsvp.respond(session, app.parts, activity, people[1], NOT_GOING)
             activities[name] = activity.id
         # Drafts without a date (an approved idea): no invitation can be sent for them,
         # but should a row exist, the draft's age decides.

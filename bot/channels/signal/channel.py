@@ -66,7 +66,7 @@ class SignalChannel:
         self.asks = AskMemory()
         self.sender = SignalSender(
             client,
-            self.service.catalogs,
+            app.parts.catalogs,
             rate=app.settings.signal_rate,
             asks=self.asks,
             on_unreachable=self._unreachable,
@@ -86,7 +86,7 @@ class SignalChannel:
         self.reply_attempts = reply_attempts
         self.max_reply_wait = max_reply_wait
         self.receipts = receipts
-        self.turns = Turns(self.service, CHANNEL, concurrency)
+        self.turns = Turns(app, CHANNEL, concurrency)
         # Each person's updates, with their place in the inbox (None: not kept).
         self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
         self._workers: set[asyncio.Task[None]] = set()

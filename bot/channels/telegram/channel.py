@@ -143,7 +143,7 @@ class TelegramChannel:
         self.retry_policy = retry_policy
         self.webhook_check_every = webhook_check_every
         self.service_slots = service_slots or (1 if app.database.is_sqlite else 8)
-        self.turns = Turns(self.service, CHANNEL, self.service_slots)
+        self.turns = Turns(app, CHANNEL, self.service_slots)
         self._told_groups = Bounded()
         self._commands_task: asyncio.Task[None] | None = None
         # Where updates come from: the poller, or the webhook server.
@@ -205,7 +205,7 @@ class TelegramChannel:
             self.source = Poller(intake, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
             await self.source.start()
         self._commands_task = asyncio.create_task(
-            set_commands(self.bot, self.service), name="telegram-commands"
+            set_commands(self.bot, self.app.parts), name="telegram-commands"
         )
         log.info(
             "Telegram: @%s is %s",

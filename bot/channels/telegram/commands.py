@@ -20,7 +20,7 @@ from bot.flows.library import FlowLibrary
 from bot.i18n.translator import Translator
 
 if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
+    from bot.conversation.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,13 @@ def menu(t: Translator, library: FlowLibrary, table: CommandTable) -> list[BotCo
     ]
 
 
-async def set_commands(bot: Bot, service: ConversationService) -> None:
+async def set_commands(bot: Bot, parts: Parts) -> None:
     """Set the menu for the default and for each offered language; failures are logged."""
-    settings = service.settings
+    settings = parts.settings
     plan: list[tuple[str | None, str]] = [(None, settings.default_language)]
     plan += [(code, code) for code in settings.language_list]
     for language_code, language in plan:
-        commands = menu(service.catalogs(language), service.library, service.commands)
+        commands = menu(parts.catalogs(language), parts.library, parts.commands)
         try:
             await with_retries(
                 lambda commands=commands, code=language_code: bot.set_my_commands(

@@ -59,7 +59,7 @@ async def barbecue(app: Any, neighbourhood: str = "kerkelanden") -> tuple[int, i
         )
         audience = invitations.Audience.of([neighbourhood])
         people = await invitations.select_audience(session, audience, activity_id=activity.id)
-        queued, _ = await invitations.queue_invitations(session, app.service, activity, people)
+        queued, _ = await invitations.queue_invitations(session, app.parts, activity, people)
         return activity.id, queued
 
 
@@ -190,7 +190,7 @@ async def test_a_cancelled_activity_reaches_signal_residents_in_their_language(
 
     async with bot.app.database.transaction() as session:
         found = await session.get(Activity, activity_id)
-        done = await changes.cancel_activity(session, bot.app.service, found)
+        done = await changes.cancel_activity(session, bot.app.parts, found)
         assert await changes.broadcast_refusal(session, found) == changes.IS_CANCELLED
     assert done.told == 2
     stats = await Dispatcher(bot.app, [bot.channel.sender]).run_once()
