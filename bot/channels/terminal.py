@@ -2,7 +2,10 @@
 
 It uses the same service, engine and storage as every other channel, so a newcomer sees
 the real bot at once, with no token. Under `buurtbot run` the scheduler runs too and the
-outbox prints what is due (`TerminalSender`); `buurtbot chat` only answers.
+outbox prints what is due (`TerminalSender`); `buurtbot chat` only answers. It uses the
+same channel base (`bot.channels.turns`): a turn that crashes is logged and apologised
+for, and the chat goes on. One person types one line at a time, so there is no order
+to keep and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from rich.console import Console
 from bot.channels.direction import shaped_all
 from bot.channels.numbered import numbered
 from bot.channels.parts import ChannelParts
+from bot.channels.turns import Turns
 from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Outgoing, Say, Text
@@ -55,7 +59,7 @@ class TerminalSender:
             self.terminal.console.print(f"\n— {user_id} —", style="dim")
         else:
             self.terminal.console.print()
-        await self.terminal.say(reply.messages, self.terminal.service.catalogs(reply.language))
+        await self.terminal.say(reply.messages, self.terminal.parts.catalogs(reply.language))
         self.terminal.console.print("> ", end="", style="bold")
         sys.stdout.flush()
         return Delivery(Status.SENT)
@@ -75,6 +79,7 @@ class TerminalChannel:
     ):
         self.service = app.service
         self.parts = app.parts
+        self.turns = Turns(app, CHANNEL, slots=1)
         self.user = user
         self.language = language
         self.stdin = stdin or sys.stdin
@@ -97,9 +102,14 @@ class TerminalChannel:
             self.console.print()
 
     async def send(self, text: str) -> None:
-        reply = await self.service.handle(
-            Incoming(CHANNEL, self.user, Text(text), language_hint=self.language)
+        reply = await self.turns.serve(
+            Incoming(CHANNEL, self.user, Text(text), language_hint=self.language),
+            self.user,
+            self._apologise,
+            hint=self.language,
         )
+        if reply is None:
+            return
         messages = reply.messages
         if self.flow:
             started = await self.start_flow()
@@ -121,6 +131,10 @@ class TerminalChannel:
     def sender(self) -> TerminalSender:
         """What the outbox sends through (`buurtbot run` in terminal mode)."""
         return TerminalSender(self)
+
+    async def _apologise(self, text: str) -> None:
+        language = self.turns.language(self.user)
+        await self.say([Say(text)], self.parts.catalogs(language), language)
 
     async def run(self) -> None:
         """Chat until the input ends (Ctrl-D) or the person types /quit."""

@@ -9,15 +9,17 @@
 * a message already handled (the same sender and timestamp) is not handled again: the
   service keeps a receipt of every handled update in the database.
 
-Each person's messages are handled one at a time, in order; different people at once.
-A message is kept in the database until it is handled (`intake`), so a crash delays it
+Around each turn the channel base (`bot.channels.turns`) does what every channel does:
+each person's messages one at a time, in order, and different people's at once (the
+person is the sender's UUID), the apology on a crash, whether a reply to a message
+handled before goes out again, the outbox for a reply Signal would not take. A message
+is kept in the database until it is handled (`intake`), so a crash delays it
 and loses nothing: at start-up, what was kept and not handled is handled first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -30,7 +32,7 @@ from bot.channels.signal.client import (
 from bot.channels.signal.intake import Intake
 from bot.channels.signal.sender import CHANNEL, AskMemory, SignalSender
 from bot.channels.signal.updates import Update, reaction_number, reaction_yes_no, read
-from bot.channels.turns import Turns
+from bot.channels.turns import Turns, worth_sending
 from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Event, Other, Pick, Say, Text
@@ -87,8 +89,7 @@ class SignalChannel:
         self.max_reply_wait = max_reply_wait
         self.receipts = receipts
         self.turns = Turns(app, CHANNEL, concurrency)
-        # Each person's updates, with their place in the inbox (None: not kept).
-        self._queues: dict[str, asyncio.Queue[tuple[int | None, Update]]] = {}
+        # One task an update, in the order they came (`Turns.order` keeps each person's).
         self._workers: set[asyncio.Task[None]] = set()
         self._handled: OrderedDict[str, Reply | None] = OrderedDict()
         # Inbox positions up to this one were kept before the last stop (new ones come
@@ -124,9 +125,8 @@ class SignalChannel:
             await asyncio.wait(list(self._workers), timeout=grace)
         for task in list(self._workers):
             task.cancel()
-        for task in list(self._workers):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
         await self.intake.close()
         await self.client.close()
 
@@ -157,33 +157,28 @@ class SignalChannel:
         self._queue(await self.intake.keep(payload, update.user_id), update)
 
     def _queue(self, position: int | None, update: Update) -> None:
-        queue = self._queues.get(update.user_id)
-        if queue is None:
-            queue = self._queues[update.user_id] = asyncio.Queue()
-            task = asyncio.create_task(self._work(update.user_id, queue))
-            self._workers.add(task)
-            task.add_done_callback(self._workers.discard)
-        queue.put_nowait((position, update))
+        """Handle `update` after the person's earlier ones (`position`: its place in the
+        inbox, None when not kept)."""
+        task = asyncio.create_task(
+            self.turns.order.run(update.user_id, self._work(position, update)),
+            name=f"signal-{update.key}",
+        )
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
 
-    async def _work(self, user_id: str, queue: asyncio.Queue[tuple[int | None, Update]]) -> None:
-        """One person's updates, in order; ends when their queue is empty."""
+    async def _work(self, position: int | None, update: Update) -> None:
+        """One update, its turn come: handled, then it may leave the inbox."""
+        reply: Reply | None = None
         try:
-            while not queue.empty():
-                position, update = queue.get_nowait()
-                reply: Reply | None = None
-                try:
-                    replayed = position is not None and position <= self._replayed_until
-                    reply = await self.handle(update, replayed=replayed)
-                except asyncio.CancelledError:
-                    raise  # stopped before it was handled: it stays in the inbox
-                except Exception:  # a single bad update never stops the bot
-                    log.exception("Signal: a message could not be handled")
-                    await self._sorry(update.user_id)
-                self.intake.handled(position)  # even when it failed: it must not loop
-                await self._done(update.key, reply)
-        finally:
-            if self._queues.get(user_id) is queue:
-                del self._queues[user_id]
+            replayed = position is not None and position <= self._replayed_until
+            reply = await self.handle(update, replayed=replayed)
+        except asyncio.CancelledError:
+            raise  # stopped before it was handled: it stays in the inbox
+        except Exception:  # a single bad update never stops the bot
+            log.exception("Signal: a message could not be handled")
+            await self._sorry(update.user_id)
+        self.intake.handled(position)  # even when it failed: it must not loop
+        await self._done(update.key, reply)
 
     async def handle(self, update: Update, replayed: bool = False) -> Reply | None:
         """Hand one update to the service and send its reply; None when it is no answer.
@@ -194,18 +189,22 @@ class SignalChannel:
         event, conversation_id = self.event_for(update)
         if event is None:
             return None
-        # A few people's turns at once; sending waits outside.
-        reply = await self.turns.handle(
+        # A few people's turns at once; sending waits outside. A crash: the apology.
+        reply = await self.turns.serve(
             Incoming(
                 CHANNEL, update.user_id, event, key=update.key, conversation_id=conversation_id
-            )
+            ),
+            update.user_id,
+            lambda text: self._apologise(update.user_id, text),
         )
+        if reply is None:
+            return None
         if reply.duplicate:
             log.debug("Signal: %s was handled before", update.key)
             # signal-cli replays recent events whenever the stream reconnects: those
             # were answered. One handled just before a stop may not have been: for it,
             # the service's current question goes out again (at worst it shows twice).
-            if replayed and reply.messages:
+            if worth_sending(reply, maybe_unanswered=replayed):
                 await self.reply(update.user_id, reply)
             return reply
         await self.reply(update.user_id, reply)
@@ -259,12 +258,14 @@ class SignalChannel:
 
     async def _sorry(self, user_id: str) -> None:
         """Tell the person their message went wrong, in their language as last seen."""
-        language = self.turns.language(user_id)
-        text = self.turns.sorry(user_id)
         try:
-            await self.sender.deliver(user_id, Reply(messages=[Say(text)], language=language))
+            await self._apologise(user_id, self.turns.sorry(user_id))
         except Exception:
             log.warning("Signal: the apology could not be sent either", exc_info=True)
+
+    async def _apologise(self, user_id: str, text: str) -> None:
+        language = self.turns.language(user_id)
+        await self.sender.deliver(user_id, Reply(messages=[Say(text)], language=language))
 
     async def _receipt(self, update: Update) -> None:
         try:

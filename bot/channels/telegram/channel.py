@@ -17,11 +17,13 @@ One handler takes every update (see `updates.read` for how each kind is sorted):
 
 While the service works longer than `typing_delay`, the chat shows "typing…".
 
-Concurrency: updates of different chats run at once, one chat's in order (see
-`ordering`). The service's database work is bounded by `service_slots` (SQLite writes
-one transaction at a time anyway: one slot there avoids lock waits; PostgreSQL gets a
-few); the Telegram calls of a reply run outside that bound, concurrently with other
-chats' database work.
+Around each turn the channel base (`bot.channels.turns`) does what every channel does:
+one chat's updates in order and different chats' at once (`ordering` names the chat),
+update ids seen twice skipped (`intake`), the apology on a crash, the outbox for a
+reply Telegram would not take. The service's database work is bounded by
+`service_slots` (SQLite writes one transaction at a time anyway: one slot there avoids
+lock waits; PostgreSQL gets a few); the Telegram calls of a reply run outside that
+bound, concurrently with other chats' database work.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
@@ -60,7 +62,7 @@ from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.sender import Question, ReplyWriter, TelegramSender
 from bot.channels.telegram.updates import CHANNEL, Inbound, Kind, LogNames, read
 from bot.channels.telegram.webhook import WebhookServer
-from bot.channels.turns import Turns
+from bot.channels.turns import Turns, worth_sending
 from bot.conversation.turns import Incoming, Reply
 from bot.flows.events import Ask, Say
 from bot.health import Health
@@ -181,6 +183,7 @@ class TelegramChannel:
             self.app.database,
             self.app.presence,
             capacity=2 * self.service_slots,
+            recent=self.turns.recent,
         )
         if self.webhook:
             url = self.settings.telegram_webhook_url or ""
@@ -304,7 +307,7 @@ class TelegramChannel:
         reply = await self._serve(incoming, inbound)
         # A redelivered message was handled before; the service may ask the current
         # question again, in case our first reply never arrived.
-        if reply is not None and (reply.messages or not reply.duplicate):
+        if reply is not None and worth_sending(reply):
             await self._write(inbound, reply)
 
     async def _press(self, inbound: Inbound) -> None:
@@ -385,22 +388,28 @@ class TelegramChannel:
 
     async def _serve(self, incoming: Incoming, inbound: Inbound) -> Reply | None:
         """The service's reply; "typing…" while it takes long; None when it crashed."""
-        typing: _Typing | None = None
-        try:
-            async with self.turns.slots:
-                # Counted from here: waiting for a slot is the bot being busy, and
-                # "typing…" for every waiting update would only make it busier.
-                typing = _Typing(self.bot, inbound.chat_id, self.typing_delay)
-                reply = await self.service.handle(incoming)
-        except Exception:
-            log.exception("Telegram: handling an update of %s failed", self.who(incoming.user_id))
-            if typing is not None:
-                await typing.stop()
-            await self._say(inbound, self.turns.sorry(inbound.chat_id, inbound.language_hint))
-            return None
-        await typing.stop()
-        self.turns.seen(inbound.chat_id, reply)
-        return reply
+
+        @contextlib.asynccontextmanager
+        async def typing() -> AsyncIterator[None]:
+            # Counted from the slot on: waiting for a slot is the bot being busy, and
+            # "typing…" for every waiting update would only make it busier.
+            shown = _Typing(self.bot, inbound.chat_id, self.typing_delay)
+            try:
+                yield
+            finally:
+                await shown.stop()
+
+        async def apologise(text: str) -> None:
+            await self._say(inbound, text)
+
+        return await self.turns.serve(
+            incoming,
+            inbound.chat_id,
+            apologise,
+            hint=inbound.language_hint,
+            busy=typing,
+            who=self.who(incoming.user_id),
+        )
 
     async def _write(self, inbound: Inbound, reply: Reply, pressed: Question | None = None) -> None:
         chat_id = inbound.chat_id

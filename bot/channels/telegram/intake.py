@@ -33,13 +33,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.updates import CHANNEL
+from bot.channels.turns import Recent
 from bot.storage import inbox
 from bot.storage.db import Database
 from bot.storage.processes import Presence
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 FORGET_AFTER = 1.0  # seconds: handled updates leave the inbox by then when nothing comes
 CLAIM_EVERY = 0.5  # seconds: how often a sharing process looks for updates others kept
 LEASE = 60.0  # seconds a claim holds without renewal (renewed every heartbeat)
-REMEMBERED = 10_000  # update ids handed over, to skip one Telegram sends again
 
 
 # What Telegram says about people that the bot never uses, and promises not to keep
@@ -104,6 +103,7 @@ class Intake:
         *,
         capacity: int = 16,
         lease: float = LEASE,
+        recent: Recent | None = None,
     ):
         self.application = application
         self.database = database
@@ -116,7 +116,8 @@ class Intake:
         self._claims: set[int] = set()
         self._handled: list[int] = []
         self._handling: set[asyncio.Task[None]] = set()  # updates, and forgetting them
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        # Update ids handed over (the channel base's), to skip one Telegram sends again.
+        self._recent = recent if recent is not None else Recent()
         self._forgetting: asyncio.TimerHandle | None = None
         self._open = False
 
@@ -168,12 +169,8 @@ class Intake:
             self._claim_now.set()
             return
         position = data.get("update_id")
-        if isinstance(position, int):
-            if position in self._seen:
-                return  # sent again by Telegram; already handed over
-            self._seen[position] = None
-            if len(self._seen) > REMEMBERED:
-                self._seen.popitem(last=False)
+        if isinstance(position, int) and not self._recent.first(position):
+            return  # sent again by Telegram; already handed over
         try:
             update = Update.de_json(data, self.application.bot)
         except Exception:
