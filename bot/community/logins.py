@@ -266,7 +266,7 @@ def register(extensions: Extensions) -> None:
     async def dashboard(actions: Actions, argument: str) -> None:
         """`/dashboard`: a worker's own login link for the web dashboard."""
         t = actions.t
-        settings = actions.service.settings
+        settings = actions.parts.settings
         if not settings.dashboard_listen:
             actions.say(t.gettext("The dashboard is not switched on for this bot."))
             return
