@@ -78,7 +78,7 @@ def help_text(actions: Actions) -> str:
             line = t.gettext("{command} – {title}")
             lines.append(line.format(command=f"/{flow.command}", title=title))
     # A worker's /help shows their commands too, not only where to find them.
-    listed = actions.service.commands.listed("worker")
+    listed = actions.parts.commands.listed("worker")
     if has_role(participant, "worker") and listed:
         lines.append(t.gettext("For community workers:"))
         lines += [command.help(t) for command in listed if command.help is not None]
