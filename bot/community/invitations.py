@@ -319,9 +319,7 @@ async def _activity_for(actions: Actions, activity_id: Any, what: str) -> Activi
     if activity is None or refusal is not None:
         log.warning("%s refused: activity %s: %s", what, activity_id, refusal)
         return None
-    if not roles.overlaps(allowed, activity.neighbourhoods) or (
-        allowed is not None and not activity.neighbourhoods
-    ):
+    if not roles.may_act_on(allowed, activity.neighbourhoods):
         log.warning(
             "%s refused: participant %s does not work where activity %s is",
             what,

@@ -156,9 +156,7 @@ async def _managed(actions: Actions, value: object) -> Activity | None:
     activity = await get_record(actions.session, Activity, value)
     if activity is None or activity.status not in (PLANNED, DRAFT):
         return None
-    if not roles.overlaps(allowed, activity.neighbourhoods) or (
-        allowed is not None and not activity.neighbourhoods
-    ):
+    if not roles.may_act_on(allowed, activity.neighbourhoods):
         log.warning(
             "%s refused: participant %s does not work where activity %s is",
             MANAGE_FLOW,

@@ -215,6 +215,13 @@ def overlaps(allowed: frozenset[str] | None, neighbourhoods: Iterable[str]) -> b
     return allowed is None or not wanted or bool(wanted & allowed)
 
 
+def may_act_on(allowed: frozenset[str] | None, neighbourhoods: Iterable[str]) -> bool:
+    """Whether a worker with `allowed` may change, invite to or cancel an activity in
+    `neighbourhoods`: one where they work; a town-wide one only if they work town-wide."""
+    wanted = set(neighbourhoods)
+    return overlaps(allowed, wanted) and (allowed is None or bool(wanted))
+
+
 @dataclass
 class Refused(Exception):
     """A worker action the server does not allow; the reason is logged, not shown."""

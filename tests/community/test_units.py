@@ -41,3 +41,11 @@ def test_audience_survives_the_conversation_state() -> None:
     audience = Audience.of(["b", "a", "a"], ["12-17"], [], ["tr"], True)
     assert audience.neighbourhoods == ("a", "b")
     assert Audience.from_json(audience.to_json()) == audience
+
+
+def test_a_worker_acts_on_activities_where_they_work() -> None:
+    assert roles.may_act_on(frozenset({"a"}), ["a", "b"])
+    assert not roles.may_act_on(frozenset({"a"}), ["b"])
+    assert not roles.may_act_on(frozenset({"a"}), [])  # town-wide: not for a local worker
+    assert roles.may_act_on(None, [])
+    assert roles.may_act_on(None, ["b"])
