@@ -7,6 +7,7 @@ source text in any message or button, and every answer stored.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -49,9 +50,21 @@ FEEDBACK: list[Step] = [("press", 0), ("press", 4), ("type", "Gezellig"), ("pres
 CHECKIN: list[Step] = [("press", 0)]
 
 
+async def answered(server: FakeTelegramServer, chat: int, before: int) -> None:
+    """Wait (a bounded while) for a bot message newer than `before`, then for quiet: on a
+    loaded machine a turn can be busy in the database longer than the idle window, and
+    the next button must be read from the next question, not the last one."""
+    for _ in range(50):
+        if max(server.messages_for(chat), default=0) > before:
+            break
+        await asyncio.sleep(0.1)
+    await server.wait_idle(idle=0.4, timeout=15)
+
+
 async def take(user: FakeUser, server: FakeTelegramServer, steps: list[Step]) -> None:
     chat = user.chat_id
     for kind, what in steps:
+        before = max(server.messages_for(chat), default=0)
         if kind == "type":
             user.send_text(what)
         else:
@@ -62,7 +75,7 @@ async def take(user: FakeUser, server: FakeTelegramServer, steps: list[Step]) ->
                 await server.wait_idle(idle=0.4, timeout=15)
             if kind == "multi":
                 user.press(buttons(server.last_message(chat))[-1])  # Done
-        await server.wait_idle(idle=0.4, timeout=15)
+        await answered(server, chat, before)
 
 
 def shown(server: FakeTelegramServer, chat: int) -> list[str]:
