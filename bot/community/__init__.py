@@ -16,6 +16,7 @@ from bot.conversation.extensions import Extensions
 def register(extensions: Extensions) -> None:
     from bot.community import (
         activities,
+        audit,
         feedback,
         invitations,
         logins,
@@ -38,5 +39,6 @@ def register(extensions: Extensions) -> None:
         logins,
         manage,
         feedback,
+        audit,
     ):
         part.register(extensions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.conversation.parts import Parts
 from bot.deployment import Deployment
 from bot.flows.library import FlowLibrary
 from bot.settings import Settings
@@ -25,3 +26,7 @@ class DashboardParts(Protocol):
     def deployment(self) -> Deployment: ...
     @property
     def library(self) -> FlowLibrary: ...
+    @property
+    def parts(self) -> Parts:
+        """What the community functions the dashboard calls are handed."""
+        ...

@@ -184,3 +184,24 @@ class NeighbourhoodNews(Base):
         ForeignKey("participants.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One worker action, in the dashboard, the chat or the command line: who, what, when.
+
+    Who is the worker's pseudonym and the name they go by, not their platform id; when a
+    worker is erased, both are blanked (`bot.community.audit`), the action stays.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
+    )
+    actor_pseudonym: Mapped[str] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(80))
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200), default="")

@@ -30,6 +30,9 @@ class Participant(Base):
     # Said yes to "Do you want to join an activity?": invited to any activity nearby.
     wants_activities: Mapped[bool] = mapped_column(default=False, server_default=false())
     role: Mapped[str] = mapped_column(String(16), default="resident")
+    # The name a worker goes by with colleagues ("Fatima, jongerenwerk"), from their invite
+    # or `workers grant --name`; shown in the audit log and the workers' list. Residents: None.
+    worker_name: Mapped[str | None] = mapped_column(String(80))
     consented_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(32))
     opted_out_at: Mapped[datetime | None]
