@@ -18,7 +18,7 @@ from bot.reports.model import TOTAL, FreeText, Group, Line, Scope, Table, Texts
 from bot.reports.protection import HIDDEN, MIN_GROUP, SMALL, Cell, Sum, suppress, table_sums
 
 OPTION_KINDS = frozenset(
-    {"choice", "multiple_choice", "yes_no", "scale", "neighbourhood", "language"}
+    {"choice", "multiple_choice", "yes_no", "scale", "neighbourhood", "language", "set"}
 )
 EXCLUSIVE_KINDS = OPTION_KINDS - {"multiple_choice"}
 TOP_THEMES = 5
