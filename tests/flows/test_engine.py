@@ -286,3 +286,65 @@ def test_an_answer_while_waiting_for_a_subflow_goes_on_after_it(ctx: FlowContext
     turn, state = engine.handle(flow, state, Text("hello?"), ctx)
     assert turn.answers == [] and state.step == "last"
     assert turn.messages[-1].text == "Anything else?"
+
+
+HOOD_FLOW = """
+id: hood
+version: 1
+title: Hood
+steps:
+  - key: neighbourhood
+    kind: neighbourhood
+    text: Which neighbourhood do you live in? Choose one, or type your postcode.
+  - key: bye
+    kind: message
+    text: Bye
+"""
+
+
+def test_a_postcode_is_confirmed_by_a_yes_no_question_of_its_own(ctx: FlowContext) -> None:
+    flow = flow_from(HOOD_FLOW)
+    _, state = engine.start(flow, ctx)
+    turn, state = engine.handle(flow, state, Text("7606 AB"), ctx)
+    assert len(turn.messages) == 1  # one question, not a note and the list again
+    ask = turn.messages[0]
+    assert isinstance(ask, Ask) and ask.step == "neighbourhood.ok"
+    assert ask.text == "This postcode is in Kerkelanden. Do you live there?"
+    assert [o.label for o in ask.options] == ["Yes", "No, choose another"]
+    # 1 is yes here, not the first neighbourhood of the list (Centrum).
+    turn, done = engine.handle(flow, state, Text("1"), ctx)
+    assert [(a.step, a.value) for a in turn.answers] == [("neighbourhood", "kerkelanden")]
+    assert turn.accepted is not None and turn.accepted.step == "neighbourhood.ok"
+    assert done.finished
+    # A button of the confirmation, by position (Telegram), is yes too.
+    turn, done = engine.handle(flow, state, Pick("neighbourhood.ok", index=0), ctx)
+    assert turn.answers[0].value == "kerkelanden"
+    # A button of the list under it is from an earlier question: nothing changes.
+    turn, same = engine.handle(flow, state, Pick("neighbourhood", index=0), ctx)
+    assert turn.stale and turn.answers == [] and same == state
+    # No: the list again, and its numbers mean neighbourhoods again.
+    turn, state = engine.handle(flow, state, Text("2"), ctx)
+    ask = turn.messages[-1]
+    assert isinstance(ask, Ask) and ask.step == "neighbourhood"
+    assert ask.options[0].label == "Centrum" and turn.answers == []
+    turn, state = engine.handle(flow, state, Text("1"), ctx)
+    assert turn.answers[0].value == "centrum" and state.finished
+
+
+def test_the_neighbourhood_in_an_arabic_confirmation_is_isolated(ctx: FlowContext) -> None:
+    from bidi import get_display
+
+    from bot.i18n.bidi import FSI, PDI
+
+    arabic = ctx.with_language("ar")
+    flow = flow_from(HOOD_FLOW)
+    _, state = engine.start(flow, arabic)
+    turn, state = engine.handle(flow, state, Text("7606 AB"), arabic)
+    text = turn.messages[-1].text
+    assert text.count(f"{FSI}Kerkelanden{PDI}") == 1  # isolated once
+    assert text != "This postcode is in Kerkelanden. Do you live there?"  # translated
+    # Laid out right to left, the name keeps its letters in order and the question mark
+    # stays at the end of the sentence (the left edge), not beside the name.
+    shown = get_display(text)
+    assert "Kerkelanden" in shown
+    assert shown.lstrip("\u200f").startswith("؟")
