@@ -61,7 +61,9 @@ class Refresh:
 @dataclass(frozen=True)
 class Suggest:
     """An answer understood, to be confirmed first (the neighbourhood of a postcode):
-    `note` says what was understood; the question comes again, `selection` kept."""
+    the question comes again with `selection` kept, so the step can ask it as the
+    confirmation; `note`, when not empty, is said before it. An empty `selection` goes
+    back to the plain question."""
 
     selection: tuple[str, ...]
     note: str
