@@ -23,6 +23,7 @@ from bot.flows.engine import PREFILL
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
 from bot.flows.steps.language import language_name
+from bot.i18n import bidi
 from bot.settings import Settings
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import (
@@ -343,7 +344,9 @@ def _saved(actions: Actions, activity: Activity) -> None:
     language = actions.participant.language or actions.parts.settings.default_language
     assert activity.starts_at is not None
     actions.say(
-        t.gettext('Saved: "{title}" on {when} (number {id}).').format(
+        bidi.fill(
+            t.gettext('Saved: "{title}" on {when} (number {id}).'),
+            language,
             title=title_in(activity, language),
             when=when(actions.parts, activity.starts_at, language),
             id=activity.id,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.community.common import localised, log, notify, quiet_hours, translator, when
+from bot.i18n import bidi
 from bot.outbox.quiet_hours import hold
 from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.community import (
@@ -141,11 +142,17 @@ async def cancel_activity(
         t = translator(parts, person)
         title = _title(activity, language)
         if activity.starts_at is not None:
-            text = t.gettext('"{title}" on {when} is cancelled. Sorry! It will not take place.')
-            text = text.format(title=title, when=when(parts, activity.starts_at, language))
+            text = bidi.fill(
+                t.gettext('"{title}" on {when} is cancelled. Sorry! It will not take place.'),
+                language,
+                title=title,
+                when=when(parts, activity.starts_at, language),
+            )
         else:
-            text = t.gettext('"{title}" is cancelled. Sorry! It will not take place.').format(
-                title=title
+            text = bidi.fill(
+                t.gettext('"{title}" is cancelled. Sorry! It will not take place.'),
+                language,
+                title=title,
             )
         queued = await notify(
             session,

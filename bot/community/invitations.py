@@ -43,6 +43,7 @@ from bot.flows.events import Ask, Say
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
 from bot.flows.steps.language import language_name
+from bot.i18n import bidi
 from bot.outbox.quiet_hours import hold
 from bot.storage.db import insert_for
 from bot.storage.models import Conversation, Participant, utcnow
@@ -414,11 +415,16 @@ async def confirm_finished(actions: Actions, conversation: Conversation, state: 
     language = actions.participant.language or settings.default_language
     goes = hold(quiet_hours(settings), due, urgent=False)
     actions.say(
-        t.ngettext(
-            'Done: {n} invitation to "{title}" is queued.',
-            'Done: {n} invitations to "{title}" are queued.',
-            queued,
-        ).format(n=queued, title=title_in(activity, language))
+        bidi.fill(
+            t.ngettext(
+                'Done: {n} invitation to "{title}" is queued.',
+                'Done: {n} invitations to "{title}" are queued.',
+                queued,
+            ),
+            language,
+            n=queued,
+            title=title_in(activity, language),
+        )
     )
     if goes > now:
         actions.say(t.gettext("They go out on {when}.").format(when=when(parts, goes, language)))

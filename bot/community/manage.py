@@ -24,6 +24,7 @@ from bot.community.common import get_record, log, notify, translator, when, work
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
+from bot.i18n import bidi
 from bot.storage.models import Conversation, OutboxMessage, Participant, utcnow
 from bot.storage.models.community import CANCELLED, DRAFT, GOING, MAYBE, PLANNED, Activity, Rsvp
 from bot.storage.models.outbox import QUEUED
@@ -119,7 +120,9 @@ async def _tell_change(session: AsyncSession, parts: Parts, activity: Activity) 
         language = person.language or parts.settings.default_language
         t = translator(parts, person)
         assert activity.starts_at is not None
-        text = t.gettext('"{title}" has changed. It is now on {when}, at {place}.').format(
+        text = bidi.fill(
+            t.gettext('"{title}" has changed. It is now on {when}, at {place}.'),
+            language,
             title=title_in(activity, language),
             when=when(parts, activity.starts_at, language),
             place=activity.place or "-",
@@ -187,13 +190,18 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
             return
         done = await changes.cancel_activity(session, parts, activity, by=actions.participant.id)
         actions.say(
-            t.ngettext(
-                '"{title}" is cancelled. {n} person who said they would come or maybe '
-                "gets a message.",
-                '"{title}" is cancelled. {n} people who said they would come or maybe '
-                "get a message.",
-                done.told,
-            ).format(title=title, n=done.told)
+            bidi.fill(
+                t.ngettext(
+                    '"{title}" is cancelled. {n} person who said they would come or maybe '
+                    "gets a message.",
+                    '"{title}" is cancelled. {n} people who said they would come or maybe '
+                    "get a message.",
+                    done.told,
+                ),
+                language,
+                title=title,
+                n=done.told,
+            )
         )
         return
     if what == "stop":
@@ -228,7 +236,9 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         return
     assert activity.starts_at is not None
     actions.say(
-        t.gettext('Saved: "{title}" on {when} (number {id}).').format(
+        bidi.fill(
+            t.gettext('Saved: "{title}" on {when} (number {id}).'),
+            language,
             title=title_in(activity, language),
             when=when(parts, activity.starts_at, language),
             id=activity.id,

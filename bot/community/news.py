@@ -19,6 +19,7 @@ from bot.community.common import log, worker_text
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.engine import PREFILL
 from bot.flows.state import State
+from bot.i18n import bidi
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import NeighbourhoodNews
 
@@ -71,8 +72,10 @@ async def news_finished(actions: Actions, conversation: Conversation, state: Sta
     await set_news(actions.session, where, text, actions.participant.id)
     log.info("news for %s set by participant %s", where, actions.participant.id)
     actions.say(
-        t.gettext("Saved. Residents of {place} read this in their next check-in.").format(
-            place=places_text(actions.parts.deployment, [where])
+        bidi.fill(
+            t.gettext("Saved. Residents of {place} read this in their next check-in."),
+            actions.participant.language,
+            place=places_text(actions.parts.deployment, [where]),
         )
     )
 

@@ -58,7 +58,7 @@ def flow_refusal(library: FlowLibrary, flow_id: str) -> str | None:
         return WORKER_FLOW
     if flow.id in REQUIRED:
         return BOT_FLOW
-    known = ALWAYS_THERE | {step.key for step in flow.steps}
+    known = ALWAYS_THERE | {step.answer_as for step in flow.steps}
     missing = [name for step in flow.steps for name in placeholders(step.text) if name not in known]
     if missing:
         return NEEDS.format(names=", ".join("{" + name + "}" for name in dict.fromkeys(missing)))

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.community.common import log
 from bot.conversation.extensions import Actions, Extensions, has_role
 from bot.conversation.service import START_FLOW
+from bot.i18n import bidi
 from bot.storage import conversations as convs
 from bot.storage.models import Participant, utcnow
 from bot.storage.models.community import WorkerInvite, WorkerNeighbourhood
@@ -338,8 +339,10 @@ def register(extensions: Extensions) -> None:
         names = [found.name if (found := deployment.neighbourhood(key)) else key for key in granted]
         if names:
             actions.say(
-                t.gettext("Welcome! You are now a community worker for {places}.").format(
-                    places=", ".join(names)
+                bidi.fill(
+                    t.gettext("Welcome! You are now a community worker for {places}."),
+                    participant.language,
+                    places=", ".join(names),
                 )
             )
         else:

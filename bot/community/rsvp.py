@@ -21,6 +21,7 @@ from bot.community.activities import RSVP_FLOW, title_in
 from bot.community.common import get_record, log, notify, translator, when
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.state import State
+from bot.i18n import bidi
 from bot.storage.models import Conversation, Participant, utcnow
 from bot.storage.models.community import (
     GOING,
@@ -146,10 +147,15 @@ async def _tell_promoted(
     language = person.language or parts.settings.default_language
     t = translator(parts, person)
     assert activity.starts_at is not None
-    message = t.gettext(
-        'Good news! A place came free for "{title}" on {when}. '
-        "You are on the list now. See you there!"
-    ).format(title=title_in(activity, language), when=when(parts, activity.starts_at, language))
+    message = bidi.fill(
+        t.gettext(
+            'Good news! A place came free for "{title}" on {when}. '
+            "You are on the list now. See you there!"
+        ),
+        language,
+        title=title_in(activity, language),
+        when=when(parts, activity.starts_at, language),
+    )
     await notify(session, parts.settings, person.id, outbox.text(message))
 
 
@@ -206,8 +212,11 @@ async def answer_for(actions: Actions, activity_id: object, answer: str) -> None
         )
     elif outcome.answer == GOING:
         actions.say(
-            t.gettext('Great! See you at "{title}" on {when}.').format(
-                title=title, when=when(actions.parts, activity.starts_at, language)
+            bidi.fill(
+                t.gettext('Great! See you at "{title}" on {when}.'),
+                language,
+                title=title,
+                when=when(actions.parts, activity.starts_at, language),
             )
         )
     elif outcome.answer == MAYBE:

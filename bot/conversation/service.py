@@ -61,6 +61,8 @@ UNDELIVERED_TEXT_KEPT = timedelta(hours=1)
 
 START_FLOW = "onboarding"
 RESUME_FLOW = "resume"
+#: Subflows one turn may enter in a row (a flow that enters itself through another).
+MAX_SUBFLOWS = 8
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class _Turn:
     erased: bool = False
     restart_flow: str | None = None
     start_payload: StartPayload | None = None
+    subflows: int = 0
 
 
 class _EffectTarget:
@@ -110,6 +113,7 @@ class _EffectTarget:
         self.conversation = conversation
         self.refused = False
         self.forgotten = False
+        self.entering: str | None = None
 
     def set_profile(self, field: str, value: object) -> None:
         setattr(self.turn.participant, field, value)
@@ -127,6 +131,9 @@ class _EffectTarget:
 
     async def resume(self, restart: bool) -> None:
         await self.service._resume_or_restart(self.turn, self.conversation, restart=restart)
+
+    def enter_flow(self, flow: str) -> None:
+        self.entering = flow  # started once the conversation's state is saved
 
 
 class ConversationService:
@@ -508,10 +515,44 @@ class ConversationService:
                 participant.neighbourhood,
             )
         convs.save_state(conversation, state)
+        if target.entering is not None:
+            await self._enter(turn, conversation, target.entering)
+            return
         if state.finished:
             for hook in self.extensions.finish_hooks.get(conversation.flow_id, []):
                 await hook(self._actions(turn), conversation, state)
             await self._after_finish(turn, conversation)
+
+    async def _enter(self, turn: _Turn, conversation: Conversation, flow_id: str) -> None:
+        """A `subflow` step: `flow_id` runs now, this conversation goes on after it.
+
+        The conversation waits as paused; when the subflow ends, `_after_finish` makes
+        it active again and `_repeat_current` takes it on from the step's `next`
+        (`engine.returned`). A subflow that is gone, or one too many in a row (flows
+        that enter each other), is passed by: the flow goes on at once.
+        """
+        child = self.library.get(flow_id)
+        turn.subflows += 1
+        if child is None or turn.subflows > MAX_SUBFLOWS:
+            log.warning(
+                "subflow %r of %s passed by: %s",
+                flow_id,
+                conversation.flow_id,
+                "no such flow" if child is None else "too many in a row",
+            )
+            await self._go_on_after_subflow(turn, conversation)
+            return
+        convs.set_status(conversation, convs.PAUSED)
+        await self._start_flow(turn, child)
+
+    async def _go_on_after_subflow(self, turn: _Turn, conversation: Conversation) -> None:
+        flow = self.library.get(conversation.flow_id)
+        if flow is None:
+            return
+        state = State.from_json(conversation.state)
+        ctx = self.context(turn.participant, turn.incoming.language_hint)
+        result, state = engine.returned(flow, state, ctx)
+        await self._apply(turn, conversation, result, state)
 
     async def _resume_or_restart(
         self, turn: _Turn, conversation: Conversation, restart: bool
@@ -564,6 +605,11 @@ class ConversationService:
         if conversation is None:
             if turn.participant.consented_at is None and turn.participant.opted_out_at is None:
                 await self._start_flow(turn, self.library[START_FLOW])
+            return
+        flow = self.library.get(conversation.flow_id)
+        if flow is not None and engine.waiting_for(flow, State.from_json(conversation.state)):
+            # It waited for a subflow, which has ended: go on after it.
+            await self._go_on_after_subflow(turn, conversation)
             return
         hint = turn.incoming.language_hint
         turn.reply.messages.extend(self._question_again(conversation, turn.participant, hint))

@@ -19,6 +19,7 @@ from bot.flows.steps.consent import ConsentStep
 from bot.flows.steps.multiple_choice import MultipleChoiceStep
 from bot.flows.steps.scale import ScaleStep
 from bot.flows.steps.set import SetStep
+from bot.flows.steps.subflow import SubflowStep
 from bot.flows.steps.yes_no import YesNoStep
 
 
@@ -56,10 +57,11 @@ def check_graph(loaded: LoadedFlow) -> list[Problem]:
                     line = at(i, "next", r, "when")
                     problems += _check_condition(flow, rule, line, name)
                     target = rule.when.step
+                    answering = flow.answering(target)
                     if (
-                        flow.has_step(target)
-                        and target != step.key
-                        and step.key not in _reachable(flow, target)
+                        answering
+                        and target != step.answer_as
+                        and all(step.key not in _reachable(flow, s.key) for s in answering)
                     ):
                         problems.append(
                             Problem(
@@ -81,6 +83,9 @@ def check_graph(loaded: LoadedFlow) -> list[Problem]:
             problems.append(Problem(name, at(i, "next"), f"unknown step {step.next!r}"))
         if isinstance(step, ConsentStep) and step.skippable:
             problems.append(Problem(name, at(i, "skippable"), "consent cannot be skipped"))
+        if isinstance(step, SubflowStep) and step.flow == flow.id:
+            problems.append(Problem(name, at(i, "flow"), "a flow cannot run itself as a subflow"))
+    problems += _check_answer_keys(loaded)
 
     reachable = _reachable(flow)
     for i, step in enumerate(flow.steps):
@@ -100,12 +105,89 @@ def check_graph(loaded: LoadedFlow) -> list[Problem]:
     return problems
 
 
+def _check_answer_keys(loaded: LoadedFlow) -> list[Problem]:
+    """Steps that share an answer key (`answer_key`) give one answer, of one kind.
+
+    Sharing is for steps on different branches that ask or set the same thing (one
+    RapidPro result written by two nodes); a `set` step may share with a question (one
+    branch asks, the other knows). The key must not be another step's own answer.
+    """
+    flow = loaded.flow
+    name = str(loaded.path)
+    problems: list[Problem] = []
+    keys = {step.key: step for step in flow.steps}
+    for i, step in enumerate(flow.steps):
+        if step.answer_key is None:
+            continue
+        line = loaded.line_of("steps", i, "answer_key")
+        if not _keeps_answer(step):
+            problems.append(Problem(name, line, f"a {step.kind} step keeps no answer"))
+            continue
+        other = keys.get(step.answer_key)
+        if other is not None and other is not step and not _keeps_answer(other):
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"answer_key {step.answer_key!r} is the key of a {other.kind} step, "
+                    "which keeps no answer",
+                )
+            )
+            continue
+        if other is not None and other.answer_as != other.key:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"answer_key {step.answer_key!r} is the key of a step whose answer is "
+                    f"kept under {other.answer_as!r}",
+                )
+            )
+            continue
+        kinds = {s.kind for s in flow.answering(step.answer_as) if not isinstance(s, SetStep)}
+        if len(kinds) > 1:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"steps sharing the answer key {step.answer_as!r} ask in different "
+                    f"ways ({', '.join(sorted(kinds))}): they must be of one kind",
+                )
+            )
+    return problems
+
+
+def _keeps_answer(step: Step) -> bool:
+    return step.records_answer and (step.is_question or isinstance(step, SetStep))
+
+
 def _check_condition(flow: Flow, rule: Rule, line: int, name: str) -> list[Problem]:
+    """A condition that some step keeping its answer can make true."""
+    assert rule.when is not None
+    answering = flow.answering(rule.when.step)
+    if not answering:
+        return [Problem(name, line, f"condition on unknown step {rule.when.step!r}")]
+    if len(answering) == 1:
+        return _condition_on(answering[0], rule, line, name)
+    # Steps sharing the answer key: each value tested must be one that some step gives
+    # (`in: [weekly, never]` on a choice in one branch and a `set` never in the other).
+    when = rule.when
+    tested = [v for v in [when.equals, *(when.in_ or [])] if v is not None]
+    asking = sorted(answering, key=lambda step: isinstance(step, SetStep))
+    if not tested:
+        return _condition_on(asking[0], rule, line, name)
+    problems: list[Problem] = []
+    for value in tested:
+        single = Rule(when=when.model_copy(update={"equals": value, "in_": None}), goto=END)
+        found = [_condition_on(step, single, line, name) for step in asking]
+        if all(found):
+            problems += found[0]
+    return problems
+
+
+def _condition_on(target: Step, rule: Rule, line: int, name: str) -> list[Problem]:
     assert rule.when is not None
     when = rule.when
-    if not flow.has_step(when.step):
-        return [Problem(name, line, f"condition on unknown step {when.step!r}")]
-    target = flow.step(when.step)
     tested = [v for v in [when.equals, *(when.in_ or [])] if v is not None]
     if isinstance(target, SetStep):
         if tested and target.value not in tested:
@@ -215,6 +297,15 @@ def check_paths(
     every = set(ids) | broken | (known_flows or set())
     for item in loaded:
         flow = item.flow
+        for i, step in enumerate(flow.steps):
+            if isinstance(step, SubflowStep) and step.flow not in every:
+                problems.append(
+                    Problem(
+                        str(item.path),
+                        item.line_of("steps", i, "flow"),
+                        f"unknown flow {step.flow!r}",
+                    )
+                )
         if flow.then and flow.then not in every:
             problems.append(
                 Problem(str(item.path), item.line_of("then"), f"unknown flow {flow.then!r}")

@@ -29,6 +29,9 @@ class EffectTarget(Protocol):
     async def resume(self, restart: bool) -> None:
         """Go on with the paused conversation, or start its flow again."""
 
+    def enter_flow(self, flow: str) -> None:
+        """Run `flow` now; the current conversation goes on after it (a `subflow` step)."""
+
 
 @dataclass(frozen=True)
 class Effect:

@@ -2,7 +2,8 @@
 
 It renders questions in the person's language, reads answers through the step kinds,
 follows `next` rules, and reports answers and effects; it stores nothing and sends
-nothing.
+nothing. A `subflow` step stops it with an `EnterFlow` effect: the service runs that
+flow, and `returned` goes on from the step's `next` once it has ended.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
     if state.step is None:
         turn.finished = True
         return turn, state
-    ctx = ctx.with_variables(state.variables)
     step = flow.step(state.step)
-    if isinstance(event, Pick | Toggle | Done | Skip) and event.step != step.key:
+    if step.enters() is not None:
+        # Waiting for a subflow that is no longer running: go on after it.
+        return returned(flow, state, ctx)
+    ctx = ctx.with_variables(state.variables)
+    asked = step.asked_as(state)
+    if isinstance(event, Pick | Toggle | Done | Skip) and event.step != asked:
         return _stale(turn, ctx), state
     if isinstance(event, Pick):
-        resolved = _resolve(event, step, ctx, flow.id)
+        resolved = _resolve(event, step, state, ctx, flow.id)
         if resolved is None:
             return _stale(turn, ctx), state
         event = resolved
@@ -62,7 +67,8 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
         return turn, state
     if isinstance(parsed, Suggest):
         state = replace(state, selection=list(parsed.selection))
-        turn.messages.append(Say(parsed.note))
+        if parsed.note:
+            turn.messages.append(Say(parsed.note))
         turn.messages.append(_ask(flow, step, state, ctx))
         return turn, state
     if isinstance(parsed, Refresh):
@@ -70,7 +76,35 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
         turn.messages.append(replace(_ask(flow, step, state, ctx), refresh=True))
         return turn, state
     state, ctx = _accept(flow, step, parsed, state, ctx, turn)
-    turn.accepted = turn.answers[-1] if turn.answers else _answer(step, parsed)
+    # Under the id it was asked with, so a channel can close that question's buttons.
+    accepted = turn.answers[-1] if turn.answers else _answer(step, parsed)
+    turn.accepted = replace(accepted, step=asked)
+    state = _advance(flow, state, ctx, turn)
+    return turn, state
+
+
+def waiting_for(flow: Flow, state: State) -> bool:
+    """Whether the conversation waits at a `subflow` step for another flow to end."""
+    return (
+        state.step is not None
+        and flow.has_step(state.step)
+        and flow.step(state.step).enters() is not None
+    )
+
+
+def returned(flow: Flow, state: State, ctx: FlowContext) -> tuple[Turn, State]:
+    """The flow a `subflow` step ran has ended: go on from the step's `next`.
+
+    The messages up to the next question (or the end), as `start` gives them.
+    """
+    turn = Turn()
+    if not waiting_for(flow, state):
+        turn.finished = state.step is None
+        return turn, state
+    assert state.step is not None
+    ctx = ctx.with_variables(state.variables)
+    step = flow.step(state.step)
+    state = replace(state, step=_next(flow, step, state.values), selection=[], retries=0)
     state = _advance(flow, state, ctx, turn)
     return turn, state
 
@@ -79,20 +113,20 @@ def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
     """Ask the current question again (after a command, or in a new language)."""
     ctx = ctx.with_variables(state.variables)
     turn = Turn()
-    if state.step is not None:
+    if state.step is not None and not waiting_for(flow, state):
         turn.messages.append(_ask(flow, flow.step(state.step), state, ctx))
     return turn
 
 
 def progress(flow: Flow, state: State) -> tuple[int, int]:
     """How many questions are answered, of how many there are."""
-    questions = [s.key for s in flow.questions()]
+    questions = [s.answer_as for s in flow.questions()]
     return sum(1 for key in questions if key in state.values), len(questions)
 
 
 def _answer(step: Step, parsed: Accept) -> Answer:
     return Answer(
-        step=step.key,
+        step=step.answer_as,
         value=parsed.value,
         raw=parsed.raw,
         display=parsed.display,
@@ -110,7 +144,7 @@ def _accept(
     if step.store_as == "language" and not parsed.skipped:
         ctx = ctx.with_language(str(parsed.value))
         turn.language = str(parsed.value)
-    values = {**state.values, step.key: parsed.value}
+    values = {**state.values, step.answer_as: parsed.value}
     next_step = _next(flow, step, values)
     return replace(state, values=values, selection=[], retries=0, step=next_step), ctx
 
@@ -121,11 +155,11 @@ def _stale(turn: Turn, ctx: FlowContext) -> Turn:
     return turn
 
 
-def _resolve(event: Pick, step: Step, ctx: FlowContext, flow_id: str) -> Event | None:
+def _resolve(event: Pick, step: Step, state: State, ctx: FlowContext, flow_id: str) -> Event | None:
     """A pick by position becomes a pick by value; on multiple choice, a toggle."""
     value = event.value
     if event.index is not None:
-        options = step.options(ctx, flow_id)
+        options = step.current_options(ctx, flow_id, state)
         if not 0 <= event.index < len(options):
             return None
         value = options[event.index].value
@@ -151,9 +185,9 @@ def _next(flow: Flow, step: Step, values: dict[str, object]) -> str | None:
 def _prefilled(step: Step, state: State, ctx: FlowContext, flow_id: str) -> Accept | None:
     known = state.variables.get(PREFILL) or {}
     # A decision (consent, a confirmation) is the person's own, never taken from a link.
-    if step.key not in known or not step.records_answer:
+    if step.answer_as not in known or not step.records_answer:
         return None
-    parsed = step.parse(Pick(step.key, str(known[step.key])), ctx, flow_id, state)
+    parsed = step.parse(Pick(step.key, str(known[step.answer_as])), ctx, flow_id, state)
     return parsed if isinstance(parsed, Accept) else None
 
 
@@ -163,6 +197,11 @@ def _advance(flow: Flow, state: State, ctx: FlowContext, turn: Turn) -> State:
     while state.step is not None and guard <= 2 * len(flow.steps):
         guard += 1
         step = flow.step(state.step)
+        entering = step.enters()
+        if entering is not None:
+            # Another flow runs now; `returned` goes on from here when it has ended.
+            turn.effects.append(entering)
+            return state
         if step.is_question:
             parsed = _prefilled(step, state, ctx, flow.id)
             if parsed is None:
@@ -195,14 +234,14 @@ def _position(flow: Flow, state: State) -> tuple[int, int]:
     Branches the person did not take are not counted, so someone who never sees the
     follow-up question of "something else" is not told "question 3 of 7" and then "5".
     """
-    answered = sum(1 for s in flow.questions() if s.key in state.values)
+    answered = sum(1 for s in flow.questions() if s.answer_as in state.values)
     ahead = 0
     key = state.step
     seen: set[str] = set()
     while key is not None and key not in seen:
         seen.add(key)
         step = flow.step(key)
-        if step.counts_in_progress and step.key not in state.values:
+        if step.counts_in_progress and step.answer_as not in state.values:
             ahead += 1
         key = _next(flow, step, state.values)
     return answered, answered + ahead

@@ -45,6 +45,7 @@ KIND_NAMES = {
     "time": "time question",
     "translations": "question for texts in other languages",
     "set": "answer the flow stores without asking",
+    "subflow": "another flow that runs here",
 }
 
 Result = tuple[int, str, tuple[str, str], list[str]]

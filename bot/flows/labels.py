@@ -73,10 +73,19 @@ class Labels:
         self._options: dict[tuple[str, str], dict[str, str]] = {}
 
     def step(self, flow_id: str, step_key: str) -> Step | None:
+        """The step whose answers are stored under `step_key` (its answer key).
+
+        Of steps sharing an answer key (`answer_key`), the first that asks: its words
+        are the question's and its kind the answer's.
+        """
+        return next(iter(self._answering(flow_id, step_key)), None)
+
+    def _answering(self, flow_id: str, step_key: str) -> list[Step]:
         flow = self.library.get(flow_id)
-        if flow is None or not flow.has_step(step_key):
-            return None
-        return flow.step(step_key)
+        if flow is None:
+            return []
+        steps = flow.answering(step_key)
+        return sorted(steps, key=lambda step: isinstance(step, SetStep))
 
     def kind(self, flow_id: str, step_key: str) -> str | None:
         step = self.step(flow_id, step_key)
@@ -120,12 +129,17 @@ class Labels:
         key = (flow_id, step_key)
         if key not in self._options:
             found: dict[str, str] = {}
-            step = self.step(flow_id, step_key)
-            if step is not None and step.kind != "language":
+            # Steps sharing the answer key: the options of all of them, in flow order.
+            flow = self.library.get(flow_id)
+            for step in flow.answering(step_key) if flow is not None else []:
+                if step.kind == "language":
+                    continue
                 try:
-                    found = {o.value: o.label for o in step.options(self.ctx, flow_id)}
+                    options = step.options(self.ctx, flow_id)
                 except Exception:  # a step whose options need a live conversation
-                    found = {}
+                    options = []
+                for option in options:
+                    found.setdefault(option.value, option.label)
             found.pop(SKIP, None)
             found[SKIP] = self.t.gettext("Rather not say")
             self._options[key] = found
@@ -148,7 +162,7 @@ class Labels:
         for flow in self.library.flows.values():
             for step in flow.steps:
                 if step.store_as == field:
-                    return self.option(flow.id, step.key, code)
+                    return self.option(flow.id, step.answer_as, code)
         return code
 
     def neighbourhood(self, key: str | None) -> str:

@@ -107,6 +107,13 @@ class Flow(BaseModel):
     def has_step(self, key: str) -> bool:
         return any(step.key == key for step in self.steps)
 
+    def answering(self, answer: str) -> list[Step]:
+        """The steps whose answer is kept under `answer` (one, unless they share it)."""
+        return [step for step in self.steps if step.answer_as == answer]
+
+    def has_answer(self, answer: str) -> bool:
+        return any(step.answer_as == answer for step in self.steps)
+
     def following(self, key: str) -> str | None:
         """The step after `key` in the file, or None after the last."""
         keys = [step.key for step in self.steps]
@@ -114,4 +121,11 @@ class Flow(BaseModel):
         return keys[index + 1] if index + 1 < len(keys) else None
 
     def questions(self) -> list[Step]:
-        return [step for step in self.steps if step.counts_in_progress]
+        """The questions, one a answer key (steps sharing one count once)."""
+        seen: set[str] = set()
+        found = []
+        for step in self.steps:
+            if step.counts_in_progress and step.answer_as not in seen:
+                seen.add(step.answer_as)
+                found.append(step)
+        return found

@@ -160,3 +160,16 @@ def for_language(text: str, language: str | None) -> str:
 def strip_marks(text: str) -> str:
     """The text without the directional marks (for comparing what a person typed)."""
     return "".join(ch for ch in text if ch not in _MARKS)
+
+
+def fill(text: str, language: str | None, **values: Any) -> str:
+    """`text.format(**values)`, each value in FSI ... PDI when `language` is RTL.
+
+    The one place a value (a neighbourhood's or an activity's name) goes into a fixed,
+    translated sentence: a Latin name inside an Arabic sentence keeps its own direction
+    there and cannot pull the punctuation around it to the wrong side, as `{names}` in a
+    flow's texts do (`FlowContext.flow_text`). Other languages get plain `format`.
+    """
+    if is_rtl(language) and has_rtl(text):
+        return text.format(**isolate_values(values))
+    return text.format(**values)

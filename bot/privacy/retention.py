@@ -107,7 +107,7 @@ class Purged:
 def free_text_steps(library: FlowLibrary) -> dict[str, list[str]]:
     """Flow id -> the keys of its steps whose answers are typed words."""
     return {
-        flow.id: [step.key for step in flow.steps if step.kind in FREE_TEXT_KINDS]
+        flow.id: [step.answer_as for step in flow.steps if step.kind in FREE_TEXT_KINDS]
         for flow in library.flows.values()
     }
 

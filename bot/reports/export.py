@@ -63,7 +63,7 @@ MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-NOT_ASKED_KINDS = frozenset({"message", "consent", "confirm"})
+NOT_ASKED_KINDS = frozenset({"message", "consent", "confirm", "subflow"})
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -120,8 +120,8 @@ def step_columns(
         flow = library.get(flow_id)
         if flow is not None:
             for step in flow.steps:
-                if step.kind not in NOT_ASKED_KINDS and step.key not in keys:
-                    keys.append(step.key)
+                if step.kind not in NOT_ASKED_KINDS and step.answer_as not in keys:
+                    keys.append(step.answer_as)
         for f, key in sorted(found):
             if f == flow_id and key not in keys:
                 keys.append(key)
@@ -166,7 +166,7 @@ def rows(
     yield [*FIXED, *(name for name, _ in columns)]
     position = {key: len(FIXED) + i for i, (_, key) in enumerate(columns)}
     free_steps = {
-        (flow.id, step.key)
+        (flow.id, step.answer_as)
         for flow in library.flows.values()
         for step in flow.steps
         if step.kind in FREE_TEXT_KINDS
@@ -346,18 +346,21 @@ def codebook(
         flow = library.get(flow_id)
         if flow is None:
             continue
+        done: set[str] = set()
         for step in flow.steps:
-            if step.kind in NOT_ASKED_KINDS:
+            if step.kind in NOT_ASKED_KINDS or step.answer_as in done:
                 continue
-            column = f"{step.key}_answer" if step.key in FIXED else step.key
-            questions = [labels.question(flow_id, step.key, width=500) for _, labels in books]
+            done.add(step.answer_as)  # steps sharing an answer key: one column
+            key = step.answer_as
+            column = f"{key}_answer" if key in FIXED else key
+            questions = [labels.question(flow_id, key, width=500) for _, labels in books]
             first = books[0][1]
-            codes = list(first.options(flow_id, step.key)) if step.kind != "text" else []
+            codes = list(first.options(flow_id, key)) if step.kind != "text" else []
             if step.kind in FREE_TEXT_KINDS or not codes:
                 found.append([flow_id, column, step.kind, *questions, "", *([""] * len(books))])
                 continue
             for code in codes:
-                shown = [labels.option(flow_id, step.key, code) for _, labels in books]
+                shown = [labels.option(flow_id, key, code) for _, labels in books]
                 stored = SKIPPED if code == SKIP else code
                 found.append([flow_id, column, step.kind, *questions, stored, *shown])
     return found

@@ -18,7 +18,7 @@ from bot.reports.model import TOTAL, FreeText, Group, Line, Scope, Table, Texts
 from bot.reports.protection import HIDDEN, MIN_GROUP, SMALL, Cell, Sum, suppress, table_sums
 
 OPTION_KINDS = frozenset(
-    {"choice", "multiple_choice", "yes_no", "scale", "neighbourhood", "language"}
+    {"choice", "multiple_choice", "yes_no", "scale", "neighbourhood", "language", "set"}
 )
 EXCLUSIVE_KINDS = OPTION_KINDS - {"multiple_choice"}
 TOP_THEMES = 5
@@ -36,7 +36,9 @@ def slug(*parts: str) -> str:
 def ordered(labels: Labels, flow_id: str, keys: Iterable[str]) -> list[str]:
     """Step keys in the flow's order (unknown ones last, by name)."""
     flow = labels.library.get(flow_id)
-    order = {s.key: i for i, s in enumerate(flow.steps)} if flow else {}
+    order: dict[str, int] = {}
+    for i, s in enumerate(flow.steps if flow else []):
+        order.setdefault(s.answer_as, i)  # steps sharing an answer key: the first
     return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
 
 

@@ -106,8 +106,13 @@ def test_chat_survives_kill_9_in_the_middle_of_a_flow(database_url: str, tmp_pat
     assert "1. English" in first and "العربية" in first
     assert "This chat is from Welzijn Almelo" in chat.send("1")  # English
     assert "Which neighbourhood" in chat.send("1")  # yes, I agree
-    assert "This postcode is in Kerkelanden. Is that right?" in chat.send("7606 AB")
-    assert "How old are you?" in chat.send("yes")
+    asked = chat.send("7606 AB")
+    assert (
+        "This postcode is in Kerkelanden. Do you live there?\n\n1. Yes\n2. No, choose another"
+        in (asked)
+    )
+    assert "1. Centrum" not in asked  # not the list again: 1 would pick Centrum
+    assert "How old are you?" in chat.send("1")  # 1: yes, Kerkelanden
     chat.kill()
 
     chat = Chat(database_url, tmp_path)
@@ -142,6 +147,23 @@ def test_chat_survives_kill_9_in_the_middle_of_a_flow(database_url: str, tmp_pat
         "interests": ["green", "sport"],
         "good": "De markt",
     }
+
+
+def test_no_to_the_postcode_shows_the_list(database_url: str, tmp_path: Path) -> None:
+    chat = Chat(database_url, tmp_path, user="bo")
+    chat.until_prompt()
+    chat.send("1")  # English
+    chat.send("1")  # yes, I agree
+    assert "Do you live there?" in chat.send("7606 AB")
+    listed = chat.send("2")  # no, choose another
+    assert "Which neighbourhood do you live in?" in listed and "1. Centrum" in listed
+    assert "How old are you?" in chat.send("1")  # now 1 is Centrum
+    assert chat.quit() == 0
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        rows = connection.execute(select(Answer.step_key, Answer.value)).all()
+    engine.dispose()
+    assert dict(rows)["neighbourhood"] == "centrum"
 
 
 def test_typing_only_in_arabic_in_the_terminal(database_url: str, tmp_path: Path) -> None:

@@ -181,3 +181,87 @@ def test_a_followup_condition_is_checked_like_a_branch(tmp_path: Path) -> None:
         (10, "condition on unknown step 'nowhere'"),
         (13, "step 'keep' answers true or false, not 'maybe'"),
     ]
+
+
+SHARING = """\
+id: sharing
+version: 1
+title: Sharing
+steps:
+  - key: uses
+    kind: yes_no
+    text: Do you come?
+    next:
+      - when: {step: uses, equals: true}
+        goto: status
+      - goto: status_2
+  - key: status
+    kind: choice
+    text: How often?
+    options:
+      - {value: weekly, label: Weekly}
+    next: done
+  - key: status_2
+    kind: set
+    answer_key: status
+    value: never
+    next: done
+  - key: done
+    kind: message
+    text: Thanks
+    next:
+      - when: {step: status, in: [weekly, never]}
+        goto: end
+      - goto: end
+"""
+
+
+def test_steps_on_two_branches_may_share_an_answer_key(tmp_path: Path) -> None:
+    write(tmp_path, "sharing.yaml", SHARING)
+    _, problems = check_folder(tmp_path)
+    assert problems == []
+    # A value neither step gives is still refused.
+    write(tmp_path, "sharing.yaml", SHARING.replace("[weekly, never]", "[weekly, daily]"))
+    _, problems = check_folder(tmp_path)
+    assert [(p.line, p.message) for p in problems] == [(27, "step 'status' has no option 'daily'")]
+
+
+def test_a_shared_answer_key_of_another_kind_or_step_is_refused(tmp_path: Path) -> None:
+    number = SHARING.replace(
+        "  - key: status_2\n    kind: set\n    answer_key: status\n    value: never\n",
+        "  - key: status_2\n    kind: number\n    answer_key: status\n    text: How many?\n",
+    ).replace("      - when: {step: status, in: [weekly, never]}\n        goto: end\n", "")
+    write(tmp_path, "sharing.yaml", number)
+    _, problems = check_folder(tmp_path)
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            20,
+            "steps sharing the answer key 'status' ask in different ways (choice, number): "
+            "they must be of one kind",
+        )
+    ]
+    write(tmp_path, "sharing.yaml", SHARING.replace("answer_key: status", "answer_key: uses"))
+    _, problems = check_folder(tmp_path)
+    # A set step may share a question's answer; then `status` gives weekly only.
+    assert [p.message for p in problems] == ["step 'status' has no option 'never'"]
+    write(tmp_path, "sharing.yaml", SHARING.replace("answer_key: status", "answer_key: done"))
+    _, problems = check_folder(tmp_path)
+    assert (20, "answer_key 'done' is the key of a message step, which keeps no answer") in [
+        (p.line, p.message) for p in problems
+    ]
+
+
+def test_a_subflow_must_name_another_known_flow(tmp_path: Path) -> None:
+    flow = (
+        "id: {id}\nversion: 1\ntitle: T\nsteps:\n"
+        "  - key: go\n    kind: subflow\n    flow: {target}\n"
+        "  - key: bye\n    kind: message\n    text: Bye\n"
+    )
+    write(tmp_path, "a.yaml", flow.format(id="a", target="b"))
+    write(tmp_path, "b.yaml", flow.format(id="b", target="nope"))
+    write(tmp_path, "c.yaml", flow.format(id="c", target="c"))
+    _, problems = check_folder(tmp_path)
+    assert [(Path(p.path).name, p.line, p.message) for p in problems] == [
+        ("b.yaml", 7, "unknown flow 'nope'"),
+        ("c.yaml", 7, "a flow cannot run itself as a subflow"),
+    ]

@@ -170,3 +170,181 @@ def test_repeat_asks_the_current_question_again(ctx: FlowContext) -> None:
     turn = engine.repeat(flow, state, ctx)
     assert isinstance(turn.messages[0], Ask) and turn.messages[0].step == "age"
     assert engine.progress(flow, state) == (0, 3)
+
+
+SHARED = """
+id: shared
+version: 1
+title: Shared
+progress: true
+steps:
+  - key: uses
+    kind: yes_no
+    text: Do you use the community centre?
+    next:
+      - when: {step: uses, equals: true}
+        goto: status
+      - goto: status_2
+  - key: status
+    kind: set
+    value: user
+    label: User
+    next: why
+  - key: status_2
+    kind: set
+    answer_key: status
+    value: non_user
+    label: Not a user
+    next: why_2
+  - key: why
+    kind: text
+    text: What do you do there?
+    next: after
+  - key: why_2
+    kind: text
+    answer_key: why
+    text: Why not?
+    next: after
+  - key: after
+    kind: message
+    text:  Thanks
+    next:
+      - when: {step: status, equals: non_user}
+        goto: bye
+      - goto: end
+  - key: bye
+    kind: message
+    text: We hope to see you!
+"""
+
+
+def test_steps_on_two_branches_keep_one_answer_key(ctx: FlowContext) -> None:
+    flow = flow_from(SHARED)
+    for said, status, asked, bye in (
+        ("yes", "user", "What do you do there?", False),
+        ("no", "non_user", "Why not?", True),
+    ):
+        _, state = engine.start(flow, ctx)
+        turn, state = engine.handle(flow, state, Text(said), ctx)
+        assert [(a.step, a.value) for a in turn.answers][1] == ("status", status)
+        ask = turn.messages[-1]
+        assert isinstance(ask, Ask) and ask.text == f"Question 2 of 2\n{asked}"
+        turn, state = engine.handle(flow, state, Text("Cards"), ctx)
+        assert [(a.step, a.value) for a in turn.answers] == [("why", "Cards")]
+        # The answer goes under its key; the question closed is the one asked.
+        assert turn.accepted is not None and turn.accepted.step == ask.step
+        assert state.values == {"uses": said == "yes", "status": status, "why": "Cards"}
+        assert ("We hope to see you!" in [m.text for m in turn.messages]) is bye
+        assert engine.progress(flow, state) == (2, 2)
+
+
+PARENT = """
+id: parent
+version: 1
+title: Parent
+steps:
+  - key: hello
+    kind: message
+    text: Hello
+  - key: register
+    kind: subflow
+    flow: child
+    next: last
+  - key: skipped
+    kind: message
+    text: Never said
+  - key: last
+    kind: text
+    text: Anything else?
+"""
+
+
+def test_a_subflow_step_enters_the_flow_and_goes_on_after_it(ctx: FlowContext) -> None:
+    from bot.flows.steps.subflow import EnterFlow
+
+    flow = flow_from(PARENT)
+    turn, state = engine.start(flow, ctx)
+    # It says what comes before, then waits for the subflow: no question, not finished.
+    assert [m.text for m in turn.messages] == ["Hello"]
+    assert turn.effects == [EnterFlow("child")] and not turn.finished
+    assert state.step == "register" and engine.waiting_for(flow, state)
+    assert engine.repeat(flow, state, ctx).messages == []
+    turn, state = engine.returned(flow, state, ctx)
+    ask = turn.messages[-1]
+    assert isinstance(ask, Ask) and ask.text == "Anything else?"  # at the step's next
+    assert state.step == "last" and not engine.waiting_for(flow, state)
+    # Returned twice (a redelivered update) goes no further.
+    again, same = engine.returned(flow, state, ctx)
+    assert again.messages == [] and same == state
+    turn, state = engine.handle(flow, state, Text("No"), ctx)
+    assert state.finished and turn.answers[0].step == "last"
+
+
+def test_an_answer_while_waiting_for_a_subflow_goes_on_after_it(ctx: FlowContext) -> None:
+    flow = flow_from(PARENT)
+    _, state = engine.start(flow, ctx)
+    turn, state = engine.handle(flow, state, Text("hello?"), ctx)
+    assert turn.answers == [] and state.step == "last"
+    assert turn.messages[-1].text == "Anything else?"
+
+
+HOOD_FLOW = """
+id: hood
+version: 1
+title: Hood
+steps:
+  - key: neighbourhood
+    kind: neighbourhood
+    text: Which neighbourhood do you live in? Choose one, or type your postcode.
+  - key: bye
+    kind: message
+    text: Bye
+"""
+
+
+def test_a_postcode_is_confirmed_by_a_yes_no_question_of_its_own(ctx: FlowContext) -> None:
+    flow = flow_from(HOOD_FLOW)
+    _, state = engine.start(flow, ctx)
+    turn, state = engine.handle(flow, state, Text("7606 AB"), ctx)
+    assert len(turn.messages) == 1  # one question, not a note and the list again
+    ask = turn.messages[0]
+    assert isinstance(ask, Ask) and ask.step == "neighbourhood.ok"
+    assert ask.text == "This postcode is in Kerkelanden. Do you live there?"
+    assert [o.label for o in ask.options] == ["Yes", "No, choose another"]
+    # 1 is yes here, not the first neighbourhood of the list (Centrum).
+    turn, done = engine.handle(flow, state, Text("1"), ctx)
+    assert [(a.step, a.value) for a in turn.answers] == [("neighbourhood", "kerkelanden")]
+    assert turn.accepted is not None and turn.accepted.step == "neighbourhood.ok"
+    assert done.finished
+    # A button of the confirmation, by position (Telegram), is yes too.
+    turn, done = engine.handle(flow, state, Pick("neighbourhood.ok", index=0), ctx)
+    assert turn.answers[0].value == "kerkelanden"
+    # A button of the list under it is from an earlier question: nothing changes.
+    turn, same = engine.handle(flow, state, Pick("neighbourhood", index=0), ctx)
+    assert turn.stale and turn.answers == [] and same == state
+    # No: the list again, and its numbers mean neighbourhoods again.
+    turn, state = engine.handle(flow, state, Text("2"), ctx)
+    ask = turn.messages[-1]
+    assert isinstance(ask, Ask) and ask.step == "neighbourhood"
+    assert ask.options[0].label == "Centrum" and turn.answers == []
+    turn, state = engine.handle(flow, state, Text("1"), ctx)
+    assert turn.answers[0].value == "centrum" and state.finished
+
+
+def test_the_neighbourhood_in_an_arabic_confirmation_is_isolated(ctx: FlowContext) -> None:
+    from bidi import get_display
+
+    from bot.i18n.bidi import FSI, PDI
+
+    arabic = ctx.with_language("ar")
+    flow = flow_from(HOOD_FLOW)
+    _, state = engine.start(flow, arabic)
+    turn, state = engine.handle(flow, state, Text("7606 AB"), arabic)
+    text = turn.messages[-1].text
+    assert text.count(f"{FSI}Kerkelanden{PDI}") == 1  # isolated once
+    assert text != "This postcode is in Kerkelanden. Do you live there?"  # translated
+    # Laid out right to left, the name keeps its letters in order and the question mark
+    # stays at the end of the sentence (the left edge), not beside the name.
+    shown = get_display(text)
+    assert "Kerkelanden" in shown
+    assert shown.lstrip("\u200f").startswith("؟")

@@ -81,3 +81,43 @@ def test_the_check_reports_a_flipped_piece() -> None:
 def test_a_list_of_numbers_keeps_arabic_order() -> None:
     # "1، 3" is Arabic text: read right to left it says 1 then 3, so it is not isolated.
     assert displayed("مثلًا: 1، 3", "ar") == ["3 ،1 :اًلثم"]
+
+
+@pytest.mark.parametrize(
+    ("msgid", "values", "name", "broken"),
+    [
+        ('Great! See you at "{title}" on {when}.', {"when": "12-06"}, "BBQ!", "!BBQ"),
+        (
+            'Saved: "{title}" on {when} (number {id}).',
+            {"when": "12-06", "id": 7},
+            "Sport 12+",
+            "+Sport 12",
+        ),
+        (
+            "This postcode is in {neighbourhood}. Do you live there?",
+            {},
+            "'t Hofje",
+            "t Hofje'",
+        ),
+    ],
+)
+def test_names_put_into_fixed_texts_are_isolated_once(
+    msgid: str, values: dict, name: str, broken: str
+) -> None:
+    """An activity's or a neighbourhood's name in a fixed Arabic sentence (`bidi.fill`)
+    keeps its order; put in with plain `format`, its punctuation or number flips."""
+    from bot.i18n.catalogs import Catalogs
+
+    text = Catalogs()("ar").gettext(msgid)
+    assert text != msgid and bidi.has_rtl(text)
+    key = "title" if "{title}" in msgid else "neighbourhood"
+    filled = bidi.fill(text, "ar", **{key: name}, **values)
+    assert filled.count(f"{bidi.FSI}{name}{bidi.PDI}") == 1
+    # Sent as the channels send it (`for_language`, which isolates again: no change).
+    sent = bidi.for_language(filled, "ar")
+    assert sent.count(bidi.FSI + name) == 1
+    assert name in get_display(sent).translate(CONTROLS)
+    plain = bidi.for_language(text.format(**{key: name}, **values), "ar")
+    assert broken in get_display(plain).translate(CONTROLS)  # what it fixes
+    # Other languages: plain format, no marks.
+    assert bidi.fill("See {title}.", "nl", title=name) == f"See {name}."

@@ -7,7 +7,8 @@
 - `set_contact_language`: the question it reads becomes a `language` question; a fixed
   language, a `set` step with `store_as: language`;
 - `set_run_result`: with a literal value, a `set` step keyed by the result name;
-- `enter_flow`: the imported subflow follows the flow (`then`);
+- `enter_flow`: a `subflow` step: the imported subflow runs there, the flow goes on at
+  its "Complete" exit;
 - everything else: a line in the report.
 """
 

@@ -50,9 +50,10 @@ class Builder(Questions, Linking, Setting):
         self.entry: dict[str, str] = {}  # node uuid -> its first step's key
         self.leaving: dict[str, list[Route]] = {}  # last step key of a node -> routes
         self.results: dict[str, str] = {}  # result key (snakified) -> step key
+        # answer key -> the steps that give it (one result written by several nodes)
+        self.shared: dict[str, list[str]] = {}
         self.questions: dict[str, dict[str, Any]] = {}  # step key -> step
         self.after_input: list[tuple[str, str | None, dict[str, Any]]] = []
-        self.then: str | None = None
         self.fields: set[str] = set()  # contact fields the flow sets
         self.prompt_nodes: dict[str, str] = {}  # wait node -> the node of its question
         # Messages after a wrong answer, before asking again (left out).
@@ -99,6 +100,7 @@ class Builder(Questions, Linking, Setting):
         for uuid in order:
             self._node(self.nodes[uuid], prompts)
         self._apply_after_input()
+        self._unshare()
         self._link()
         return self._result()
 
@@ -153,6 +155,46 @@ class Builder(Questions, Linking, Setting):
                 self.prompt_nodes[uuid] = before[0]
         return prompts
 
+    def _result_step(self, result: str, fallback: str) -> tuple[str, str | None]:
+        """A key for a step that gives `result`, and the answer key it shares, if any.
+
+        RapidPro keeps one value a result name, whichever node wrote it last; so a
+        result written by two nodes (`status` in the yes and in the no branch) is one
+        answer key here too: the later steps get their own key (`status_2`) and
+        `answer_key: status`, and export and reports show one column.
+        """
+        first = self.results.get(result) if result else None
+        base = (result or fallback)[:KEY_LIMIT].rstrip("_") or fallback
+        key = unique(base, self.keys, KEY_LIMIT)
+        if first is None:
+            if result:
+                self.results[result] = key
+                self.shared[key] = [key]
+            return key, None
+        answer = self.questions[first].get("answer_key", first)
+        self.shared.setdefault(answer, [first]).append(key)
+        return key, answer
+
+    def _unshare(self) -> None:
+        """Steps that give one result but ask in different ways keep their own keys."""
+        for answer, keys in self.shared.items():
+            steps = [self.questions[key] for key in keys if key in self.questions]
+            kinds = {step["kind"] for step in steps if step["kind"] != "set"}
+            if len(kinds) <= 1:
+                continue
+            first = next(step for step in steps if step["kind"] != "set")
+            for step in steps:
+                if step["kind"] not in ("set", first["kind"]):
+                    step.pop("answer_key", None)
+                    self.note(
+                        self.step_nodes.get(step["key"]),
+                        f"the result {answer!r} is asked here as {step['kind']}, elsewhere as "
+                        f"{first['kind']}: this answer is kept under {step['key']!r}",
+                    )
+            self.shared[answer] = [
+                s["key"] for s in steps if s.get("answer_key", s["key"]) == answer
+            ]
+
     def _add(self, node: str, step: dict[str, Any]) -> dict[str, Any]:
         self.steps.append(step)
         self.step_nodes[step["key"]] = node
@@ -189,7 +231,11 @@ class Builder(Questions, Linking, Setting):
                         previous["next"] = step["key"]
                     previous = self._add(uuid, step)
             elif kind == "enter_flow":
-                self._subflow(uuid, action, node)
+                step = self._subflow(uuid, action, node)
+                if step is not None:
+                    if previous is not None:
+                        previous["next"] = step["key"]
+                    previous = self._add(uuid, step)
             else:
                 self.note(uuid, act.not_carried(action))
         router = node.get("router")
@@ -228,7 +274,14 @@ class Builder(Questions, Linking, Setting):
             self.note(node, "quick replies of a message that waits for no answer are left out")
         return {"key": key, "kind": "message", "text": text}
 
-    def _subflow(self, node: str, action: dict[str, Any], definition: dict[str, Any]) -> None:
+    def _subflow(
+        self, node: str, action: dict[str, Any], definition: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A `subflow` step: the subflow runs here, and the flow goes on at "Complete".
+
+        An "Expired" exit that leads elsewhere is reported: when a subflow expires,
+        Buurtbot lets the flow that waits for it expire too.
+        """
         flow = action.get("flow") or {}
         target = self.ids.get(str(flow.get("uuid")))
         name = flow.get("name") or flow.get("uuid") or "?"
@@ -236,20 +289,23 @@ class Builder(Questions, Linking, Setting):
             self.note(
                 node, f'enter_flow: the flow "{name}" is not in this export: not carried over'
             )
-            return
-        if self.then is not None and self.then != target:
-            self.note(node, f'enter_flow "{name}": only one flow can follow; not carried over')
-            return
-        self.then = target
+            return None
+        if target == self.id:
+            self.note(node, f'enter_flow "{name}": a flow cannot enter itself; not carried over')
+            return None
         router = definition.get("router") or {}
         complete = category_named(router, "Complete")
-        leads = exit_to(definition, complete) if complete else None
-        if leads is not None:
+        expired = category_named(router, "Expired")
+        goes = exit_to(definition, complete) if complete else None
+        expires = exit_to(definition, expired) if expired else None
+        if expires is not None and expires != goes:
             self.note(
                 node,
-                f'enter_flow "{name}": the subflow starts when this flow ends '
-                f"(then: {target}), not in the middle",
+                f'enter_flow "{name}": the "Expired" exit is not carried over; when the '
+                "subflow expires, this flow waits and expires too",
             )
+        key = unique(f"enter_{target}"[:KEY_LIMIT].rstrip("_-"), self.keys, KEY_LIMIT)
+        return {"key": key, "kind": "subflow", "flow": target}
 
     # ---- the result -------------------------------------------------------------------
 
@@ -263,8 +319,6 @@ class Builder(Questions, Linking, Setting):
             "_spec": str(self.flow.get("spec_version") or ""),
         }
         self.texts[f"{self.id}:title"] = (self.name, {})
-        if self.then:
-            data["then"] = self.then
         minutes = as_int(self.flow.get("expire_after_minutes"), 0)
         if minutes > 0:
             data["expires_after"] = duration(timedelta(minutes=minutes))

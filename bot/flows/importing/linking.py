@@ -67,34 +67,44 @@ class Linking:
     def _condition(self, node: str, result: str, case: dict[str, Any]) -> dict[str, Any] | None:
         """A condition on an earlier answer for one case of a split on `@results.x`."""
         key = self.results.get(result)
-        step = self.questions.get(key or "")
         test = str(case.get("type"))
-        if step is None:
+        if key is None or key not in self.questions:
             self.note(node, f"a split on the result {result!r}: no question gives it; left out")
             return None
-        if step["kind"] == "set" and test in routers.TEXT_TESTS:
-            said = {str(step["value"]).casefold(), str(step.get("label", "")).casefold()}
-            wanted = {w.casefold() for w in routers.words(case)}
-            if said & (wanted | {" ".join(routers.words(case)).casefold()}):
-                return {"step": step["key"], "equals": step["value"]}
-            self.note(node, f"case {test} on the result {result!r} never holds: left out")
-            return None
-        if step["kind"] == "choice" and test in routers.TEXT_TESTS:
+        answer = self.questions[key].get("answer_key", key)
+        # Every step that gives the result (it may be written in two branches).
+        giving = [self.questions[k] for k in self.shared.get(answer, [key]) if k in self.questions]
+        giving.sort(key=lambda s: s["kind"] == "set")
+        step = giving[0]
+        if test in routers.TEXT_TESTS and {s["kind"] for s in giving} <= {"set", "choice"}:
             wanted = {w.casefold() for w in routers.words(case)}
             wanted |= {" ".join(routers.words(case)).casefold()}
-            values = [
-                option["value"]
-                for option in step.get("options", [])
-                if option["label"].casefold() in wanted
-                or option["value"] in wanted
-                or option["value"] in {option_value(w) for w in wanted}
-            ]
+            values: list[Any] = []
+            for giver in giving:
+                if giver["kind"] == "set":
+                    said = {str(giver["value"]).casefold(), str(giver.get("label", "")).casefold()}
+                    if said & wanted:
+                        values.append(giver["value"])
+                    continue
+                values += [
+                    option["value"]
+                    for option in giver.get("options", [])
+                    if option["label"].casefold() in wanted
+                    or option["value"] in wanted
+                    or option["value"] in {option_value(w) for w in wanted}
+                ]
+            values = list(dict.fromkeys(values))
+            if len(values) == 1 and all(s["kind"] == "set" for s in giving):
+                return {"step": answer, "equals": values[0]}
             if values:
-                return {"step": step["key"], "in": values}
+                return {"step": answer, "in": values}
+            if all(s["kind"] == "set" for s in giving):
+                self.note(node, f"case {test} on the result {result!r} never holds: left out")
+                return None
         if step["kind"] == "number" and test in routers.NUMBER_TESTS:
             bounds = routers.number_range(case)
             if bounds:
-                when: dict[str, Any] = {"step": step["key"]}
+                when: dict[str, Any] = {"step": answer}
                 if bounds[0] is not None:
                     when["min"] = routers.whole(bounds[0])
                 if bounds[1] is not None:
@@ -102,7 +112,7 @@ class Linking:
                 if len(when) > 1:
                     return when
         if test == "has_text":
-            return {"step": step["key"], "skipped": False}
+            return {"step": answer, "skipped": False}
         self.note(node, f"case {test} on the result {result!r} cannot be evaluated: left out")
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.importing import routers
-from bot.flows.importing.graph import KEY_LIMIT, Route, answer_categories, category_by_uuid, exit_to
+from bot.flows.importing.graph import Route, answer_categories, category_by_uuid, exit_to
 from bot.flows.importing.texts import option_value, plain, snakify, unique
 
 
@@ -22,10 +22,7 @@ class Questions:
     ) -> dict[str, Any]:
         uuid = node["uuid"]
         result = str(router.get("result_name") or "")
-        base = snakify(result) or "question"
-        key = unique(base[:KEY_LIMIT].rstrip("_") or "question", self.keys, KEY_LIMIT)
-        if result:
-            self.results.setdefault(snakify(result), key)
+        key, shares = self._result_step(snakify(result), "question")
         self.results.setdefault("@input", key)
         self.results["@last"] = key
         text = ""
@@ -41,6 +38,8 @@ class Questions:
         cases = [c for c in router.get("cases") or [] if isinstance(c, dict)]
         kind = routers.kind_of(cases)
         step: dict[str, Any] = {"key": key, "kind": kind, "text": text}
+        if shares:
+            step["answer_key"] = shares
         wait = router.get("wait") or {}
         if wait.get("timeout"):
             self.note(uuid, "the wait's timeout is not carried over (Buurtbot reminds instead)")

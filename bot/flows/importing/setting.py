@@ -49,15 +49,17 @@ class Setting:
             )
             return None
         result = snakify(name)
-        key = unique(result[:KEY_LIMIT].rstrip("_") or "result", self.keys, KEY_LIMIT)
-        if key != result:
+        taken = result[:KEY_LIMIT].rstrip("_") in self.keys and result not in self.results
+        key, shares = self._result_step(result, "result")
+        if taken:
             self.note(
                 node,
                 f'set_run_result "{name}": its answer is kept under {key!r} '
                 f"(another step has the key {result[:KEY_LIMIT]!r})",
             )
-        self.results.setdefault(result, key)
         step: dict[str, Any] = {"key": key, "kind": "set", "value": value}
+        if shares:
+            step["answer_key"] = shares
         category = str(action.get("category") or "").strip()
         if category:
             step["label"] = category

@@ -42,6 +42,14 @@ def _inlined(data: dict[str, Any]) -> dict[str, Any]:
     steps = []
     for step in data.get("steps", []):
         step = dict(step)
+        if "answer_key" in step:
+            # Right under the kind, where a reader looks for what the step keeps.
+            shared = step.pop("answer_key")
+            step = {
+                **{k: step[k] for k in ("key", "kind")},
+                "answer_key": shared,
+                **{k: v for k, v in step.items() if k not in ("key", "kind")},
+            }
         if "options" in step:
             step["options"] = [_Inline(option) for option in step["options"]]
         if isinstance(step.get("next"), list):

@@ -18,6 +18,7 @@ from bot.flows.steps import (  # noqa: F401  (importing registers the kinds)
     number,
     scale,
     set,
+    subflow,
     text,
     time,
     translations,

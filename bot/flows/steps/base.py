@@ -61,7 +61,9 @@ class Refresh:
 @dataclass(frozen=True)
 class Suggest:
     """An answer understood, to be confirmed first (the neighbourhood of a postcode):
-    `note` says what was understood; the question comes again, `selection` kept."""
+    the question comes again with `selection` kept, so the step can ask it as the
+    confirmation; `note`, when not empty, is said before it. An empty `selection` goes
+    back to the plain question."""
 
     selection: tuple[str, ...]
     note: str
@@ -129,12 +131,20 @@ class Rule(BaseModel):
 
 
 class Step(BaseModel):
-    """Fields every step has. `next` is a step key, `end`, or a list of rules."""
+    """Fields every step has. `next` is a step key, `end`, or a list of rules.
+
+    `key` names the step (its place in the flow); its answer is kept under the same
+    key, unless `answer_key` names another: steps on different branches that give the
+    same answer (a RapidPro result written by two nodes: `status` set in the yes and in
+    the no branch) share one answer key, so the answer is one column in exports, one
+    question in reports, and `when: {step: status}` tests it whichever branch gave it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=32)
     kind: str
+    answer_key: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=32)
     text: str = ""
     next: str | list[Rule] | None = None
     skippable: bool = False
@@ -149,6 +159,11 @@ class Step(BaseModel):
     records_answer: ClassVar[bool] = True
     is_question: ClassVar[bool] = True
     expects: ClassVar[str] = "text"
+
+    @property
+    def answer_as(self) -> str:
+        """The key its answer is kept, exported, reported and tested under."""
+        return self.answer_key or self.key
 
     # -- rendering --
 
@@ -179,6 +194,23 @@ class Step(BaseModel):
     def fixed_answer(self, ctx: FlowContext, flow_id: str) -> Accept | None:
         """The answer a step gives without asking (`set`); None for every other kind."""
         return None
+
+    def enters(self) -> Effect | None:
+        """The effect that runs another flow at this step (`subflow`); None for the rest."""
+        return None
+
+    def asked_as(self, state: State) -> str:
+        """The id its question goes out under (`Ask.step`); a button must carry it.
+
+        The step's key, unless a kind asks a second question in the same step (the
+        neighbourhood's "is that right?"), whose buttons must not be mistaken for the
+        first question's.
+        """
+        return self.key
+
+    def current_options(self, ctx: FlowContext, flow_id: str, state: State) -> list[Option]:
+        """The options of the question as it stands now (a pick by position reads these)."""
+        return self.options(ctx, flow_id)
 
     def effects(self, accepted: Accept) -> list[Effect]:
         """What an accepted answer asks the service to do; a kind adds its own."""

@@ -71,11 +71,12 @@ async def test_a_new_app_on_the_same_database_goes_on(
         ada.press("Yes, I agree")
         _closed, question = await ada.wait_reply(2)
         assert "Which neighbourhood" in (question.text or "")
-        ada.send_text("7606 AB")  # a postcode, typed: said back, then confirmed
-        said, _again = await ada.wait_reply(2)
-        assert "This postcode is in Kerkelanden" in (said.text or "")
-        ada.press("Kerkelanden")
-        await ada.wait_reply(2)
+        ada.send_text("7606 AB")  # a postcode, typed: asked back with Yes / No buttons
+        [asked] = await ada.wait_reply(1)
+        assert asked.text == "This postcode is in Kerkelanden. Do you live there?"
+        ada.press("Yes")
+        closed, _next = await ada.wait_reply(2)
+        assert "✅ Kerkelanden" in (closed.text or "")  # the question shows the answer
         assert (await stored_answers(second_app))["onboarding.neighbourhood"] == "kerkelanden"
         await channel.stop()
     finally:

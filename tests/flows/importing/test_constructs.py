@@ -317,7 +317,14 @@ def test_contact_fields_language_and_subflow(tmp_path):
     found = steps(flows["main"])
     assert found["language"]["kind"] == "language" and "options" not in found["language"]
     assert found["wijk"]["kind"] == "neighbourhood"
-    assert flows["main"]["then"] == "child"
+    assert "then" not in flows["main"]
+    assert found["done"]["next"] == "enter_child"
+    assert found["enter_child"] == {
+        "key": "enter_child",
+        "kind": "subflow",
+        "flow": "child",
+        "next": "end",
+    }
     assert {k: found["done"][k] for k in ("kind", "value")} == {"kind": "set", "value": "yes"}
     assert any("set_contact_field 'favourite' is not carried over" in line for line in lines)
 
@@ -558,3 +565,112 @@ def test_a_contact_field_from_a_set_result_is_reported_and_the_result_kept(tmp_p
     hood = steps(flows["q"])["hood"]
     assert (hood["kind"], hood["value"], "store_as" in hood) == ("set", "centrum", False)
     assert any("set_contact_field: no question gives its value" in line for line in lines)
+
+
+def test_enter_flow_in_the_middle_is_a_subflow_step_that_goes_on_at_complete(tmp_path):
+    enter = {
+        "uuid": u("sub/a"),
+        "type": "enter_flow",
+        "flow": {"uuid": u("flow/Child"), "name": "Child"},
+    }
+    main = flow(
+        "Main",
+        [
+            node("hi", [send("hi/m", "Hello")], "sub"),
+            router_node(
+                "sub",
+                None,
+                [("Complete", "after"), ("Expired", "sorry")],
+                [
+                    ("has_run_status", ["completed"], "Complete"),
+                    ("has_run_status", ["expired"], "Expired"),
+                ],
+                operand="@child.run.status",
+                wait=False,
+                default=None,
+                actions=[enter],
+            ),
+            node("after", [send("after/m", "Welcome back")], None),
+            node("sorry", [send("sorry/m", "Too late")], None),
+        ],
+    )
+    child = flow("Child", [node("c", [send("c/m", "In the child")], None)])
+    flows, lines = run(tmp_path, export(main, child))
+    found = steps(flows["main"])
+    assert [s["key"] for s in flows["main"]["steps"]] == ["message_1", "enter_child", "message_2"]
+    assert found["message_1"]["next"] == "enter_child"
+    assert found["enter_child"]["next"] == "message_2"
+    assert found["message_2"]["text"] == "Welcome back"
+    assert any(
+        f'node {u("sub")}: enter_flow "Child": the "Expired" exit is not carried over' in line
+        for line in lines
+    ), lines
+    # A subflow that is not in the export, or the flow itself, is reported.
+    flows, lines = run(tmp_path / "alone", export(main))
+    assert [s["kind"] for s in flows["main"]["steps"]] == ["message", "message"]
+    assert any('enter_flow: the flow "' in line and "not in this export" in line for line in lines)
+
+
+def test_a_result_set_in_two_branches_is_one_answer_key(tmp_path):
+    data = flow(
+        "Q",
+        [
+            node("ask", [send("ask/m", "Do you come to the centre?")], "wait"),
+            router_node(
+                "wait",
+                "Comes",
+                [("Yes", "yes"), ("No", "no"), ("Other", "ask")],
+                [("has_any_word", ["yes"], "Yes"), ("has_any_word", ["no"], "No")],
+            ),
+            node(
+                "yes",
+                [set_result("Status", "regular", "Regular"), send("yes/m", "What for?")],
+                "why1",
+            ),
+            router_node(
+                "why1",
+                "Reason",
+                [("Has Text", "split"), ("Other", "yes")],
+                [("has_text", [], "Has Text")],
+            ),
+            node(
+                "no",
+                [
+                    set_result("Status", "stranger", "Stranger", action="r2"),
+                    send("no/m", "Why not?"),
+                ],
+                "why2",
+            ),
+            router_node(
+                "why2",
+                "Reason",
+                [("Has Text", "split"), ("Other", "no")],
+                [("has_text", [], "Has Text")],
+            ),
+            router_node(
+                "split",
+                None,
+                [("Stranger", "invite"), ("Other", "bye")],
+                [("has_any_word", ["stranger"], "Stranger")],
+                operand="@results.status",
+                wait=False,
+            ),
+            node("invite", [send("invite/m", "Come and have a look!")], "bye"),
+            node("bye", [send("bye/m", "Thanks")], None),
+        ],
+    )
+    flows, lines = run(tmp_path, export(data))
+    found = steps(flows["q"])
+    assert {k: found[k].get("answer_key") for k in found if k.startswith(("status", "reason"))} == {
+        "status": None,
+        "reason": None,
+        "status_2": "status",
+        "reason_2": "reason",
+    }
+    assert found["status_2"]["value"] == "stranger" and found["reason_2"]["text"] == "Why not?"
+    # A split on the result after the branches meet tests the one answer key.
+    assert found["reason"]["next"][0] == {
+        "when": {"step": "status", "equals": "stranger"},
+        "goto": found["reason_2"]["next"][0]["goto"],
+    }
+    assert not any("kept under" in line for line in lines), lines

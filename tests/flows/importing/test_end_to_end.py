@@ -59,7 +59,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in ("bot", "conversations", "locales"):
         shutil.copytree(ROOT / folder, root / folder, ignore=skip)
     env = environment(f"sqlite:///{root}/unused.db", root / "data")
-    for name in ("ureport-water-poll.json", "legacy-street-party.json", "set-results.json"):
+    for name in (
+        "ureport-water-poll.json",
+        "legacy-street-party.json",
+        "set-results.json",
+        "centre-visit.json",
+    ):
         done = buurtbot(root, env, "flows", "import", str(EXPORTS / name))
         assert done.returncode == 0, done.stdout + done.stderr
     return root
@@ -260,3 +265,80 @@ def test_set_results_are_stored_without_asking_and_export_under_result_names(
     assert found == [("no", "", "", ""), ("yes", "signed_up", "centrum", "centrum")]
     shown = sorted((r["volunteer_status"], r["wijk"]) for r in rows("--labels", "--language", "en"))
     assert shown == [("", ""), ("Signed up", "Centrum")]
+
+
+def test_a_subflow_runs_in_the_middle_and_a_result_of_two_branches_is_one_column(
+    project: Path, database_url: str, tmp_path: Path
+) -> None:
+    env = environment(database_url, tmp_path / "data")
+    check = buurtbot(project, env, "flows", "check")
+    assert check.returncode == 0, check.stdout
+    chats = [
+        # user, language, onboarding (language, consent), the poll, the subflow, the poll
+        ("amir", "en", "1\n1\n", "1\nCards on Tuesday\n", "2\n", "3\n"),
+        ("anouk", "nl", "1\n1\n", "2\nMeer voor ouderen\n", "4\n", "5\n"),
+    ]
+    outs = {}
+    for user, code, welcome, before, child, after in chats:
+        done = buurtbot(
+            project,
+            env,
+            "chat",
+            "--user",
+            user,
+            "--language",
+            code,
+            "--flow",
+            "community-centre-visit",
+            stdin=welcome + before + child + after,
+        )
+        assert done.returncode == 0, done.stderr
+        outs[code] = done.stdout.split("> ")
+    # English, the yes branch: the subflow's questions come where enter_flow stands, and
+    # the poll goes on after it at its "Complete" exit.
+    english = outs["en"]
+    assert english[3].startswith("Nice! What do you do there?")
+    assert english[4].startswith("How old are you?")
+    assert english[5].startswith("Thanks, that is all we need to know about you.")
+    assert "Last question: how many evenings a week" in english[5]
+    assert english[6].startswith("Thank you for your answers!")
+    assert "Wednesday" not in english[6]  # only for who does not come yet
+    # Dutch, the no branch, translated from the export; the split on the result of
+    # either branch sends the invitation.
+    dutch = outs["nl"]
+    assert dutch[3].startswith("Wat zou je over de drempel helpen?")
+    assert dutch[4].startswith("Hoe oud ben je?")
+    assert dutch[5].startswith("Bedankt, meer hoeven we niet van je te weten.")
+    assert "Laatste vraag: hoeveel avonden per week" in dutch[5]
+    assert dutch[6].startswith("Kom woensdagmiddag eens kijken, de koffie is gratis.")
+    assert "Bedankt voor je antwoorden!" in dutch[6]
+    # After the poll, the welcome goes on where it was (the neighbourhood).
+    assert "Which neighbourhood do you live in?" in english[6]
+
+    exported = buurtbot(project, env, "export", "answers", "--flow", "community-centre-visit")
+    assert exported.returncode == 0, exported.stderr
+    header = exported.stdout.splitlines()[0].split(",")
+    assert header[-4:] == ["comes", "visitor", "reason", "evenings"]  # RapidPro's names
+    rows = sorted(
+        (r["comes"], r["visitor"], r["reason"], r["evenings"])
+        for r in csv.DictReader(io.StringIO(exported.stdout))
+    )
+    assert rows == [
+        ("no", "not_yet", "Meer voor ouderen", "5"),
+        ("yes", "regular", "Cards on Tuesday", "3"),
+    ]
+    child_rows = buurtbot(project, env, "export", "answers", "--flow", "contact-details")
+    ages = sorted(r["age_group"] for r in csv.DictReader(io.StringIO(child_rows.stdout)))
+    assert ages == ["18-27", "65+"]
+
+    report = buurtbot(
+        project, env, "report", "--flow", "community-centre-visit", "--output", str(tmp_path)
+    )
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("### ")]
+    assert headings.count("### visitor") == 1 and "### visitor_2" not in headings
+    assert len([h for h in headings if h in ("### Wat doe je daar?", "### reason_2")]) == 1
+    visitor = text.split("### visitor")[1].split("###")[0]
+    assert "| Vaste bezoeker |" not in visitor  # no Dutch label in the export: its own words
+    assert "| Regular visitor |" in visitor and "| Not yet |" in visitor
