@@ -90,12 +90,16 @@ def _where(neighbourhoods: Iterable[str]) -> str:
     return ", ".join(neighbourhoods) or "*"
 
 
-def _about(secret: bytes | None, participant: Participant, neighbourhoods: Iterable[str]) -> str:
+def _about(
+    secret: bytes | None, participant: Participant, neighbourhoods: Iterable[str] | None
+) -> str:
     """An audit entry's subject about a worker: their pseudonym (never their name, which
-    could not be taken out again when they are erased) and the neighbourhoods."""
+    could not be taken out again when they are erased) and the neighbourhoods (`*` the
+    whole town; None: the role itself)."""
     if secret is None:
         raise ValueError("an audited change of a worker needs the secret for their pseudonym")
-    return f"{pseudonyms.of(secret, participant)}: {_where(neighbourhoods)}"
+    who = pseudonyms.of(secret, participant)
+    return who if neighbourhoods is None else f"{who}: {_where(neighbourhoods)}"
 
 
 async def forget_subject(session: AsyncSession, parts: Parts, participant_id: int) -> None:
@@ -241,7 +245,7 @@ async def revoke(
     if not is_worker(participant):
         return False
     taken = sorted(set(neighbourhoods))
-    subject = _about(secret, participant, taken) if actor is not None else ""
+    subject = _about(secret, participant, taken or None) if actor is not None else ""
     if taken:
         await session.execute(
             delete(WorkerNeighbourhood).where(

@@ -100,7 +100,7 @@ async def test_the_command_line_invites_by_name_grants_and_revokes_on_the_record
     for entry in (invited, made, taken):
         assert (entry.actor_pseudonym, entry.via) == (audit.OPERATOR, audit.CLI)
     assert invited.subject == "centrum"
-    assert made.subject == taken.subject and made.subject.startswith("P-")
+    assert made.subject == taken.subject + ": *" and made.subject.startswith("P-")
     assert "77" not in made.subject and "Sam" not in made.subject
     joined = await entries(app, audit.WORKER_JOINED)
     assert [e.actor_name for e in joined][-1] == "Fatima" and joined[-1].via == audit.CHAT

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres
 
 NEWS_NL = "Veel mensen willen een moestuin. We beginnen in mei bij De Schakel."
 NEWS_TR = "Birçoğunuz bir sebze bahçesi istiyor. Mayısta De Schakel'de başlıyoruz."
-PAGES = {"news": "/news", "workers": "/workers", "audit": "/audit"}
+PAGES = {"news": "/news?neighbourhood=kerkelanden", "workers": "/workers", "audit": "/audit"}
 
 
 async def log_in(browser, link: str, viewport=DESKTOP, **options):
@@ -165,7 +165,8 @@ async def check_pages(site: Site, browser, tmp_path: Path) -> None:
         )
         for language in ("nl", "en"):
             for name, path in PAGES.items():
-                await page.goto(f"{site.url}{path}?lang={language}")
+                separator = "&" if "?" in path else "?"
+                await page.goto(f"{site.url}{path}{separator}lang={language}")
                 await page.wait_for_load_state("networkidle")
                 problems[f"{name} {language} {width}"] = await violations(page)
                 wide = await page.evaluate(

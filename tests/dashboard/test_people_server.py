@@ -115,7 +115,7 @@ async def test_a_worker_gets_403_on_workers_and_the_audit_log(app: App) -> None:
     async with logged_in(app, worker="9002") as (server, client):
         token = await csrf(server, client, "/news")
         for path in ("/workers", "/audit"):
-            async with client.get(server.make_url(path)) as response:
+            async with client.get(server.make_url(path + "?lang=en")) as response:
                 assert response.status == 403, path
                 assert "Only coordinators" in await response.text()
         async with client.post(
