@@ -166,6 +166,7 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_post("/news/preview", news.preview_part)
     web_app.router.add_get("/workers", workers.workers_page)
     web_app.router.add_post("/workers/invite", workers.invite)
+    web_app.router.add_get("/workers/{id}/revoke", workers.revoke_page)
     web_app.router.add_post("/workers/{id}/revoke", workers.revoke)
     web_app.router.add_get("/audit", audit.audit_page)
     web_app.router.add_get("/login/{token}", login.login_page)

@@ -59,6 +59,20 @@ async def invite(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def revoke_page(request: web.Request) -> web.StreamResponse:
+    """Ask before revoking: a misplaced click must not end someone's work."""
+    if (refused := coordinators_only(request)) is not None:
+        return refused
+    app = request.app[DASHBOARD].app
+    person_id = record_id(request.match_info["id"])
+    async with app.database.transaction() as db:
+        listed = {w.id: w for w in await staff.workers(db, app.settings)}
+    found = listed.get(person_id) if person_id is not None else None
+    if found is None:
+        return page(request, "error.html", status=404, reason="not_found")
+    return page(request, "worker_revoke.html", worker=found)
+
+
 async def revoke(request: web.Request) -> web.StreamResponse:
     if (refused := coordinators_only(request)) is not None:
         return refused

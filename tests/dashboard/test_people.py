@@ -116,7 +116,9 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
     assert options == ["Centrum"], "a worker writes news for their own neighbourhoods only"
 
     # Revoked in the browser: her open page stops working at its next request.
-    await row.get_by_role("button", name="Revoke").click()
+    await row.get_by_role("link", name="Revoke").click()
+    assert "Revoke Fatima, jongerenwerk?" in await page.locator("h1").text_content()
+    await page.get_by_role("button", name="Yes, revoke").click()
     await page.wait_for_url(re.compile(r"/workers\?revoked="))
     assert await page.locator("table.workers tbody tr", has_text="Fatima").count() == 0
     await wpage.fill("#f-text", "Het park krijgt nieuwe banken.")
@@ -141,6 +143,25 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
     assert entries[0][1] == "Operator" and entries[0][4] == "Dashboard"
     assert entries[1][1].startswith("Fatima, jongerenwerk") and entries[1][4] == "Chat"
     assert entries[3][3] == "kerkelanden"
+
+    # A worker made on the command line shows in the list and the log, as the operator's.
+    await site.cli(
+        "workers",
+        "grant",
+        "--channel",
+        "telegram",
+        "--user-id",
+        "7303",
+        "--name",
+        "Sam, opbouwwerk",
+        "--neighbourhood",
+        "kerkelanden",
+    )
+    await page.goto(site.url + "/audit?lang=en")
+    newest = await page.locator("table.audit tbody tr").first.text_content()
+    assert "Made someone a worker" in newest and "Command line" in newest
+    await page.goto(site.url + "/workers?lang=en")
+    assert "Sam, opbouwwerk" in await page.locator("table.workers").text_content()
 
     # The pages in Dutch, and on a phone, checked by axe-core; the screenshots.
     await check_pages(site, browser, tmp_path)
@@ -175,7 +196,11 @@ async def check_pages(site: Site, browser, tmp_path: Path) -> None:
                 assert wide <= 0, (name, language, width, wide)
                 if language == "en":
                     await page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-            # A form with its errors shown, too.
+            # Asking before revoking, and a form with its errors shown, too.
+            await page.goto(f"{site.url}/workers?lang={language}")
+            await page.locator("table.workers a.button").first.click()
+            await page.wait_for_load_state("networkidle")
+            problems[f"revoke {language} {width}"] = await violations(page)
             await page.goto(f"{site.url}/workers?lang={language}")
             await page.locator("form.invite button[type=submit]").click()
             await page.wait_for_load_state("networkidle")

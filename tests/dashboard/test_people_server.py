@@ -114,7 +114,7 @@ async def test_bad_news_gets_a_message_beside_its_field_and_nothing_is_saved(app
 async def test_a_worker_gets_403_on_workers_and_the_audit_log(app: App) -> None:
     async with logged_in(app, worker="9002") as (server, client):
         token = await csrf(server, client, "/news")
-        for path in ("/workers", "/audit"):
+        for path in ("/workers", "/audit", "/workers/1/revoke"):
             async with client.get(server.make_url(path + "?lang=en")) as response:
                 assert response.status == 403, path
                 assert "Only coordinators" in await response.text()
@@ -152,6 +152,9 @@ async def test_an_invite_carries_the_name_and_bad_input_is_refused(app: App) -> 
         code = re.search(r"/worker ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", html)
         assert code, html
         # A forged id to revoke: 404, nothing changes.
+        for forged in ("99999999999", "abc", "0"):
+            async with client.get(server.make_url(f"/workers/{forged}/revoke")) as response:
+                assert response.status == 404, forged
         async with client.post(
             server.make_url("/workers/99999999999/revoke"), data={"csrf_token": token}
         ) as response:
