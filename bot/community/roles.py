@@ -69,6 +69,13 @@ async def create_invite(
     by, set on them when they use it. `actor` (the CLI's operator, a coordinator in the
     dashboard) is recorded in the audit log; None only for a test's own setup."""
     now = now or utcnow()
+    # A name on a code nobody used in time is kept no longer than that.
+    await session.execute(
+        update(WorkerInvite)
+        .where(WorkerInvite.expires_at <= now, WorkerInvite.worker_name.is_not(None))
+        .values(worker_name=None)
+        .execution_options(synchronize_session=False)
+    )
     code = new_code()
     keys = sorted(set(neighbourhoods))
     session.add(

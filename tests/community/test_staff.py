@@ -150,3 +150,20 @@ async def test_an_erased_worker_leaves_no_pseudonym_in_entries_about_them(app: A
     await worker.pick("yes")
     [entry] = await entries(app, audit.WORKER_GRANTED)
     assert entry.subject.startswith(audit.ERASED) and "P-" not in entry.subject
+
+
+async def test_the_name_on_an_unused_code_goes_when_the_code_is_too_old(app: App) -> None:
+    from datetime import timedelta
+
+    from bot.community import roles
+    from bot.storage.models import utcnow
+    from bot.storage.models.community import WorkerInvite
+
+    async with app.database.transaction() as session:
+        await roles.create_invite(
+            session, app.settings.secret, name="Old", now=utcnow() - timedelta(days=8)
+        )
+        await staff.invite(session, app.settings, audit.Actor.operator(), "New", ["centrum"])
+    async with app.database.transaction() as session:
+        names = {i.worker_name for i in (await session.scalars(select(WorkerInvite))).all()}
+    assert names == {None, "New"}

@@ -167,3 +167,27 @@ async def test_an_invite_carries_the_name_and_bad_input_is_refused(app: App) -> 
         assert person.worker_name == "Fatima" and person.worker_since is not None
         invite = (await session.scalars(select(WorkerInvite))).one()
         assert invite.worker_name is None  # it lives on the worker's row only now
+
+
+async def test_the_audit_log_pages_back_newest_first(app: App) -> None:
+    async with app.database.transaction() as session:
+        for number in range(60):
+            await audit.record(session, audit.Actor.operator(), audit.NEWS_WRITTEN, f"n{number}")
+    async with logged_in(app) as (server, client):
+        async with client.get(server.make_url("/audit?lang=en")) as response:
+            first = await response.text()
+        subjects = re.findall(r'<td class="text" dir="auto">(n\d+)</td>', first)
+        assert subjects[:2] == ["n59", "n58"] and len(subjects) == 50
+        older = re.search(r'href="/audit\?before=(\d+)">Older</a>', first)
+        assert older and "Command line" in first and "Operator" in first
+        async with client.get(
+            server.make_url(f"/audit?lang=en&before={older.group(1)}")
+        ) as response:
+            second = await response.text()
+        assert re.findall(r'<td class="text" dir="auto">(n\d+)</td>', second) == [
+            f"n{number}" for number in range(9, -1, -1)
+        ]
+        assert "Older</a>" not in second and 'href="/audit">Newest</a>' in second
+        # A forged page number is the first page, not an error.
+        async with client.get(server.make_url("/audit?before=abc")) as response:
+            assert response.status == 200
