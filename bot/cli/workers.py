@@ -9,7 +9,7 @@ from typing import TypeVar
 import typer
 
 from bot.cli import preflight
-from bot.community import roles
+from bot.community import audit, roles, staff
 from bot.settings import Settings
 from bot.storage import participants
 from bot.storage.db import Database
@@ -45,14 +45,33 @@ Neighbourhoods = typer.Option(
 )
 
 
+Name = typer.Option(
+    None, "--name", help="The name the worker goes by (in the workers' list and the audit log)."
+)
+
+
+def check_name(name: str | None) -> str | None:
+    """A name of at most 80 characters on one line; otherwise a clear error, exit 2."""
+    if name is None:
+        return None
+    name = name.strip()
+    if not name or len(name) > staff.LONGEST_NAME or not name.isprintable():
+        typer.echo(
+            f"--name: give a name of 1 to {staff.LONGEST_NAME} characters on one line", err=True
+        )
+        raise typer.Exit(2)
+    return name
+
+
 @app.command("invite")
-def invite_command(neighbourhood: list[str] = Neighbourhoods) -> None:
+def invite_command(neighbourhood: list[str] = Neighbourhoods, name: str = Name) -> None:
     """Print a single-use code (valid 7 days); `/worker CODE` in the chat makes a worker."""
     settings = preflight.settings()
     keys = check_neighbourhoods(settings, neighbourhood or [])
+    name = check_name(name)
 
     async def work(session):
-        return await roles.create_invite(session, settings.secret, keys)
+        return await staff.invite(session, settings, audit.Actor.operator(), name or "", keys)
 
     code = run_in_database(settings, work)
     where = ", ".join(keys) or "the whole town"
@@ -67,15 +86,20 @@ def grant_command(
     user_id: str = typer.Option(..., "--user-id", help="The person's id on that channel."),
     neighbourhood: list[str] = Neighbourhoods,
     admin: bool = typer.Option(False, "--admin", help="An admin: every neighbourhood."),
+    name: str = Name,
 ) -> None:
     """Make someone a worker (or admin) directly."""
     user_id = preflight.user_id(channel, user_id)
     settings = preflight.settings()
     keys = check_neighbourhoods(settings, neighbourhood or [])
+    name = check_name(name)
 
     async def work(session):
         person = await participants.get_or_create(session, channel, user_id)
-        await roles.grant(session, person, keys, role="admin" if admin else "worker")
+        role = "admin" if admin else "worker"
+        await staff.grant(
+            session, settings, audit.Actor.operator(), person, keys, role=role, name=name
+        )
         return person.id, person.role, await roles.neighbourhoods_of(session, person.id)
 
     pid, role, keys_now = run_in_database(settings, work)
@@ -84,14 +108,14 @@ def grant_command(
 
 @app.command("list")
 def list_command() -> None:
-    """Every worker and admin: id, channel, channel user id, role, neighbourhoods."""
+    """Every worker and admin: id, channel, channel user id, role, neighbourhoods, name."""
     settings = preflight.settings()
     preflight.deployment(settings)
     preflight.database_exists(settings)
 
     async def work(session):
         return [
-            (p.id, p.channel, p.channel_user_id, p.role, keys)
+            (p.id, p.channel, p.channel_user_id, p.role, keys, p.worker_name or "")
             for p, keys in await roles.list_workers(session)
         ]
 
@@ -99,9 +123,9 @@ def list_command() -> None:
     if not rows:
         typer.echo("No workers yet. Make one with: buurtbot workers invite")
         return
-    typer.echo("id\tchannel\tuser id\trole\tneighbourhoods")
-    for pid, channel, user_id, role, keys in rows:
-        typer.echo(f"{pid}\t{channel}\t{user_id}\t{role}\t{','.join(keys) or '*'}")
+    typer.echo("id\tchannel\tuser id\trole\tneighbourhoods\tname")
+    for pid, channel, user_id, role, keys, name in rows:
+        typer.echo(f"{pid}\t{channel}\t{user_id}\t{role}\t{','.join(keys) or '*'}\t{name}")
 
 
 @app.command("revoke")
@@ -112,7 +136,7 @@ def revoke_command(
         None, "--neighbourhood", "-n", help="Take only this neighbourhood; repeat for more."
     ),
 ) -> None:
-    """Take the worker role away (or only some neighbourhoods)."""
+    """Take the worker role away (or only some neighbourhoods); their dashboard sessions end."""
     user_id = preflight.user_id(channel, user_id)
     settings = preflight.settings()
     keys = check_neighbourhoods(settings, neighbourhood or [])
@@ -122,7 +146,8 @@ def revoke_command(
         person = await participants.get(session, channel, user_id)
         if person is None:
             return None
-        return await roles.revoke(session, person, keys), person.role
+        done = await staff.revoke(session, settings, audit.Actor.operator(), person, keys)
+        return done, person.role
 
     result = run_in_database(settings, work)
     if result is None or not result[0]:

@@ -48,6 +48,7 @@ PROPOSAL_DECLINED = "proposal.declined"
 NEWS_WRITTEN = "news.written"
 WORKER_INVITED = "worker.invited"
 WORKER_GRANTED = "worker.granted"
+WORKER_JOINED = "worker.joined"
 WORKER_REVOKED = "worker.revoked"
 
 LABELS: dict[str, Callable[[Translator], str]] = {
@@ -63,6 +64,7 @@ LABELS: dict[str, Callable[[Translator], str]] = {
     NEWS_WRITTEN: lambda t: t.gettext("Wrote the neighbourhood news"),
     WORKER_INVITED: lambda t: t.gettext("Invited a worker"),
     WORKER_GRANTED: lambda t: t.gettext("Made someone a worker"),
+    WORKER_JOINED: lambda t: t.gettext("Became a worker with an invite code"),
     WORKER_REVOKED: lambda t: t.gettext("Revoked a worker"),
 }
 

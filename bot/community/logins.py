@@ -51,7 +51,8 @@ class Viewer:
     """Who is looking: a worker (with their neighbourhoods) or the operator.
 
     `neighbourhoods` None means the whole town (an admin, the operator or a town-wide
-    worker); otherwise only those.
+    worker); otherwise only those. `admin`: a coordinator (the operator's `--admin` link,
+    or a worker with the admin role), who may manage workers and read the audit log.
     """
 
     session_id: int
@@ -186,6 +187,7 @@ async def check_session(
         row.ended_at = now
         return None
     neighbourhoods: frozenset[str] | None = None
+    admin = row.admin
     if not row.admin:
         person = await session.get(Participant, row.participant_id) if row.participant_id else None
         if person is None or not is_worker(person):
@@ -193,13 +195,14 @@ async def check_session(
             log.info("dashboard session %s ended: no longer a worker", row.id)
             return None
         neighbourhoods = await scope(session, person)
+        admin = person.role == "admin"
     # Written at most once a minute, so that reading pages stays cheap.
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
     return Viewer(
         row.id,
         row.participant_id,
-        row.admin,
+        admin,
         neighbourhoods,
         row.csrf_token,
     )

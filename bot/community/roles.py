@@ -18,16 +18,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.community import audit
 from bot.community.common import log
 from bot.conversation.extensions import Actions, Extensions, has_role
+from bot.conversation.parts import Parts
 from bot.conversation.service import START_FLOW
 from bot.i18n import bidi
+from bot.privacy import pseudonyms
+from bot.settings import Settings
 from bot.storage import conversations as convs
 from bot.storage.models import Participant, utcnow
-from bot.storage.models.community import WorkerInvite, WorkerNeighbourhood
+from bot.storage.models.community import AuditEntry, WorkerInvite, WorkerNeighbourhood
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
@@ -57,20 +61,66 @@ async def create_invite(
     secret: bytes,
     neighbourhoods: Iterable[str] = (),
     now: datetime | None = None,
+    *,
+    name: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> str:
-    """A new single-use code; only its hash is stored."""
+    """A new single-use code; only its hash is stored. `name`: what the new worker goes
+    by, set on them when they use it. `actor` (the CLI's operator, a coordinator in the
+    dashboard) is recorded in the audit log; None only for a test's own setup."""
     now = now or utcnow()
+    # A name on a code nobody used in time is kept no longer than that.
+    await session.execute(
+        update(WorkerInvite)
+        .where(WorkerInvite.expires_at <= now, WorkerInvite.worker_name.is_not(None))
+        .values(worker_name=None)
+        .execution_options(synchronize_session=False)
+    )
     code = new_code()
+    keys = sorted(set(neighbourhoods))
     session.add(
         WorkerInvite(
             code_hash=hash_code(code, secret),
-            neighbourhoods=sorted(set(neighbourhoods)),
+            neighbourhoods=keys,
             created_at=now,
             expires_at=now + CODE_TTL,
+            worker_name=(name or "").strip() or None,
         )
     )
     await session.flush()
+    if actor is not None:
+        await audit.record(session, actor, audit.WORKER_INVITED, _where(keys))
     return code
+
+
+def _where(neighbourhoods: Iterable[str]) -> str:
+    return ", ".join(neighbourhoods) or "*"
+
+
+def _about(
+    secret: bytes | None, participant: Participant, neighbourhoods: Iterable[str] | None
+) -> str:
+    """An audit entry's subject about a worker: their pseudonym (never their name, which
+    could not be taken out again when they are erased) and the neighbourhoods (`*` the
+    whole town; None: the role itself)."""
+    if secret is None:
+        raise ValueError("an audited change of a worker needs the secret for their pseudonym")
+    who = pseudonyms.of(secret, participant)
+    return who if neighbourhoods is None else f"{who}: {_where(neighbourhoods)}"
+
+
+async def forget_subject(session: AsyncSession, parts: Parts, participant_id: int) -> None:
+    """Before a worker is erased: entries about them keep the action, not their pseudonym."""
+    person = await session.get(Participant, participant_id)
+    if person is None:
+        return
+    mark = pseudonyms.of(parts.settings.secret, person)
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.subject.contains(mark))
+        .values(subject=func.replace(AuditEntry.subject, mark, audit.ERASED))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def redeem(
@@ -79,11 +129,15 @@ async def redeem(
     code: str,
     secret: bytes,
     now: datetime | None = None,
+    *,
+    settings: Settings | None = None,
+    via: str = audit.CHAT,
 ) -> list[str] | None:
     """Use a code: the neighbourhoods it grants ([] for the whole town), or None.
 
     One UPDATE that only matches an unused, unexpired code, so two people sending the
-    same code at once cannot both use it.
+    same code at once cannot both use it. The name on the invite becomes the worker's
+    (and leaves the invite). With `settings`, the new worker's joining is audited.
     """
     now = now or utcnow()
     if len(normalise_code(code)) != CODE_LENGTH:
@@ -105,7 +159,13 @@ async def redeem(
         await session.execute(select(WorkerInvite).where(WorkerInvite.code_hash == digest))
     ).scalar_one()
     neighbourhoods = list(invite.neighbourhoods or [])
+    if invite.worker_name:
+        participant.worker_name = invite.worker_name
+        invite.worker_name = None
     await grant(session, participant, neighbourhoods)
+    if settings is not None:
+        actor = audit.Actor.worker(settings, participant, via)
+        await audit.record(session, actor, audit.WORKER_JOINED, _where(neighbourhoods))
     return neighbourhoods
 
 
@@ -130,16 +190,27 @@ async def grant(
     participant: Participant,
     neighbourhoods: Iterable[str] = (),
     role: str = "worker",
+    *,
+    name: str | None = None,
+    actor: audit.Actor | None = None,
+    secret: bytes | None = None,
 ) -> None:
     """Make someone a worker (or admin) for `neighbourhoods`; none means the whole town.
 
     A worker who already works in the whole town keeps that; an admin stays an admin.
+    `name`: what they go by (kept if not given). `actor` (the operator, a coordinator) is
+    recorded in the audit log, naming the worker by pseudonym (under `secret`); an invite
+    code's use is recorded by `redeem`.
     """
     wanted = sorted(set(neighbourhoods))
     was_worker = is_worker(participant)
     current = await neighbourhoods_of(session, participant.id) if was_worker else []
     if participant.role != "admin":
         participant.role = role
+    if not was_worker:
+        participant.worker_since = utcnow()
+    if name and name.strip():
+        participant.worker_name = name.strip()
     if not was_worker:
         await session.execute(
             delete(WorkerNeighbourhood).where(WorkerNeighbourhood.participant_id == participant.id)
@@ -159,18 +230,29 @@ async def grant(
         participant.role,
         ", ".join(wanted) or "the whole town",
     )
+    if actor is not None:
+        subject = _about(secret, participant, wanted)
+        await audit.record(session, actor, audit.WORKER_GRANTED, subject)
 
 
 async def revoke(
-    session: AsyncSession, participant: Participant, neighbourhoods: Iterable[str] = ()
+    session: AsyncSession,
+    participant: Participant,
+    neighbourhoods: Iterable[str] = (),
+    *,
+    actor: audit.Actor | None = None,
+    secret: bytes | None = None,
 ) -> bool:
     """Take one or more neighbourhoods away, or (with none given) the worker role.
 
     A worker left without neighbourhoods becomes a resident again, not a town-wide worker.
+    `actor` is recorded in the audit log. Their dashboard sessions are ended by
+    `bot.community.staff.revoke`, which the CLI and the dashboard call.
     """
     if not is_worker(participant):
         return False
-    taken = set(neighbourhoods)
+    taken = sorted(set(neighbourhoods))
+    subject = _about(secret, participant, taken or None) if actor is not None else ""
     if taken:
         await session.execute(
             delete(WorkerNeighbourhood).where(
@@ -180,12 +262,17 @@ async def revoke(
         )
         if await neighbourhoods_of(session, participant.id):
             log.info("participant %s no longer works in %s", participant.id, ", ".join(taken))
+            if actor is not None:
+                await audit.record(session, actor, audit.WORKER_REVOKED, subject)
             return True
     await session.execute(
         delete(WorkerNeighbourhood).where(WorkerNeighbourhood.participant_id == participant.id)
     )
     participant.role = "resident"
+    participant.worker_since = None
     log.info("participant %s is no longer a worker", participant.id)
+    if actor is not None:
+        await audit.record(session, actor, audit.WORKER_REVOKED, subject)
     return True
 
 
@@ -311,6 +398,8 @@ def _pause_survey(actions: Actions) -> None:
 
 
 def register(extensions: Extensions) -> None:
+    extensions.before_erase(forget_subject)
+
     @extensions.command(
         "worker",
         help=lambda t: t.gettext("/worker – the commands for community workers"),
@@ -328,7 +417,9 @@ def register(extensions: Extensions) -> None:
                 actions.say(t.gettext("Send /worker and the code you got, like /worker ABCD-EFGH"))
             return
         settings = actions.parts.settings
-        granted = await redeem(actions.session, participant, argument, settings.secret)
+        granted = await redeem(
+            actions.session, participant, argument, settings.secret, settings=settings
+        )
         if granted is None:
             log.warning("/worker refused: participant %s sent a wrong code", participant.id)
             actions.say(

@@ -20,7 +20,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.community.logins import check_session
-from bot.dashboard import exports, flows, login, overview, results
+from bot.dashboard import audit, exports, flows, login, news, overview, results, workers
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
 from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
@@ -161,6 +161,14 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/exports", exports.exports_page)
     web_app.router.add_get("/exports/answers", exports.download)
     web_app.router.add_get("/flows", flows.flows_page)
+    web_app.router.add_get("/news", news.news_page)
+    web_app.router.add_post("/news", news.write_news)
+    web_app.router.add_post("/news/preview", news.preview_part)
+    web_app.router.add_get("/workers", workers.workers_page)
+    web_app.router.add_post("/workers/invite", workers.invite)
+    web_app.router.add_get("/workers/{id}/revoke", workers.revoke_page)
+    web_app.router.add_post("/workers/{id}/revoke", workers.revoke)
+    web_app.router.add_get("/audit", audit.audit_page)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)

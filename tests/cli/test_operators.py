@@ -229,11 +229,13 @@ async def test_lists_have_headers_and_local_times(app: App) -> None:
     starts = row.split("\t")[1]
     # 14:00 Amsterdam is 13:00 UTC in winter, 12:00 in summer: printed as local.
     assert starts.endswith(("+01:00", "+02:00")) and "0/40" in row
-    result = await cli(app, "workers", "grant", "--channel", "telegram", "--user-id", "42")
+    result = await cli(
+        app, "workers", "grant", "--channel", "telegram", "--user-id", "42", "--name", "Fatima"
+    )
     assert result.exit_code == 0, result.output
     workers = (await cli(app, "workers", "list")).output.strip().splitlines()
-    assert workers[0] == "id\tchannel\tuser id\trole\tneighbourhoods"
-    assert workers[1].endswith("telegram\t42\tworker\t*")
+    assert workers[0] == "id\tchannel\tuser id\trole\tneighbourhoods\tname"
+    assert workers[1].endswith("telegram\t42\tworker\t*\tFatima")
 
 
 async def test_broadcast_a_flow_prints_count_and_batch(app: App) -> None:

@@ -27,7 +27,8 @@ async def test_an_entry_names_the_worker_by_pseudonym_and_name_never_their_platf
         await audit.record(session, actor, audit.ACTIVITY_CANCELLED, "activity 12")
         await audit.record(session, audit.Actor.operator(), audit.WORKER_INVITED, "centrum")
     async with app.database.transaction() as session:
-        newest, first = await audit.entries(session)
+        newest, first, joined = await audit.entries(session)
+    assert joined.action == audit.WORKER_JOINED  # `/worker CODE` in make_worker
     assert (newest.action, newest.actor_pseudonym, newest.via) == (
         audit.WORKER_INVITED,
         audit.OPERATOR,
@@ -36,7 +37,7 @@ async def test_an_entry_names_the_worker_by_pseudonym_and_name_never_their_platf
     assert first.actor_name == "Fatima" and first.subject == "activity 12"
     assert first.actor_pseudonym and "555123" not in first.actor_pseudonym
     async with app.database.transaction() as session:
-        assert [e.id for e in await audit.entries(session, before=newest.id)] == [first.id]
+        assert [e.id for e in await audit.entries(session, before=newest.id, limit=1)] == [first.id]
 
 
 async def test_an_erased_workers_entries_keep_the_action_not_the_person(app: App) -> None:
@@ -50,9 +51,10 @@ async def test_an_erased_workers_entries_keep_the_action_not_the_person(app: App
     await worker.say("/forget")
     await worker.pick("yes")
     async with app.database.transaction() as session:
-        [entry] = (await session.scalars(select(AuditEntry))).all()
+        joined, entry = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
     assert (entry.action, entry.actor_id, entry.actor_name) == (audit.NEWS_WRITTEN, None, None)
     assert entry.actor_pseudonym == audit.ERASED
+    assert (joined.action, joined.actor_pseudonym) == (audit.WORKER_JOINED, audit.ERASED)
 
 
 def test_every_action_has_a_label_in_every_language() -> None:

@@ -39,6 +39,9 @@ class WorkerInvite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    # The name the new worker goes by, given by the coordinator; moved onto the worker's
+    # row when the code is used (and blanked here, so it goes when they are erased).
+    worker_name: Mapped[str | None] = mapped_column(String(80))
 
 
 class WorkerNeighbourhood(Base):

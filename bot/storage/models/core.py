@@ -33,6 +33,8 @@ class Participant(Base):
     # The name a worker goes by with colleagues ("Fatima, jongerenwerk"), from their invite
     # or `workers grant --name`; shown in the audit log and the workers' list. Residents: None.
     worker_name: Mapped[str | None] = mapped_column(String(80))
+    # When they last became a worker (or admin); None for residents.
+    worker_since: Mapped[datetime | None]
     consented_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(32))
     opted_out_at: Mapped[datetime | None]
