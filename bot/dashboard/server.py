@@ -20,7 +20,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.community.logins import check_session
-from bot.dashboard import exports, flows, login, overview, results
+from bot.dashboard import exports, flows, login, overview, results, sending
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
 from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
@@ -161,6 +161,11 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/exports", exports.exports_page)
     web_app.router.add_get("/exports/answers", exports.download)
     web_app.router.add_get("/flows", flows.flows_page)
+    web_app.router.add_get("/send", sending.send_page)
+    web_app.router.add_post("/send", sending.send)
+    web_app.router.add_get("/send/summary", sending.summary_part)
+    web_app.router.add_get("/send/batches", sending.batches_part)
+    web_app.router.add_post("/send/batches/{batch}/stop", sending.stop)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)
