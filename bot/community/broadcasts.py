@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import audit, changes, polls, roles
+from bot.community.activities import upcoming
 from bot.community.common import get_record, log, quiet_hours
 from bot.community.invitations import (
     Audience,
@@ -47,7 +48,7 @@ from bot.i18n.translator import Translator
 from bot.outbox.quiet_hours import hold
 from bot.outbox.status import Progress, broadcast_progress
 from bot.storage.models import OutboxMessage, Participant, utcnow
-from bot.storage.models.community import Activity, Invitation
+from bot.storage.models.community import DRAFT, PLANNED, Activity, Invitation
 from bot.storage.models.outbox import CANCELLED as STOPPED
 from bot.storage.models.outbox import QUEUED
 
@@ -281,6 +282,19 @@ def preview(
     ctx = parts.context(Participant(language=language))
     turn, _ = engine.start(parts.library[request.flow_id], ctx, {})
     return list(turn.messages)
+
+
+async def activities_to_invite_to(
+    session: AsyncSession, allowed: frozenset[str] | None
+) -> list[Activity]:
+    """Upcoming activities a sender with scope `allowed` may invite people to now."""
+    found = []
+    for activity in await upcoming(session, allowed=allowed, statuses=(PLANNED, DRAFT)):
+        if not roles.may_act_on(allowed, activity.neighbourhoods):
+            continue
+        if await changes.broadcast_refusal(session, activity) is None:
+            found.append(activity)
+    return found
 
 
 def sendable_flows(library: FlowLibrary) -> list[str]:

@@ -18,8 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import audit, broadcasts, roles
-from bot.community.activities import parse_starts, title_in, upcoming
-from bot.community.changes import broadcast_refusal
+from bot.community.activities import parse_starts, title_in
 from bot.community.common import record_id, when
 from bot.community.invitations import Audience
 from bot.dashboard.forms import Form
@@ -32,7 +31,7 @@ from bot.flows.events import Ask, Say
 from bot.flows.labels import Labels
 from bot.flows.numbered import numbered
 from bot.i18n.translator import Translator
-from bot.storage.models.community import DRAFT, PLANNED, Activity
+from bot.storage.models.community import Activity
 
 ACTIVITY, FLOW = "activity:", "flow:"
 NOW, LATER = "now", "later"
@@ -74,14 +73,9 @@ async def _options(request: web.Request, db: AsyncSession) -> dict[str, Any]:
     t = _t(request)
     labels = Labels(app.library, app.deployment, t)
     activities = []
-    for activity in await upcoming(db, allowed=who.neighbourhoods, statuses=(PLANNED, DRAFT)):
-        if not roles.may_act_on(who.neighbourhoods, activity.neighbourhoods):
-            continue
-        if await broadcast_refusal(db, activity) is None:
-            start = when(app.parts, activity.starts_at, language) if activity.starts_at else ""
-            activities.append(
-                (f"{ACTIVITY}{activity.id}", f"{title_in(activity, language)} — {start}")
-            )
+    for activity in await broadcasts.activities_to_invite_to(db, who.neighbourhoods):
+        start = when(app.parts, activity.starts_at, language) if activity.starts_at else ""
+        activities.append((f"{ACTIVITY}{activity.id}", f"{title_in(activity, language)} — {start}"))
     flows = [
         (f"{FLOW}{fid}", t.pgettext(f"{fid}:title", app.library[fid].title))
         for fid in broadcasts.sendable_flows(app.library)
