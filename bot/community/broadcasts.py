@@ -275,10 +275,12 @@ def preview(
     parts: Parts, request: Request, activity: Activity | None, language: str
 ) -> list[Outgoing]:
     """The first messages a person with `language` gets, as the engine makes them when the
-    outbox starts the flow (each channel then shows them its way)."""
+    outbox starts the flow (each channel then shows them its way); none for a flow that
+    may not be sent."""
     if activity is not None:
         return preview_messages(parts, activity, language)
-    assert request.flow_id is not None
+    if not request.flow_id or polls.flow_refusal(parts.library, request.flow_id) is not None:
+        return []
     ctx = parts.context(Participant(language=language))
     turn, _ = engine.start(parts.library[request.flow_id], ctx, {})
     return list(turn.messages)

@@ -188,9 +188,7 @@ def _summary_values(
         "weekly_limit": app.settings.weekly_broadcast_limit,
     }
     if plan is not None:
-        values["previews"] = (
-            _previews(request, plan) if plan.activity or plan.request.flow_id else []
-        )
+        values["previews"] = _previews(request, plan)
         if plan.goes_at is not None and plan.due_at is not None and plan.goes_at > plan.due_at:
             values["goes_at"] = when(app.parts, plan.goes_at, language)
         values["language_names"] = {code: own_name(code) for code in plan.per_language}

@@ -217,6 +217,18 @@ async def test_a_poll_reaches_one_neighbourhood_each_once_and_answers_show(
         },
     )
     assert response.status == 403
+    # Nonsense gets its message beside the field, never a 500; nothing is queued.
+    for sent, expected in (
+        ({"what": "activity:" + "9" * 10_000}, "Choose from the list."),
+        ({"what": "flow:🙂\u202eעברית"}, "This conversation does not exist."),
+        ({"what": f"flow:{POLL}", "when": "later", "at": "🙂"}, "Give a date and a time"),
+        ({"what": f"flow:{POLL}", "age_group": "<b>99</b>"}, "Choose from the list."),
+    ):
+        response = await page.request.post(
+            site.url + "/send", form={"csrf_token": token, "when": "now", **sent}
+        )
+        assert response.status == 422, sent
+        assert expected in await response.text(), sent
     assert db.outbox("broadcast") == len(people)
     db.close()
 
@@ -307,7 +319,7 @@ async def test_a_scheduled_invitation_stopped_sends_nothing_and_pages_pass_axe(
         await checked.goto(await site.admin_link())
         await checked.get_by_role("button").last.click()
         await checked.wait_for_url(site.url + "/")
-        for language in ("nl", "en"):
+        for language in ("nl", "en", "ar"):
             await checked.goto(f"{site.url}/send?what=flow:{POLL}&lang={language}")
             await checked.check("input[name=neighbourhood][value=kerkelanden]")
             await checked.wait_for_load_state("networkidle")
@@ -321,7 +333,7 @@ async def test_a_scheduled_invitation_stopped_sends_nothing_and_pages_pass_axe(
                 await checked.screenshot(path=str(shots / f"send-{width_name}.png"), full_page=True)
             # The form refused: errors beside their fields pass too.
             await checked.goto(f"{site.url}/send?lang={language}")
-            await checked.get_by_role("button", name=re.compile("^(Send|Versturen)$")).click()
+            await checked.get_by_role("button", name=re.compile("^(Send|Versturen|أرسل)$")).click()
             await checked.wait_for_selector("#e-what")
             problems[f"send refused {language} {width_name}"] = await violations(checked)
         await context.close()
