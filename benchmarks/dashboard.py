@@ -48,6 +48,8 @@ PAGES = {
     "results, two months compared": "/results?flow=what-matters&compare=this-month",
     "exports": "/exports",
     "flows": "/flows",
+    "send, the composer": "/send",
+    "send, reach and previews (whole town)": "/send/summary?what=flow:what-matters",
     "export download (CSV)": "/exports/answers?format=csv&neighbourhood=centrum",
 }
 

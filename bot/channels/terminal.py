@@ -17,12 +17,12 @@ from typing import TextIO
 from rich.console import Console
 
 from bot.channels.direction import shaped_all
-from bot.channels.numbered import numbered
 from bot.channels.parts import ChannelParts
 from bot.channels.turns import Turns
 from bot.conversation.turns import Incoming, Reply
 from bot.delivery.sender import Delivery, Status
 from bot.flows.events import Ask, Document, Outgoing, Say, Text
+from bot.flows.numbered import numbered
 from bot.i18n.translator import Translator
 
 CHANNEL = "terminal"

@@ -8,8 +8,7 @@ import typer
 
 from bot.app import build
 from bot.cli import preflight
-from bot.community import changes, invitations, polls
-from bot.storage.models.community import Activity
+from bot.community import audit, broadcasts, invitations, polls
 
 
 def broadcast_command(
@@ -52,37 +51,30 @@ def broadcast_command(
     app = build(settings)
 
     async def main() -> tuple[str | None, int, dict[str, int], str]:
+        request = broadcasts.Request(activity_id=activity, flow_id=flow, audience=audience, at=due)
         try:
             async with app.database.transaction() as session:
-                found = None
-                if activity is not None:
-                    found = await session.get(Activity, activity)
-                    refusal = await changes.broadcast_refusal(session, found)
-                    if refusal is not None:
-                        return refusal, 0, {}, ""
-                    if due is not None and found is not None and found.starts_at <= due:
-                        return "--at is after the activity starts", 0, {}, ""
-                people = await invitations.select_audience(
-                    session, audience, activity_id=found.id if found else None
-                )
-                per_language = dict(invitations.reach(people, settings.default_language))
                 if dry_run:
-                    return None, len(people), per_language, ""
-                if found is not None:
-                    queued, batch = await invitations.queue_invitations(
-                        session, app.parts, found, people, due_at=due
-                    )
+                    found = await broadcasts.plan(session, app.parts, request, allowed=None)
+                    sent = None
                 else:
-                    queued, batch = await polls.queue_poll(
-                        session, settings, app.library, flow, people, due_at=due
+                    found, sent = await broadcasts.send(
+                        session, app.parts, request, audit.Actor.operator(), allowed=None
                     )
-                return None, queued, per_language, batch
+                per_language = dict(found.per_language)
+                what = found.refusal(broadcasts.WHAT) or found.refusal(broadcasts.AT)
+                if what is not None:
+                    return what.reason, 0, {}, ""
+                if sent is None:
+                    return None, found.reach, per_language, ""
+                return None, sent.queued, per_language, sent.batch_id
         finally:
             await app.close()
 
     refusal, count, per_language, batch = asyncio.run(main())
     if refusal is not None:
-        typer.echo(f"activity {activity} cannot be broadcast: {refusal}", err=True)
+        what = f"activity {activity}" if activity is not None else f"flow {flow}"
+        typer.echo(f"{what} cannot be broadcast: {refusal}", err=True)
         raise typer.Exit(1)
     languages = ", ".join(f"{code} {n}" for code, n in sorted(per_language.items()))
     what = "invitations" if activity is not None else f"polls ({flow})"

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, inspect
 
 from bot.community.activities import parse_starts
+from bot.community.broadcasts import profile_values
 from bot.community.common import record_id
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.flows.library import FlowLibrary
@@ -112,17 +113,6 @@ def neighbourhoods(found: Deployment, keys: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _profile_options(flows: FlowLibrary, store_as: str) -> list[str]:
-    """The values residents can give for a profile field (`age_group`, `interests`)."""
-    flow = flows.get(ONBOARDING)
-    if flow is None:
-        return []
-    for step in flow.steps:
-        if getattr(step, "store_as", None) == store_as:
-            return [str(option.value) for option in getattr(step, "options_", [])]
-    return []
-
-
 def _known(what: str, option: str, values: Iterable[str], known: list[str]) -> list[str]:
     wanted = list(values or [])
     unknown = [value for value in wanted if value not in known]
@@ -132,11 +122,11 @@ def _known(what: str, option: str, values: Iterable[str], known: list[str]) -> l
 
 
 def age_groups(flows: FlowLibrary, values: Iterable[str]) -> list[str]:
-    return _known("age group", "--age-group", values, _profile_options(flows, "age_group"))
+    return _known("age group", "--age-group", values, profile_values(flows, "age_group"))
 
 
 def interests(flows: FlowLibrary, values: Iterable[str]) -> list[str]:
-    return _known("interest", "--interest", values, _profile_options(flows, "interests"))
+    return _known("interest", "--interest", values, profile_values(flows, "interests"))
 
 
 def languages(found: Settings, values: Iterable[str]) -> list[str]:

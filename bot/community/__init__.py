@@ -18,7 +18,7 @@ def register(extensions: Extensions) -> None:
         activities,
         audit,
         feedback,
-        invitations,
+        invite,
         logins,
         manage,
         news,
@@ -31,7 +31,7 @@ def register(extensions: Extensions) -> None:
     for part in (
         roles,
         activities,
-        invitations,
+        invite,
         rsvp,
         proposals,
         news,

@@ -42,6 +42,7 @@ ACTIVITY_CANCELLED = "activity.cancelled"
 INVITATION_SENT = "invitation.sent"
 INVITATION_STOPPED = "invitation.stopped"
 POLL_SENT = "poll.sent"
+POLL_STOPPED = "poll.stopped"
 PROPOSAL_APPROVED = "proposal.approved"
 PROPOSAL_ASKED = "proposal.asked"
 PROPOSAL_DECLINED = "proposal.declined"
@@ -58,6 +59,7 @@ LABELS: dict[str, Callable[[Translator], str]] = {
     INVITATION_SENT: lambda t: t.gettext("Sent an invitation"),
     INVITATION_STOPPED: lambda t: t.gettext("Stopped an invitation"),
     POLL_SENT: lambda t: t.gettext("Sent a poll"),
+    POLL_STOPPED: lambda t: t.gettext("Stopped a poll"),
     PROPOSAL_APPROVED: lambda t: t.gettext("Approved a proposal"),
     PROPOSAL_ASKED: lambda t: t.gettext("Asked about a proposal"),
     PROPOSAL_DECLINED: lambda t: t.gettext("Declined a proposal"),

@@ -10,11 +10,13 @@ person and activity, and the outbox a dedupe key per person and activity.
 
 An invitation is the `invitation` flow, started when the outbox sends it: the person
 gets it in their language at that moment, with the date and time in their locale.
+
+Whether it may go, to whom and when is decided in `bot.community.broadcasts` (for the
+chat's `/invite` in `invite.py`, `buurtbot broadcast` and the dashboard alike).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -27,26 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.community import changes, roles
-from bot.community.activities import (
-    label,
-    language_options,
-    local_moment,
-    neighbourhood_options,
-    title_in,
-    upcoming,
-)
-from bot.community.common import get_record, log, quiet_hours, when, when_by_language
-from bot.conversation.extensions import Actions, Extensions
+from bot.community.common import log, quiet_hours, when_by_language
 from bot.flows import engine
-from bot.flows.engine import PREFILL
 from bot.flows.events import Ask, Say
-from bot.flows.state import State
-from bot.flows.steps.dynamic_choice import option
-from bot.flows.steps.language import language_name
-from bot.i18n import bidi
-from bot.outbox.quiet_hours import hold
 from bot.storage.db import insert_for
-from bot.storage.models import Conversation, Participant, utcnow
+from bot.storage.models import Participant, utcnow
 from bot.storage.models.community import (
     DRAFT,
     GOING,
@@ -198,14 +185,20 @@ def render_text(messages: Sequence[Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def preview(parts: Parts, activity: Activity, language: str) -> str:
-    """The invitation exactly as a person with `language` would see it."""
+def preview_messages(parts: Parts, activity: Activity, language: str) -> list[Any]:
+    """The invitation's first messages for a person with `language`, as the engine makes
+    them when the outbox starts the flow (each channel then shows them its way)."""
     person = Participant(language=language)
     ctx = parts.context(person)
     turn, _ = engine.start(
         parts.library[INVITATION_FLOW], ctx, invitation_variables(parts, activity)
     )
-    return render_text(turn.messages)
+    return list(turn.messages)
+
+
+def preview(parts: Parts, activity: Activity, language: str) -> str:
+    """The invitation as a person with `language` would see it, as plain text."""
+    return render_text(preview_messages(parts, activity, language))
 
 
 async def queue_invitations(
@@ -273,171 +266,3 @@ async def queue_invitations(
         invited_by if invited_by is not None else "the command line",
     )
     return queued, batch_id
-
-
-# ---- /invite ---------------------------------------------------------------------------
-
-
-async def start_invite(actions: Actions, argument: str) -> None:
-    t = actions.t
-    allowed = await roles.require_worker(actions, "/invite")
-    parts = actions.parts
-    language = actions.participant.language or parts.settings.default_language
-    found = await upcoming(actions.session, allowed=allowed, statuses=(PLANNED, DRAFT))
-    if not found:
-        actions.say(
-            t.gettext(
-                "There are no upcoming activities to invite people to. Make one with /newactivity."
-            )
-        )
-        return
-    places = neighbourhood_options(parts.deployment, allowed)
-    variables: dict[str, Any] = {
-        "activities": [option(a.id, label(parts, a, language)) for a in found],
-        "neighbourhoods": places,
-        "languages": language_options(parts.settings),
-    }
-    prefill: dict[str, Any] = {}
-    wanted = argument.strip().lstrip("#")
-    if wanted.isdigit() and any(a.id == int(wanted) for a in found):
-        prefill["activity"] = wanted
-    elif len(found) == 1:
-        prefill["activity"] = str(found[0].id)
-    elif wanted:
-        actions.say(t.gettext("There is no upcoming activity with that number. Choose one:"))
-    if len(places) == 1:
-        prefill["where"] = json.dumps([places[0]["value"]])
-    if prefill:
-        variables[PREFILL] = prefill
-    await actions.start_flow(INVITE_FLOW, variables)
-
-
-async def _activity_for(actions: Actions, activity_id: Any, what: str) -> Activity | None:
-    """The activity a worker may invite to, checked again on the server; None if not."""
-    allowed = await roles.require_worker(actions, what)
-    activity = await get_record(actions.session, Activity, activity_id)
-    refusal = await changes.broadcast_refusal(actions.session, activity)
-    if activity is None or refusal is not None:
-        log.warning("%s refused: activity %s: %s", what, activity_id, refusal)
-        return None
-    if not roles.may_act_on(allowed, activity.neighbourhoods):
-        log.warning(
-            "%s refused: participant %s does not work where activity %s is",
-            what,
-            actions.participant.id,
-            activity.id,
-        )
-        return None
-    return activity
-
-
-async def invite_finished(actions: Actions, conversation: Conversation, state: State) -> None:
-    t = actions.t
-    values = state.values
-    parts = actions.parts
-    settings = parts.settings
-    where = list(values.get("where") or [])
-    try:
-        checked = await _activity_for(actions, values.get("activity"), "invite")
-        await roles.require_worker(actions, "invite", where)
-    except roles.Refused:
-        checked = None
-    if checked is None:
-        actions.say(t.gettext("Sorry, you cannot invite people to this activity."))
-        return
-    activity = checked
-    audience = Audience.of(
-        neighbourhoods=where,
-        age_groups=values.get("ages") or [],
-        interests=values.get("interests") or [],
-        languages=values.get("languages") or [],
-        past_participants=values.get("past") == "past",
-    )
-    people = await select_audience(actions.session, audience, activity_id=activity.id)
-    if not people:
-        actions.say(
-            t.gettext(
-                "Nobody matches these choices (or everyone was already invited). "
-                "Type /invite to try other choices."
-            )
-        )
-        return
-    by_language = reach(people, settings.default_language)
-    lines = [
-        t.ngettext(
-            "This invitation reaches {n} person:",
-            "This invitation reaches {n} people:",
-            len(people),
-        ).format(n=len(people))
-    ]
-    for code, number in by_language.most_common():
-        lines.append(f"• {language_name(code)}: {number}")
-    summary = "\n".join(lines)
-    for code, _ in by_language.most_common():
-        actions.say(
-            t.gettext("Preview in {language}:").format(language=language_name(code))
-            + "\n"
-            + preview(parts, activity, code)
-        )
-    await actions.start_flow(
-        CONFIRM_FLOW,
-        {"activity_id": activity.id, "audience": audience.to_json(), "reach": summary},
-    )
-
-
-async def confirm_finished(actions: Actions, conversation: Conversation, state: State) -> None:
-    t = actions.t
-    values = state.values
-    variables = state.variables
-    parts = actions.parts
-    settings = parts.settings
-    if values.get("send") == "cancel":
-        actions.say(t.gettext("OK. Nothing was sent."))
-        return
-    audience = Audience.from_json(dict(variables.get("audience") or {}))
-    try:
-        checked = await _activity_for(actions, variables.get("activity_id"), "invite-confirm")
-        await roles.require_worker(actions, "invite-confirm", audience.neighbourhoods)
-    except roles.Refused:
-        checked = None
-    if checked is None:
-        actions.say(t.gettext("Sorry, you cannot invite people to this activity."))
-        return
-    activity = checked
-    now = utcnow()
-    due = now
-    if values.get("send") == "later" and values.get("day") and values.get("at"):
-        due = max(now, local_moment(str(values["day"]), str(values["at"]), settings.timezone))
-    people = await select_audience(actions.session, audience, activity_id=activity.id)
-    queued, _ = await queue_invitations(
-        actions.session, parts, activity, people, due_at=due, invited_by=actions.participant.id
-    )
-    language = actions.participant.language or settings.default_language
-    goes = hold(quiet_hours(settings), due, urgent=False)
-    actions.say(
-        bidi.fill(
-            t.ngettext(
-                'Done: {n} invitation to "{title}" is queued.',
-                'Done: {n} invitations to "{title}" are queued.',
-                queued,
-            ),
-            language,
-            n=queued,
-            title=title_in(activity, language),
-        )
-    )
-    if goes > now:
-        actions.say(t.gettext("They go out on {when}.").format(when=when(parts, goes, language)))
-    actions.say(t.gettext("Type /activities to see who comes."))
-
-
-def register(extensions: Extensions) -> None:
-    extensions.command(
-        "invite",
-        role="worker",
-        help=lambda t: t.gettext("/invite – invite residents to an activity"),
-        listed="worker",
-        order=120,
-    )(start_invite)
-    extensions.on_finish(INVITE_FLOW)(invite_finished)
-    extensions.on_finish(CONFIRM_FLOW)(confirm_finished)

@@ -20,7 +20,17 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.community.logins import check_session
-from bot.dashboard import audit, exports, flows, login, news, overview, results, workers
+from bot.dashboard import (
+    audit,
+    exports,
+    flows,
+    login,
+    news,
+    overview,
+    results,
+    sending,
+    workers,
+)
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
 from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
@@ -169,6 +179,11 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/workers/{id}/revoke", workers.revoke_page)
     web_app.router.add_post("/workers/{id}/revoke", workers.revoke)
     web_app.router.add_get("/audit", audit.audit_page)
+    web_app.router.add_get("/send", sending.send_page)
+    web_app.router.add_post("/send", sending.send)
+    web_app.router.add_get("/send/summary", sending.summary_part)
+    web_app.router.add_get("/send/batches", sending.batches_part)
+    web_app.router.add_post("/send/batches/{batch}/stop", sending.stop)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)

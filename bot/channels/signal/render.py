@@ -13,8 +13,8 @@ import base64
 from dataclasses import dataclass
 
 from bot.channels.direction import shaped
-from bot.channels.numbered import numbered
 from bot.flows.events import Ask, Document, Outgoing, Say
+from bot.flows.numbered import numbered
 from bot.i18n import bidi
 from bot.i18n.translator import Translator
 

@@ -5,9 +5,9 @@ Pure functions, no I/O: what `sender.py` sends is decided here.
 * Texts are sent as plain text (no parse mode: translated texts may hold any character)
   and split at line boundaries when longer than Telegram's 4,096 characters (counted
   in UTF-16 code units, as Telegram counts them).
-* Choices are inline keyboards, one option a row unless every label is short; "rather
-  not say" gets its own row, and so does the "done" button of a multiple-choice question.
-  Selected options of a multiple-choice question carry a ✅.
+* Choices are inline keyboards laid out by `bot.flows.buttons` (one option a row unless
+  every label is short; "rather not say" and "done" on rows of their own; ✅ on the
+  selected options of a multiple-choice question), which the dashboard's preview shows too.
 * After an answer the question message shows what was chosen and has no buttons.
 """
 
@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.telegram.callbacks import DONE, SKIP, CallbackSigner
+from bot.channels.telegram.callbacks import DONE as DONE_DATA
+from bot.channels.telegram.callbacks import SKIP as SKIP_DATA
+from bot.channels.telegram.callbacks import CallbackSigner
+from bot.flows.buttons import DONE, SELECTED, SKIP, Button, button_rows
 from bot.flows.events import Ask
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_ANSWER = 200
-SELECTED = "✅"
-SKIP_VALUE = "_skip"
-
-# (longest label, buttons a row): short labels share a row.
-_ROW_WIDTHS = ((4, 5), (8, 3), (14, 2))
 
 
 def utf16_len(text: str) -> int:
@@ -107,40 +105,26 @@ def answered_text(question: str, display: str) -> str:
     return f"{truncate(question.rstrip(), max(budget, 1))}\n\n{shown}"
 
 
-def _per_row(labels: list[str]) -> int:
-    longest = max((len(label) for label in labels), default=0)
-    for width, count in _ROW_WIDTHS:
-        if longest <= width:
-            return count
-    return 1
-
-
 def keyboard(
     ask: Ask, signer: CallbackSigner, user_id: str, conversation_id: int | None
 ) -> dict[str, Any] | None:
-    """The inline keyboard of a question (Bot API JSON), or None when it takes typed answers."""
-    if not ask.options:
+    """The inline keyboard of a question (Bot API JSON), or None when it takes typed answers.
+
+    The layout is `bot.flows.buttons.button_rows`; here each button gets its signed data.
+    """
+    rows = button_rows(ask)
+    if not rows:
         return None
-    buttons: list[dict[str, str]] = []
-    skip: dict[str, str] | None = None
-    labels: list[str] = []
-    for index, option in enumerate(ask.options):
-        if option.value == SKIP_VALUE:
-            skip = _button(option.label, signer.encode(user_id, conversation_id, ask.step, SKIP))
-            continue
-        label = option.label
-        if ask.multiple and option.value in ask.selected:
-            label = f"{SELECTED} {label}"
-        labels.append(label)
-        buttons.append(_button(label, signer.option(user_id, conversation_id, ask.step, index)))
-    per_row = _per_row(labels)
-    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    if skip is not None:
-        rows.append([skip])
-    if ask.multiple:
-        done = ask.done_label or "OK"
-        rows.append([_button(done, signer.encode(user_id, conversation_id, ask.step, DONE))])
-    return {"inline_keyboard": rows}
+
+    def data(button: Button) -> str:
+        if button.does == SKIP:
+            return signer.encode(user_id, conversation_id, ask.step, SKIP_DATA)
+        if button.does == DONE:
+            return signer.encode(user_id, conversation_id, ask.step, DONE_DATA)
+        assert button.index is not None
+        return signer.option(user_id, conversation_id, ask.step, button.index)
+
+    return {"inline_keyboard": [[_button(b.label, data(b)) for b in row] for row in rows]}
 
 
 def _button(label: str, data: str) -> dict[str, str]:

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from bot.channels.numbered import numbered
 from bot.channels.signal.client import RpcError, SseParser, send_results
 from bot.channels.signal.render import MAX_BODY_BYTES, render, split
 from bot.channels.signal.updates import Reaction, reaction_number, reaction_yes_no, read
 from bot.flows.events import Ask, Media, Option, Other, Say, Text
+from bot.flows.numbered import numbered
 from bot.i18n.catalogs import Catalogs
 
 UUID = "8d1e0a4c-2f3b-4a5c-9d6e-7f8a9b0c1d2e"

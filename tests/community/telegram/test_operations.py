@@ -122,12 +122,9 @@ async def test_an_invitation_round_cancelled_midway_is_refused_in_the_chat(
     await act(server, worker, lambda: worker.press("Everyone who matches"), "send it?")
     result = await cli(app, "activities", "cancel", str(activity_id))
     assert result.exit_code == 0, result.output
-    await act(
-        server,
-        worker,
-        lambda: worker.press("Send now"),
-        "Sorry, you cannot invite people to this activity.",
-    )
+    # The reason, and that nothing went.
+    await act(server, worker, lambda: worker.press("Send now"), "This activity is cancelled.")
+    assert any("Nothing was sent" in text for text in sent_to(server, worker, 0))
     async with app.database.transaction() as session:
         assert not (await session.execute(select(OutboxMessage))).first()
 

@@ -1,4 +1,6 @@
-"""Options as numbered lines, for channels without buttons (Signal, the terminal).
+"""Options as numbered lines, for channels without buttons (Signal, the terminal), and
+for the dashboard's preview of how they read there: one function, so the preview is
+what is sent.
 
 A person answers with the number, the label, or several numbers (`1, 3`); the engine
 reads all of these, so every such channel shows a question the same way.

@@ -1,0 +1,226 @@
+"""Sending an invitation or a poll (bot/community/broadcasts.py): the one set of rules the
+chat, the command line and the dashboard share; the audit entries; stopping a batch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.community import audit, broadcasts, roles
+from bot.community.invitations import Audience
+from bot.flows.buttons import DONE, SKIP, button_rows
+from bot.flows.events import Ask, Option
+from bot.flows.numbered import numbered
+from bot.i18n.catalogs import Catalogs
+from bot.storage.models import utcnow
+from bot.storage.models.community import Activity, AuditEntry, Invitation
+from tests.community.helpers import activity_id, cli, invite, make_worker, new_activity, queued
+from tests.community.test_invitations import residents
+
+pytestmark = pytest.mark.postgres
+
+KERKELANDEN = Audience.of(neighbourhoods=["kerkelanden"])
+
+
+async def actions_of(app: App) -> list[str]:
+    async with app.database.transaction() as session:
+        return [e.action for e in reversed(await audit.entries(session))]
+
+
+async def test_the_rules_refuse_with_a_reason_for_each_field(app: App) -> None:
+    worker = await make_worker(app)
+    await residents(app)
+    await new_activity(worker)
+    activity = await activity_id(app)
+    parts = app.parts
+    now = utcnow()
+    async with app.database.transaction() as session:
+        starts = (await session.get(Activity, activity)).starts_at
+
+        async def refusals(request: broadcasts.Request) -> list[tuple[str, str]]:
+            found = await broadcasts.plan(session, parts, request, allowed=None, now=now)
+            return [(r.field, r.reason) for r in found.refusals]
+
+        assert await refusals(broadcasts.Request()) == [("what", broadcasts.NOTHING)]
+        both = broadcasts.Request(activity_id=activity, flow_id="what-matters")
+        assert ("what", broadcasts.BOTH) in await refusals(both)
+        past = broadcasts.Request(activity_id=activity, at=now - timedelta(minutes=1))
+        assert await refusals(past) == [("at", broadcasts.PAST_TIME)]
+        late = broadcasts.Request(activity_id=activity, at=starts + timedelta(minutes=1))
+        assert await refusals(late) == [("at", broadcasts.AFTER_START)]
+        nobody = broadcasts.Request(
+            activity_id=activity, audience=Audience.of(neighbourhoods=["hofkamp"])
+        )
+        assert await refusals(nobody) == [("audience", broadcasts.NOBODY)]
+        assert await refusals(broadcasts.Request(activity_id=999)) == [("what", "no such activity")]
+        assert await refusals(broadcasts.Request(flow_id="onboarding")) == [
+            ("what", "the bot runs it itself")
+        ]
+        assert await refusals(broadcasts.Request(flow_id="invite")) == [
+            ("what", "it is a flow for community workers")
+        ]
+        fine = await broadcasts.plan(
+            session, parts, broadcasts.Request(activity_id=activity), allowed=None, now=now
+        )
+        assert fine.ok and fine.reach == 4 and sum(fine.per_language.values()) == 4
+    # Each reason reads in the worker's language.
+    dutch = Catalogs(default="nl")("nl")
+    text = broadcasts.Refusal("at", broadcasts.PAST_TIME).text(dutch)
+    assert text and text != broadcasts.PAST_TIME
+
+
+async def test_a_worker_sends_only_within_their_neighbourhoods(app: App) -> None:
+    worker = await make_worker(app)
+    await residents(app)
+    await new_activity(worker)
+    activity = await activity_id(app)
+    mine = frozenset({"kerkelanden"})
+    async with app.database.transaction() as session:
+        # No neighbourhood named: all of theirs, not the town.
+        found = await broadcasts.plan(
+            session, app.parts, broadcasts.Request(flow_id="what-matters"), allowed=mine
+        )
+        assert found.audience.neighbourhoods == ("kerkelanden",) and found.reach == 3
+        elsewhere = broadcasts.Request(
+            flow_id="what-matters", audience=Audience.of(neighbourhoods=["centrum"])
+        )
+        with pytest.raises(roles.Refused):
+            await broadcasts.plan(session, app.parts, elsewhere, allowed=mine)
+        with pytest.raises(roles.Refused):
+            await broadcasts.plan(
+                session,
+                app.parts,
+                broadcasts.Request(activity_id=activity),
+                allowed=frozenset({"centrum"}),
+            )
+    assert not await queued(app)
+
+
+async def test_send_records_and_stop_batch_stops_and_records_once(app: App) -> None:
+    worker = await make_worker(app)
+    people = await residents(app)
+    await new_activity(worker)
+    activity = await activity_id(app)
+    actor = audit.Actor.operator(audit.DASHBOARD)
+    later = utcnow() + timedelta(hours=2)
+    async with app.database.transaction() as session:
+        found, sent = await broadcasts.send(
+            session,
+            app.parts,
+            broadcasts.Request(activity_id=activity, audience=KERKELANDEN, at=later),
+            actor,
+            allowed=None,
+        )
+    assert sent is not None and sent.queued == found.reach == 3
+    assert await actions_of(app) == [audit.INVITATION_SENT]
+
+    async with app.database.transaction() as session:
+        [shown] = await broadcasts.batches(session, None)
+        assert shown.batch_id == sent.batch_id and shown.activity_id == activity
+        assert shown.progress.queued == 3 and shown.stoppable
+        assert shown.neighbourhoods == ("kerkelanden",)
+        # Someone of another neighbourhood neither sees nor stops it.
+        assert await broadcasts.batches(session, frozenset({"centrum"})) == []
+        with pytest.raises(roles.Refused):
+            await broadcasts.stop_batch(
+                session, sent.batch_id, actor, allowed=frozenset({"centrum"})
+            )
+    async with app.database.transaction() as session:
+        stopped = await broadcasts.stop_batch(
+            session, sent.batch_id, actor, allowed=frozenset({"kerkelanden"})
+        )
+        assert stopped == 3
+        assert await broadcasts.stop_batch(session, sent.batch_id, actor, allowed=None) == 0
+        assert not (await session.execute(select(Invitation))).scalars().all()
+    assert await actions_of(app) == [audit.INVITATION_SENT, audit.INVITATION_STOPPED]
+    assert not await queued(app, people["nl"], kind="invitation")
+
+    # They can be invited again, and a poll is recorded as a poll.
+    async with app.database.transaction() as session:
+        _, again = await broadcasts.send(
+            session, app.parts, broadcasts.Request(activity_id=activity), actor, allowed=None
+        )
+        _, poll = await broadcasts.send(
+            session,
+            app.parts,
+            broadcasts.Request(flow_id="what-matters", audience=KERKELANDEN, at=later),
+            actor,
+            allowed=None,
+        )
+        assert again is not None and again.queued == 4
+        assert poll is not None and poll.queued == 3
+        assert await broadcasts.stop_batch(session, poll.batch_id, actor, allowed=None) == 3
+    assert (await actions_of(app))[2:] == [
+        audit.INVITATION_SENT,
+        audit.POLL_SENT,
+        audit.POLL_STOPPED,
+    ]
+
+
+async def test_the_chat_and_the_command_line_record_too(app: App) -> None:
+    worker = await make_worker(app)
+    await residents(app)
+    await new_activity(worker)
+    activity = await activity_id(app)
+    reply = await invite(worker)
+    assert "3 invitations" in reply
+    result = await cli(app, "broadcast", "--flow", "what-matters", "-n", "kerkelanden")
+    assert result.exit_code == 0 and result.output.strip().splitlines()[-1] == "3"
+    result = await cli(app, "broadcast", "--activity", str(activity), "-n", "kerkelanden")
+    assert result.exit_code == 0 and result.output.strip().splitlines()[-1] == "0"
+    async with app.database.transaction() as session:
+        rows = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
+    assert [(r.action, r.via) for r in rows] == [
+        (audit.INVITATION_SENT, audit.CHAT),
+        (audit.POLL_SENT, audit.CLI),
+    ]
+    assert rows[0].actor_pseudonym != audit.OPERATOR and rows[1].actor_pseudonym == audit.OPERATOR
+
+
+async def test_the_chat_refuses_a_time_that_has_passed(app: App) -> None:
+    worker = await make_worker(app)
+    await residents(app)
+    await new_activity(worker)
+    await invite(worker, send="later")
+    await worker.say("today")
+    reply = await worker.say("00:01")
+    assert "This time has passed" in reply and "Nothing was sent" in reply
+    assert not await queued(app, kind="invitation")
+
+
+async def test_the_preview_is_drawn_by_the_channels_own_rendering(app: App) -> None:
+    worker = await make_worker(app)
+    await residents(app)
+    await new_activity(worker)
+    activity = await activity_id(app)
+    async with app.database.transaction() as session:
+        found = await session.get(Activity, activity)
+        messages = broadcasts.preview(app.parts, broadcasts.Request(), found, "nl")
+    [ask] = messages
+    assert isinstance(ask, Ask) and "Buurtbarbecue" in ask.text
+    assert [b.label for row in button_rows(ask) for b in row] == [o.label for o in ask.options]
+    lines = [f"{n}. {o.label}" for n, o in enumerate(ask.options, start=1)]
+    assert numbered(ask).endswith("\n".join(lines))
+    poll = broadcasts.preview(app.parts, broadcasts.Request(flow_id="checkin"), None, "en")
+    assert "Do you want to join an activity" in " ".join(m.text for m in poll if isinstance(m, Ask))
+
+
+def test_button_rows_put_skip_and_done_on_rows_of_their_own() -> None:
+    ask = Ask(
+        step="s",
+        text="?",
+        options=(Option("a", "A"), Option("b", "B"), Option("_skip", "Rather not say")),
+        multiple=True,
+        selected=("a",),
+        done_label="Done",
+    )
+    rows = button_rows(ask)
+    assert [[(b.label, b.does) for b in row] for row in rows] == [
+        [("✅ A", "option"), ("B", "option")],
+        [("Rather not say", SKIP)],
+        [("Done", DONE)],
+    ]
+    assert button_rows(Ask(step="t", text="Type it")) == []
