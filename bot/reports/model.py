@@ -23,7 +23,8 @@ ALL_TIME = Period(None, None, "")
 @dataclass(frozen=True)
 class Scope:
     """What to show: some neighbourhoods (None: all), a flow (None: all residents'
-    flows), a period.
+    flows), a period, an age group (None: everyone; "" the people whose age group is
+    not known).
 
     `free_text` names the neighbourhoods whose free-text answers may be shown (those of
     the worker asking); empty for everyone else.
@@ -33,6 +34,7 @@ class Scope:
     flow: str | None = None
     period: Period = ALL_TIME
     free_text: frozenset[str] = frozenset()
+    age_group: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ table, a chart, an export, the dashboard) can show it by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,19 +271,26 @@ def suppress(
     small_groups: frozenset[int] = frozenset(),
     keep: frozenset[Position] = frozenset(),
     base_row: int | None = None,
+    fixed: Mapping[Position, str] | None = None,
 ) -> list[list[Cell]]:
     """Protect a grid of counts of people: `grid[i][j]` is line i in group j.
 
     `sums` are the additions a reader can rely on; `small_groups` the columns of groups
     of 1 to 4 people (nothing of them is shown), whose people are counted in `base_row`;
-    `keep` positions that are never chosen for secondary suppression.
+    `keep` positions that are never chosen for secondary suppression; `fixed` cells
+    decided already (shown or not: published elsewhere), which stay as they are while
+    the others are protected against them.
     """
     rows = len(grid)
     cols = len(grid[0]) if rows else 0
+    fixed = fixed or {}
+    keep = keep | frozenset(fixed)
     status = [[SHOWN] * cols for _ in range(rows)]
     for i in range(rows):
         for j in range(cols):
-            if j in small_groups or 0 < grid[i][j] < MIN_GROUP:
+            if (i, j) in fixed:
+                status[i][j] = fixed[(i, j)]
+            elif j in small_groups or 0 < grid[i][j] < MIN_GROUP:
                 status[i][j] = SMALL
     while True:
         determined = _determined(grid, status, sums, small_groups, base_row)
@@ -301,7 +308,7 @@ def suppress(
             # reads "fewer than 5", zeros too, so no one knows which of it is 0.
             p = determined[0]
             for j in range(cols):
-                if status[p[0]][j] == SHOWN:
+                if status[p[0]][j] == SHOWN and (p[0], j) not in fixed:
                     status[p[0]][j] = SMALL if grid[p[0]][j] < MIN_GROUP else HIDDEN
                     progress = True
         if not progress:
@@ -310,6 +317,8 @@ def suppress(
                 for s in sums:
                     if p in (s.whole, *s.parts):
                         for q in (s.whole, *s.parts):
+                            if q in fixed:
+                                continue
                             if status[q[0]][q[1]] == SHOWN and grid[q[0]][q[1]] > 0:
                                 status[q[0]][q[1]] = HIDDEN
                                 progress = True
