@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.deployment import Deployment
 from bot.flows.labels import Labels
@@ -50,7 +50,6 @@ from bot.reports.tables import (
     themes,
     trend,
 )
-from bot.storage.models import Participant
 
 __all__ = [
     "ALL_TIME",
@@ -76,7 +75,7 @@ __all__ = [
 
 def _town(counted: dict[str, FlowCount], labels: Labels, deployment: Deployment) -> list[Group]:
     """Every neighbourhood of the deployment, any other seen in the answers, then Total."""
-    seen = {group for acc in counted.values() for group, _ in acc.people}
+    seen = {group for acc in counted.values() for group in acc.people}
     keys = [n.key for n in deployment.neighbourhoods]
     keys += sorted(k for k in seen if k not in keys and k != "")
     if "" in seen:
@@ -137,13 +136,7 @@ def _results(
     counted = count(connection, scope, labels, zone)
     town = _town(counted, labels, deployment)
     groups = _shown(scope, town, labels)
-    ages = None
-    if scope.age_group is not None:
-        # Every age group in the counts, and "" (not known): together they are everyone.
-        found = {age for acc in counted.values() for _, age in acc.people}
-        found |= {age or "" for age in connection.scalars(select(Participant.age_group).distinct())}
-        ages = sorted(found | {"", scope.age_group})
-    builder = Builder(town, labels, groups, ages=ages or (), age=scope.age_group)
+    builder = Builder(town, labels, groups)
     order = {flow_id: i for i, flow_id in enumerate(labels.library.flows)}
     flow_ids = sorted(counted, key=lambda f: (order.get(f, len(order)), f))
     results = Results(

@@ -8,15 +8,16 @@ single-choice question's answers to the people who answered it, as a reader expe
 (and as the protection in `bot.reports.protection` assumes). Anonymised answers (see
 `bot.privacy.retention`) count as one person each.
 
-Every count is kept per `Key`: (neighbourhood, age group). The age group is the
-person's own (`participants.age_group`; "" when unknown or anonymised), read only when
-a report is asked for one age group (`Scope.age_group`); otherwise it is "" for all.
+A report for one age group (`Scope.age_group`) counts the people of that age group
+only (`participants.age_group`, as the person gave it; "" asks for the people whose
+age group is not known, anonymised answers included). Its tables are then protected on
+their own, like a report of one period.
 
 The database does the grouping: "each person's latest" is a window function
-(`row_number()`), and what comes back is a row a (question, neighbourhood, age group,
-answer) with its number of people, not a row an answer. Only the months and weeks come
-back a row a person an hour (an hour in UTC is one local month and week in any time
-zone whose offset is whole hours; elsewhere a minute). Only the flows residents answer
+(`row_number()`), and what comes back is a row a (question, neighbourhood, answer)
+with its number of people, not a row an answer. Only the months and weeks come back a
+row a person an hour (an hour in UTC is one local month and week in any time zone
+whose offset is whole hours; elsewhere a minute). Only the flows residents answer
 are counted (a flow's `audience`), unless one flow is asked for by name; the system's
 own flows (language, forget, resume) never are.
 """
@@ -59,8 +60,8 @@ NOT_IN_REPORTS = frozenset({"language", "forget", "resume"})
 
 COMPLETED, ANSWERING, STOPPED, ANONYMISED = "completed", "answering", "stopped", "anonymised"
 
-Key = tuple[str, str]
-"""(neighbourhood, age group): where a count of people belongs."""
+Key = str
+"""The neighbourhood a count of people belongs to ("" for none)."""
 
 
 def left_out(library: FlowLibrary) -> list[str]:
@@ -88,9 +89,7 @@ class StepCount:
     answered: Counter[Key] = field(default_factory=Counter)
     chose: defaultdict[str, Counter[Key]] = field(default_factory=lambda: defaultdict(Counter))
     scale: defaultdict[Key, Counter[float]] = field(default_factory=lambda: defaultdict(Counter))
-    texts: defaultdict[str, list[tuple[str, Written]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    texts: defaultdict[str, list[Written]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass
@@ -135,7 +134,6 @@ class _Queries:
         self.zone = zone
         self.hours = _whole_hours(zone)
         person = func.coalesce(Answer.participant_id, -Answer.id)
-        by_age = scope.age_group is not None
         self.scoped = (
             select(
                 Answer.id,
@@ -145,7 +143,6 @@ class _Queries:
                 cast(Answer.value, String).label("raw"),
                 Answer.skipped,
                 func.coalesce(Answer.neighbourhood, "").label("grp"),
-                (func.coalesce(Participant.age_group, "") if by_age else literal("")).label("age"),
                 Answer.created_at,
                 Answer.language,
             )
@@ -153,10 +150,11 @@ class _Queries:
             .where(*_period_filter(Answer.created_at, scope.period))
             .where(_flows_filter(Answer.flow_id, scope, library))
         )
-        if by_age:
+        if scope.age_group is not None:
+            age = func.coalesce(Participant.age_group, "")
             self.scoped = self.scoped.outerjoin(
                 Participant, Participant.id == Answer.participant_id
-            )
+            ).where(age == scope.age_group)
         self.scoped = self.scoped.cte("scoped")
 
     @functools.cached_property
@@ -174,7 +172,6 @@ class _Queries:
             s.step_key,
             s.raw,
             s.skipped,
-            s.age,
             s.created_at,
             func.first_value(s.grp).over(partition_by=per_person, order_by=newest).label("grp"),
             func.row_number().over(partition_by=per_person, order_by=newest).label("rn_person"),
@@ -184,16 +181,16 @@ class _Queries:
         ).cte("windowed")
 
     def steps(self) -> Any:
-        """(flow, step, group, age, answer, skipped, people): each person's latest answer."""
+        """(flow, step, group, answer, skipped, people): each person's latest answer."""
         w = self.windowed.c
         return (
-            select(w.flow_id, w.step_key, w.grp, w.age, w.raw, w.skipped, func.count().label("n"))
+            select(w.flow_id, w.step_key, w.grp, w.raw, w.skipped, func.count().label("n"))
             .where(w.rn_step == 1)
-            .group_by(w.flow_id, w.step_key, w.grp, w.age, w.raw, w.skipped)
+            .group_by(w.flow_id, w.step_key, w.grp, w.raw, w.skipped)
         )
 
     def outcomes(self, scope: Scope, library: FlowLibrary) -> Any:
-        """(flow, group, age, status, last step, people): how each person's latest run of
+        """(flow, group, status, last step, people): how each person's latest run of
         the flow ended (status None: no run, anonymised). People and runs are put side
         by side (UNION ALL) and grouped by person, rather than joined."""
         w = self.windowed.c
@@ -201,7 +198,6 @@ class _Queries:
             w.flow_id,
             w.person,
             w.grp,
-            w.age,
             literal(None, String).label("status"),
             literal(None, String).label("last"),
         ).where(w.rn_person == 1)
@@ -239,7 +235,6 @@ class _Queries:
                 r.flow_id,
                 r.participant_id,
                 literal(None, String),
-                literal(None, String),
                 r.status,
                 r.last,
             ).where(r.rn == 1),
@@ -249,7 +244,6 @@ class _Queries:
             select(
                 b.flow_id,
                 func.max(b.grp).label("grp"),
-                func.max(b.age).label("age"),
                 func.max(b.status).label("status"),
                 func.max(b.last).label("last"),
                 func.count(b.grp).label("answered"),
@@ -259,13 +253,13 @@ class _Queries:
         )
         p = per_person.c
         return (
-            select(p.flow_id, p.grp, p.age, p.status, p.last, func.count().label("n"))
+            select(p.flow_id, p.grp, p.status, p.last, func.count().label("n"))
             .where(p.answered > 0)
-            .group_by(p.flow_id, p.grp, p.age, p.status, p.last)
+            .group_by(p.flow_id, p.grp, p.status, p.last)
         )
 
     def moments(self) -> Any:
-        """(flow, person, group, age, hour): when each person answered, to the hour."""
+        """(flow, person, group, hour): when each person answered, to the hour."""
         w = self.windowed.c
         if self.sqlite:
             hour = "%Y-%m-%d %H:00" if self.hours else "%Y-%m-%d %H:%M"
@@ -275,12 +269,12 @@ class _Queries:
                 func.timezone("UTC", w.created_at),
                 "YYYY-MM-DD HH24:00" if self.hours else "YYYY-MM-DD HH24:MI",
             )
-        return select(w.flow_id, w.person, w.grp, w.age, bucket.label("hour")).distinct()
+        return select(w.flow_id, w.person, w.grp, bucket.label("hour")).distinct()
 
     def everything(self, scope: Scope, library: FlowLibrary) -> Any:
         """The steps, outcomes and moments in one statement, so that the answers in scope
         are read and sorted once (`windowed`, a common table expression used three
-        times): rows of (kind, flow, step, group, age, answer, skipped, people, person,
+        times): rows of (kind, flow, step, group, answer, skipped, people, person,
         hour, status, last), each kind filling its own columns."""
         text, number, flag = literal(None, String), literal(None, Integer), literal(None, Boolean)
         steps = self.steps().subquery("steps_part").c
@@ -292,7 +286,6 @@ class _Queries:
                 steps.flow_id,
                 steps.step_key,
                 steps.grp,
-                steps.age,
                 steps.raw,
                 steps.skipped,
                 steps.n,
@@ -306,7 +299,6 @@ class _Queries:
                 outcomes.flow_id,
                 text,
                 outcomes.grp,
-                outcomes.age,
                 text,
                 flag,
                 outcomes.n,
@@ -320,7 +312,6 @@ class _Queries:
                 moments.flow_id,
                 text,
                 moments.grp,
-                moments.age,
                 text,
                 flag,
                 number,
@@ -332,7 +323,7 @@ class _Queries:
         )
 
     def texts(self, scope: Scope, labels: Labels) -> Any:
-        """(flow, step, group, age, text, language, answers, newest, first id): every
+        """(flow, step, group, text, language, answers, newest, first id): every
         free-text answer (not only each person's latest) of the neighbourhoods whose
         workers ask, written alike grouped. Questions with options are left out here
         (an unknown question counts as free text, as in `Labels.is_free_text`)."""
@@ -352,7 +343,6 @@ class _Queries:
                 s.flow_id,
                 s.step_key,
                 s.grp,
-                s.age,
                 s.raw,
                 s.language,
                 func.count(),
@@ -361,7 +351,7 @@ class _Queries:
             )
             .where(s.skipped == false(), s.grp.in_(sorted(scope.free_text)), s.raw.is_not(None))
             .where(or_(s.flow_id.not_in(list(flows)), *free))
-            .group_by(s.flow_id, s.step_key, s.grp, s.age, s.raw, s.language)
+            .group_by(s.flow_id, s.step_key, s.grp, s.raw, s.language)
         )
 
     def period_keys(self, hour: str) -> tuple[str, str]:
@@ -379,8 +369,7 @@ def count(
     connection: Connection, scope: Scope, labels: Labels, zone: ZoneInfo
 ) -> dict[str, FlowCount]:
     """Everything in `scope`'s period and flows, for every neighbourhood (the view of
-    some neighbourhoods is taken later, from tables protected for all of them), and for
-    every age group when one is asked for (`Scope.age_group`)."""
+    some neighbourhoods is taken later, from tables protected for all of them)."""
     flows: dict[str, FlowCount] = defaultdict(FlowCount)
     queries = _Queries(connection, scope, labels.library, zone)
     free: dict[tuple[str, str], bool] = {}
@@ -396,9 +385,8 @@ def count(
     months: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
     weeks: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
     rows = connection.execute(queries.everything(scope, labels.library))
-    for kind, flow_id, step_key, grp, age, raw, skipped, n, person, hour, status, last in rows:
+    for kind, flow_id, step_key, key, raw, skipped, n, person, hour, status, last in rows:
         acc = flows[flow_id]
-        key = (grp, age)
         if kind == "o":
             acc.people[key] += n
             if status is None:
@@ -457,7 +445,7 @@ def _texts(
     """What was written, per question and neighbourhood, redacted as in the exports."""
     redacted: dict[str, str | None] = {}
     for row in connection.execute(queries.texts(scope, labels)):
-        flow_id, step_key, grp, age, raw, language, n, newest, first = row
+        flow_id, step_key, grp, raw, language, n, newest, first = row
         if flow_id not in flows or not is_free(flow_id, step_key):
             continue
         if raw not in redacted:
@@ -468,6 +456,4 @@ def _texts(
             continue
         if newest.tzinfo is None:  # SQLite gives the aggregate back as written
             newest = newest.replace(tzinfo=UTC)
-        flows[flow_id].steps[step_key].texts[grp].append(
-            (age, Written(text, language, n, newest, first))
-        )
+        flows[flow_id].steps[step_key].texts[grp].append(Written(text, language, n, newest, first))

@@ -65,30 +65,24 @@ def invitations(
     t = labels.t
     activities = select(Activity.id).where(*_period_filter(Activity.starts_at, scope.period))
     people: dict[int, dict[int, tuple[str | None, bool, Key]]] = {}
-    for activity_id, pid, group, age in connection.execute(
-        select(
-            Invitation.activity_id,
-            Invitation.participant_id,
-            Participant.neighbourhood,
-            Participant.age_group,
-        )
+    for activity_id, pid, group in connection.execute(
+        select(Invitation.activity_id, Invitation.participant_id, Participant.neighbourhood)
         .join(Participant, Participant.id == Invitation.participant_id)
         .where(Invitation.activity_id.in_(activities))
     ):
-        people.setdefault(activity_id, {})[pid] = (None, False, (group or "", age or ""))
-    for activity_id, pid, group, age, answer, waiting in connection.execute(
+        people.setdefault(activity_id, {})[pid] = (None, False, group or "")
+    for activity_id, pid, group, answer, waiting in connection.execute(
         select(
             Rsvp.activity_id,
             Rsvp.participant_id,
             Participant.neighbourhood,
-            Participant.age_group,
             Rsvp.answer,
             Rsvp.waiting,
         )
         .join(Participant, Participant.id == Rsvp.participant_id)
         .where(Rsvp.activity_id.in_(activities))
     ):
-        people.setdefault(activity_id, {})[pid] = (answer, bool(waiting), (group or "", age or ""))
+        people.setdefault(activity_id, {})[pid] = (answer, bool(waiting), group or "")
     if not people:
         return []
     sent: dict[str, str] = {}

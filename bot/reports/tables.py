@@ -35,7 +35,7 @@ MONTHS = 12
 WEEKS = 12
 
 People = Mapping[Key, int]
-"""People per (neighbourhood, age group)."""
+"""People per neighbourhood."""
 
 
 def slug(*parts: str) -> str:
@@ -53,58 +53,23 @@ def ordered(labels: Labels, flow_id: str, keys: Iterable[str]) -> list[str]:
 
 class Builder:
     """Makes tables protected over the town's groups (all neighbourhoods, then Total),
-    and shows the columns of `shown` (some neighbourhoods, and their total) of them.
+    and shows the columns of `shown` (some neighbourhoods, and their total) of them."""
 
-    With `ages` (every age group in the counts, "" for unknown), each table also gets a
-    block of the same columns for each age group, protected together with the town's:
-    the town's columns are decided first, exactly as without ages (so a report for
-    everyone does not change), then the age groups' cells with the town's fixed, and
-    with the sums that tie them (a neighbourhood's people are its age groups' people).
-    So no small group of one age can be worked out from the numbers for everyone or
-    for the other ages. `age` is the block shown (None: everyone).
-    """
-
-    def __init__(
-        self,
-        groups: list[Group],
-        labels: Labels,
-        shown: list[Group] | None = None,
-        *,
-        ages: Sequence[str] = (),
-        age: str | None = None,
-    ):
+    def __init__(self, groups: list[Group], labels: Labels, shown: list[Group] | None = None):
         self.groups = groups
         self.keys = [g.key for g in groups]
         self.total_col = self.keys.index(TOTAL) if TOTAL in self.keys else None
         self.labels = labels
         self.t = labels.t
         self.shown = shown if shown is not None else groups
-        self.ages = list(ages)
-        self.age = age
-        if age is not None and age not in self.ages:
-            self.ages.append(age)
 
     def counts(self, people: People) -> list[int]:
-        """People per column: the town's groups (the total counts everyone), then the
-        same for each age group."""
-        by_group: Counter[str] = Counter()
-        by_age: dict[str, Counter[str]] = {age: Counter() for age in self.ages}
-        for (group, age), n in people.items():
-            by_group[group] += n
-            by_group[TOTAL] += n
-            if age in by_age:
-                by_age[age][group] += n
-                by_age[age][TOTAL] += n
-        row = [by_group[key] for key in self.keys]
-        for age in self.ages:
-            row += [by_age[age][key] for key in self.keys]
-        return row
+        """People per group; the total column counts everyone (each person is in one
+        group)."""
+        return [sum(people.values()) if key == TOTAL else people.get(key, 0) for key in self.keys]
 
-    def includes(self, key: Key, column: str) -> bool:
-        """Whether people of `key` are counted in a shown column (with the age shown)."""
-        group, age = key
-        if self.age is not None and age != self.age:
-            return False
+    def includes(self, group: Key, column: str) -> bool:
+        """Whether people of `group` are counted in a shown column."""
         if column != TOTAL:
             return group == column
         chosen = [g.key for g in self.shown if g.key != TOTAL]
@@ -114,35 +79,6 @@ class Builder:
     def small_groups(self, sizes: Sequence[int]) -> frozenset[int]:
         """The columns of groups of 1 to 4 people: nothing of them is shown."""
         return frozenset(j for j, n in enumerate(sizes) if 0 < n < MIN_GROUP)
-
-    def _sums(
-        self,
-        rows: int,
-        exclusive: bool,
-        extra: Sequence[tuple[int, Sequence[int]]],
-        offset: int = 0,
-    ) -> list[Sum]:
-        """The sums of one block of columns (the town's, or an age group's)."""
-        width = len(self.keys)
-        sums = table_sums(rows, width, total_col=self.total_col, base_row=0, exclusive=exclusive)
-        for whole, parts in extra:
-            for j in range(width):
-                sums.append(Sum((whole + 1, j), tuple((p + 1, j) for p in parts)))
-        if exclusive and extra:
-            # The lines that make up another are not also in the base's sum.
-            inner = {p + 1 for _, parts in extra for p in parts}
-            sums = [
-                s
-                if s.whole[0] != 0
-                else Sum(s.whole, tuple(q for q in s.parts if q[0] not in inner))
-                for s in sums
-            ]
-        if offset:
-            sums = [
-                Sum((s.whole[0], s.whole[1] + offset), tuple((i, j + offset) for i, j in s.parts))
-                for s in sums
-            ]
-        return sums
 
     def table(
         self,
@@ -160,47 +96,37 @@ class Builder:
         (line, the lines that add up to it), counted in the lines after the base."""
         every = [base, *lines]
         grid = [self.counts(people) for _, _, people in every]
-        width = len(self.keys)
-        town = [row[:width] for row in grid]
-        # When the base is the groups' sizes, a reader knows a small group's is 1 to 4.
-        base_row = 0 if list(sizes[:width]) == town[0] else None
-        cells = suppress(
-            town,
-            self._sums(len(grid), exclusive, extra),
-            small_groups=self.small_groups(sizes[:width]),
-            base_row=base_row,
+        sums = table_sums(
+            len(grid), len(self.keys), total_col=self.total_col, base_row=0, exclusive=exclusive
         )
-        if self.ages:
-            sums = self._sums(len(grid), exclusive, extra)
-            for m in range(1, len(self.ages) + 1):
-                sums += self._sums(len(grid), exclusive, extra, offset=m * width)
-            for i in range(len(grid)):
-                for j in range(width):
-                    parts = tuple((i, m * width + j) for m in range(1, len(self.ages) + 1))
-                    sums.append(Sum((i, j), parts))
-            fixed = {(i, j): cells[i][j].status for i in range(len(grid)) for j in range(width)}
-            cells = suppress(
-                grid,
-                sums,
-                small_groups=self.small_groups(sizes),
-                base_row=0 if list(sizes) == grid[0] else None,
-                fixed=fixed,
-            )
+        cols = range(len(self.keys))
+        for whole, parts in extra:
+            for j in cols:
+                sums.append(Sum((whole + 1, j), tuple((p + 1, j) for p in parts)))
+        if exclusive and extra:
+            # The lines that make up another are not also in the base's sum.
+            inner = {p + 1 for _, parts in extra for p in parts}
+            sums = [
+                s
+                if s.whole[0] != 0
+                else Sum(s.whole, tuple(q for q in s.parts if q[0] not in inner))
+                for s in sums
+            ]
+        # When the base is the groups' sizes, a reader knows a small group's is 1 to 4.
+        base_row = 0 if list(sizes) == grid[0] else None
+        cells = suppress(grid, sums, small_groups=self.small_groups(sizes), base_row=base_row)
         cells = self.view(grid, cells)
         made = [Line(k, label, row) for (k, label, _), row in zip(every, cells, strict=True)]
         return Table(name, title, self.shown, made[1:], base=made[0], kind=kind)
 
     def view(self, grid: list[list[int]], cells: list[list[Cell]]) -> list[list[Cell]]:
-        """The columns of the groups shown, of the age group shown. Their total (of a few
-        neighbourhoods) is the sum of theirs, shown only when each of them is, so it
-        tells nothing new; hidden, it says "fewer than 5" when it is (0 included: a
-        small group in it may be 0)."""
+        """The columns of the groups shown. Their total (of a few neighbourhoods) is the
+        sum of theirs, shown only when each of them is, so it tells nothing new; hidden,
+        it says "fewer than 5" when it is (0 included: a small group in it may be 0)."""
         keys = [g.key for g in self.shown]
-        width = len(self.keys)
-        offset = 0 if self.age is None else width * (1 + self.ages.index(self.age))
         if keys == self.keys:
-            return [row[offset : offset + width] for row in cells]
-        index = [offset + self.keys.index(key) for key in keys if key != TOTAL]
+            return cells
+        index = [self.keys.index(key) for key in keys if key != TOTAL]
         out = []
         for values, row in zip(grid, cells, strict=True):
             part = [row[j] for j in index]
@@ -423,13 +349,7 @@ def texts(
             people = sum(n for k, n in acc.people.items() if builder.includes(k, group.key))
             if answered < MIN_GROUP or people < MIN_GROUP:
                 continue
-            written = [
-                w
-                for age, w in step.texts[group.key]
-                if builder.includes((group.key, age), group.key)
-            ]
-            if not written:
-                continue
+            written = step.texts[group.key]
             found.append(
                 Texts(
                     key,
