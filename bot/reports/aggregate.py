@@ -94,6 +94,21 @@ def _shown(scope: Scope, town: list[Group], labels: Labels) -> list[Group]:
     return groups
 
 
+def age_groups(labels: Labels) -> list[tuple[str, str]]:
+    """The age groups people can give (code, words), from the question that asks it."""
+    for flow in labels.library.flows.values():
+        for step in flow.steps:
+            if step.store_as == "age_group":
+                codes = [str(option.value) for option in getattr(step, "options_", [])]
+                return [(code, labels.option(flow.id, step.key, code)) for code in codes]
+    return []
+
+
+def age_label(labels: Labels, code: str) -> str:
+    """An age group as the onboarding asks it ("18 to 27"); "" is "Not known"."""
+    return labels.profile("age_group", code) if code else labels.t.gettext("Not known")
+
+
 def _flow(
     builder: Builder,
     flow_id: str,
@@ -145,6 +160,8 @@ def _results(
         [_flow(builder, f, counted[f], labels, scope, groups) for f in flow_ids],
         generated_at=datetime.now(zone),
     )
+    if scope.age_group is not None:
+        results.age_label = age_label(labels, scope.age_group)
     if sections:
         results.sections = invitations(connection, builder, scope, labels, zone, language)
         if not results.sections:

@@ -154,6 +154,8 @@ class Results:
     comparison: list[Table] = field(default_factory=list)
     periods: tuple[Period, Period] | None = None
     generated_at: datetime | None = None
+    age_label: str = ""
+    """The age group of `scope` in words ("18 to 27"), when there is one."""
 
     def flow(self, flow_id: str) -> FlowResult | None:
         return next((f for f in self.flows if f.flow_id == flow_id), None)
