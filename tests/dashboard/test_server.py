@@ -161,3 +161,43 @@ def test_htmx_is_the_pinned_npm_package() -> None:
     installed = ROOT / "node_modules/htmx.org/dist/htmx.min.js"
     if installed.exists():
         assert installed.read_bytes() == vendored, "make vendor"
+
+
+async def test_buurtbot_health_says_where_the_dashboard_is_and_whether_it_answers(
+    database_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+    import socket
+
+    from bot.dashboard import SwitchedOff, start
+    from bot.health import FILE, Heartbeat, check
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    built = build(make_settings(database_url, tmp_path, dashboard_listen=f"127.0.0.1:{port}"))
+    path = tmp_path / FILE
+    try:
+        running = await start(built)
+        assert running is not None and running.serving
+        Heartbeat(path, {"dashboard": running}).write()
+        ok, lines = await asyncio.to_thread(check, path)  # the CLI asks from outside the loop
+        assert ok, lines
+        line = next(x for x in lines if x.startswith("dashboard:"))
+        assert line.startswith(f"dashboard: ok – on http://127.0.0.1:{port}; people reach it at ")
+        assert re.search(r"answered in \d+ ms$", line), line
+        # A second one on the same address: the bot runs on, health says why not.
+        taken = await start(built)
+        assert taken is not None and not taken.serving
+        assert not taken.health().ok and "cannot listen on" in taken.health().detail
+        await taken.stop()
+        # Written down as on, but not answering (stopped without a new heartbeat).
+        await running.stop()
+        ok, lines = await asyncio.to_thread(check, path)
+        assert not ok
+        assert any(x.startswith("dashboard: NOT OK – ") and "did not answer" in x for x in lines)
+        Heartbeat(path, {"dashboard": SwitchedOff()}).write()
+        ok, lines = check(path)
+        assert ok and "dashboard: ok – off (BUURTBOT_DASHBOARD_LISTEN is empty)" in lines
+    finally:
+        await built.close()
