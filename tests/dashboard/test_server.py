@@ -125,6 +125,9 @@ async def test_bad_filters_get_a_clear_page_not_a_crash(app: App) -> None:
                 ("/results?flow=nope", 404),
                 ("/results?since=yesterday&until=%F0%9F%98%80", 200),
                 ("/results?neighbourhood=" + "x" * 2000, 403),
+                ("/results?age_group=99", 404),
+                ("/results?age_group=%F0%9F%98%80" + "x" * 10000, 404),
+                ("/results?age_group=12-17", 200),
                 ("/exports/answers?format=pdf", 400),
                 ("/exports/answers?format=csv&flow=forget", 400),
                 ("/charts/unknown.svg", 404),
@@ -201,3 +204,27 @@ async def test_buurtbot_health_says_where_the_dashboard_is_and_whether_it_answer
         assert ok and "dashboard: ok – off (BUURTBOT_DASHBOARD_LISTEN is empty)" in lines
     finally:
         await built.close()
+
+
+async def test_the_overview_shows_coordinators_the_running_processes(app: App) -> None:
+    import socket
+
+    from bot.storage.processes import JOBS, Presence
+
+    presence = Presence(app.database, every=60)
+    presence.want(JOBS)
+    await presence.start()
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            async with client.get(server.make_url("/")) as response:
+                html = await response.text()
+        assert response.status == 200
+        section = html[html.index('id="h-processes"') :]
+        row = section[section.index("<tbody>") : section.index("</tbody>")]
+        assert f"{presence.id} · <bdi>{socket.gethostname()}</bdi>" in row
+        assert "Running" in row and JOBS in row and " s ago" in row
+    finally:
+        await server.close()
+        await presence.stop()
