@@ -126,7 +126,7 @@ async def test_bad_filters_get_a_clear_page_not_a_crash(app: App) -> None:
                 ("/results?since=yesterday&until=%F0%9F%98%80", 200),
                 ("/results?neighbourhood=" + "x" * 2000, 403),
                 ("/results?age_group=99", 404),
-                ("/results?age_group=%F0%9F%98%80" + "x" * 10000, 404),
+                ("/results?age_group=%F0%9F%98%80" + "x" * 2000, 404),
                 ("/results?age_group=12-17", 200),
                 ("/exports/answers?format=pdf", 400),
                 ("/exports/answers?format=csv&flow=forget", 400),
@@ -218,7 +218,7 @@ async def test_the_overview_shows_coordinators_the_running_processes(app: App) -
     try:
         async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
             await _logged_in(app, server, client)
-            async with client.get(server.make_url("/")) as response:
+            async with client.get(server.make_url("/?lang=en")) as response:
                 html = await response.text()
         assert response.status == 200
         section = html[html.index('id="h-processes"') :]
