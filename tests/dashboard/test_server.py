@@ -225,6 +225,19 @@ async def test_the_overview_shows_coordinators_the_running_processes(app: App) -
         row = section[section.index("<tbody>") : section.index("</tbody>")]
         assert f"{presence.id} · <bdi>{socket.gethostname()}</bdi>" in row
         assert "Running" in row and JOBS in row and " s ago" in row
+        # A worker of one neighbourhood does not see them.
+        from tests.community.helpers import make_worker, participant
+
+        worker = await participant(app, await make_worker(app, "w-processes"))
+        async with app.database.transaction() as session:
+            token = await create_link(session, app.settings.secret, worker)
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            async with client.post(server.make_url(f"/login/{token}")) as response:
+                assert response.status == 200
+            async with client.get(server.make_url("/?lang=en")) as response:
+                html = await response.text()
+        assert response.status == 200 and "Upcoming activities" in html
+        assert 'id="h-processes"' not in html and "Running processes" not in html
     finally:
         await server.close()
         await presence.stop()
