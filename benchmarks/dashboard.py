@@ -1,17 +1,21 @@
-"""Benchmark: the dashboard's pages at 10,000 people (demo-like data); p50/p95 per page.
+"""Benchmark: the dashboard's pages at 10,000 people (demo data); p50/p95 per page.
 
     python benchmarks/dashboard.py                       # SQLite, 10,000 people
     python benchmarks/dashboard.py --people 2000 --repeat 5
     python benchmarks/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+    python benchmarks/dashboard.py --against /tmp/old    # and an older checkout, in turns
 
-The database is seeded with the tests' bulk seeder (`tests/reports/seed.py`: each person
-with an onboarding and a "what matters" conversation over 300 days, about 8 answers
-each), then the dashboard is served as `buurtbot run` serves it (aiohttp, same process)
-and each page is fetched `--repeat` times, one after the other, by an operator's session.
-Results counted are kept for a minute (`bot/dashboard/recent.py`), so the first fetch of
-a results page is shown on its own: it is what a coordinator waits for the first time.
-Times are from request to the last byte, on 127.0.0.1: the server's time. A chart is an
-SVG drawn on first request and kept, so both are shown.
+The database is filled by `buurtbot demo seed`'s own function (`bot.demo.seed`), then
+the dashboard is served as `buurtbot run` serves it (aiohttp, same process) and each
+page is fetched `--repeat` times, one after the other, by an operator's session.
+Results counted are kept for a minute (`bot/dashboard/recent.py`); here they are not
+kept (`cold`), so every fetch of a results page is a first view: what a coordinator
+waits for the first time. Times are from request to the last byte, on 127.0.0.1: the
+server's time. A chart is an SVG drawn on first request and kept, so both are shown.
+
+`--against DIR` (a checkout of another build, e.g. `git worktree add /tmp/old main`)
+measures that build and this one on the same database, in turns (old, new, old, new),
+each in a fresh process, so that the load of a shared machine falls on both alike.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv else ROOT
+if CODE != ROOT:
+    # Another build's `bot`: before this checkout's (an editable install's finder too).
+    sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, str(CODE))
 
 from aiohttp import ClientSession, CookieJar  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
@@ -34,18 +42,20 @@ from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bot.app import build  # noqa: E402
 from bot.community.logins import create_link  # noqa: E402
+from bot.dashboard.keys import DASHBOARD  # noqa: E402
+from bot.dashboard.recent import Recent  # noqa: E402
 from bot.dashboard.server import make_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import sync_url  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.models import Answer, Participant  # noqa: E402
-from tests.reports.seed import seed  # noqa: E402
 
 PAGES = {
     "overview": "/",
     "results": "/results?flow=what-matters",
     "results, one neighbourhood": "/results?flow=what-matters&neighbourhood=centrum",
     "results, two months compared": "/results?flow=what-matters&compare=this-month",
+    "results, one age group": "/results?flow=what-matters&age_group=28-64",
     "exports": "/exports",
     "flows": "/flows",
     "send, the composer": "/send",
@@ -70,7 +80,9 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
         dashboard_listen="",
     )
     app = build(settings)
-    server = TestServer(make_app(app), host="127.0.0.1")
+    web_app = make_app(app)
+    web_app[DASHBOARD].recent = Recent(ttl=0)  # every results page a first view
+    server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()
     found: list[tuple[str, list[float]]] = []
     try:
@@ -89,7 +101,12 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
 
             html = ""
             for name, path in PAGES.items():
-                times = []
+                times: list[float] = []
+                if CODE != ROOT:
+                    async with client.get(server.make_url(path)) as response:
+                        if response.status == 404:  # an older build without that page
+                            found.append((name, times))
+                            continue
                 for _ in range(repeat):
                     ms, text = await fetch(path)
                     times.append(ms)
@@ -107,27 +124,25 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.db"
-        upgrade(url)
-        began = time.perf_counter()
-        seed(url, participants=args.people, small=3, days=300, extra_flows=False)
-        engine = create_engine(sync_url(url))
-        with engine.connect() as connection:
-            people = connection.execute(select(func.count()).select_from(Participant)).scalar()
-            answers = connection.execute(select(func.count()).select_from(Answer)).scalar()
-        engine.dispose()
-        print(
-            f"{url.split(':')[0]}: {people:,} people, {answers:,} answers "
-            f"(seeded in {time.perf_counter() - began:.0f} s)"
+def seed_demo(url: str, people: int, months: int) -> None:
+    from bot.demo import seed
+    from bot.deployment import load_deployment
+    from bot.flows.library import FlowLibrary
+
+    engine = create_engine(sync_url(url))
+    with engine.begin() as connection:
+        seed(
+            connection,
+            library=FlowLibrary.load(ROOT / "conversations"),
+            deployment=load_deployment(ROOT / "buurtbot.yaml"),
+            languages=["nl", "en", "tr", "ar", "pl", "uk"],
+            people=people,
+            months=months,
         )
-        results = asyncio.run(measure(url, args.repeat, Path(folder) / "data"))
+    engine.dispose()
+
+
+def show(results: list[tuple[str, list[float]]]) -> None:
     print(f"{'page':32} {'n':>3} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, times in results:
         if not times:
@@ -136,6 +151,43 @@ def main() -> None:
             f"{name:32} {len(times):3d} {times[0]:9.0f} {statistics.median(times):8.0f} "
             f"{percentile(times, 0.95):8.0f} {max(times):8.0f}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=6)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--no-seed", action="store_true", help="the database is seeded already")
+    parser.add_argument("--against", type=Path, default=None, help="another build, in turns")
+    parser.add_argument("--rounds", type=int, default=2, help="turns of each build (--against)")
+    parser.add_argument("--code", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{folder}/bench.db"
+        if not args.no_seed:
+            upgrade(url)
+            began = time.perf_counter()
+            seed_demo(url, args.people, args.months)
+            print(f"seeded in {time.perf_counter() - began:.0f} s")
+        engine = create_engine(sync_url(url))
+        with engine.connect() as connection:
+            people = connection.execute(select(func.count()).select_from(Participant)).scalar()
+            answers = connection.execute(select(func.count()).select_from(Answer)).scalar()
+        engine.dispose()
+        print(f"{url.split(':')[0]}: {people:,} people, {answers:,} answers; build {CODE}")
+        if args.against is None:
+            show(asyncio.run(measure(url, args.repeat, Path(folder) / "data")))
+            return
+        import subprocess
+
+        for round_ in range(args.rounds):
+            for code in (args.against, ROOT):
+                print(f"\n--- round {round_ + 1}: {code}", flush=True)
+                command = [sys.executable, __file__, "--database-url", url, "--no-seed"]
+                command += ["--repeat", str(args.repeat), "--code", str(code)]
+                subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ bot stopped.
 
     {"at": "2026-12-03T09:00:00+00:00", "pid": 7, "stopped": false,
      "parts": {"telegram": {"ok": true, "detail": "polling"},
-               "scheduler": {"ok": true, "detail": "running"}}}
+               "scheduler": {"ok": true, "detail": "running"},
+               "dashboard": {"ok": true, "detail": "on http://127.0.0.1:8000",
+                             "url": "http://127.0.0.1:8000"}}}
+
+A part served over HTTP (the dashboard) also gives its `url`: `buurtbot health` then asks
+it for a page (`/logged-out`, no database needed) and says whether and how fast it
+answered, because a server can be written down as running and still not answer.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ import contextlib
 import json
 import logging
 import os
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +50,8 @@ class Health:
 
     ok: bool
     detail: str = ""
+    url: str = ""
+    """Where the part answers HTTP, for `check` to ask it (empty: it does not)."""
 
 
 class Reporting(Protocol):
@@ -84,6 +95,8 @@ class Heartbeat:
                 # Its kind only: an error's text may carry what it was working on.
                 state = Health(False, f"cannot tell: {type(error).__name__}")
             states[name] = {"ok": state.ok, "detail": state.detail}
+            if state.url:
+                states[name]["url"] = state.url
         return states
 
     def write(self, stopped: bool = False) -> None:
@@ -122,7 +135,33 @@ def check(path: Path, stale_after: float = STALE_AFTER) -> tuple[bool, list[str]
         lines[0] += f": older than {stale_after:.0f} s, the bot is not running or stuck"
     for name, state in sorted((record.get("parts") or {}).items()):
         works = bool(state.get("ok"))
-        ok = ok and works
         detail = state.get("detail") or ""
+        if works and state.get("url"):
+            works, said = answers(str(state["url"]))
+            detail = f"{detail}; {said}" if detail else said
+        ok = ok and works
         lines.append(f"{name}: {'ok' if works else 'NOT OK'}{' – ' + detail if detail else ''}")
     return ok, lines
+
+
+PROBE_PATH = "/logged-out"
+PROBE_TIMEOUT = 3.0
+
+
+def answers(url: str, timeout: float = PROBE_TIMEOUT) -> tuple[bool, str]:
+    """Whether the server at `url` answers a page, and in how many milliseconds. An
+    address to listen on everywhere (0.0.0.0, ::) is asked on this machine."""
+    local = url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(local + PROBE_PATH, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return False, f"did not answer at {local} ({reason})"
+    ms = (time.perf_counter() - began) * 1000
+    if status != 200:
+        return False, f"answered {status} at {local}"
+    return True, f"answered in {ms:.0f} ms"

@@ -18,6 +18,7 @@ from typing import Protocol
 from bot import collector, health
 from bot.app import App
 from bot.channels.base import Channel
+from bot.dashboard import SwitchedOff
 from bot.dashboard import start as start_dashboard
 from bot.delivery.scheduler import start as start_scheduler
 from bot.health import Heartbeat
@@ -130,7 +131,6 @@ async def _start_parts(app: App, channels: list[str], running: list[Running]) ->
         senders.append(channel.sender)
     running.append(await start_scheduler(app, senders))
     dashboard = await start_dashboard(app)
-    if dashboard is not None:
-        running.append(dashboard)
+    running.append(dashboard if dashboard is not None else SwitchedOff())
     log.info("Buurtbot is running: %s", ", ".join(channels))
     return running

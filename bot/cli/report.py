@@ -21,6 +21,9 @@ def report_command(
         None, "--neighbourhood", help="Only these neighbourhoods (key; repeatable)."
     ),
     flow: str = typer.Option(None, "--flow", help="Only this flow (its id)."),
+    age_group: str = typer.Option(
+        None, "--age-group", help="Only the people of this age group, e.g. 18-27."
+    ),
     output: Path = typer.Option(
         None, "--output", help="The folder to write (default: report-YYYY-MM-DD)."
     ),
@@ -52,6 +55,8 @@ def report_command(
         )
     library = preflight.library(settings)
     preflight.flow(library, flow)
+    if age_group is not None:
+        preflight.age_groups(library, [age_group])
     if language is not None:
         preflight.languages(settings, [language])
     code = language or settings.default_language
@@ -60,6 +65,7 @@ def report_command(
         neighbourhoods=tuple(neighbourhood) if neighbourhood else None,
         flow=flow or None,
         period=period,
+        age_group=age_group,
     )
     engine = open_database(settings)
     try:

@@ -95,8 +95,8 @@ async def _dashboard_for_operator(app):
     from bot.dashboard import start
 
     running = await start(app)
-    if running is None:
-        return None
+    if running is None or not running.serving:
+        return running
     async with app.database.transaction() as session:
         token = await create_link(session, app.settings.secret, admin=True)
     assert token is not None

@@ -16,27 +16,60 @@ from aiohttp import web
 
 from bot.dashboard.parts import DashboardParts
 from bot.dashboard.server import make_app
+from bot.health import Health
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunningDashboard:
-    """The dashboard's web server, for the runner to stop."""
+    """The dashboard's web server, for the runner to stop; a part of the heartbeat
+    (`buurtbot health`): where it listens, and whether it could (`runner` None: the
+    address was taken, `error` says why)."""
 
-    runner: web.AppRunner
+    runner: web.AppRunner | None
     address: str
+    public_url: str = ""
+    error: str = ""
+    name: str = "dashboard"
+
+    @property
+    def serving(self) -> bool:
+        return self.runner is not None
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def health(self) -> Health:
+        """On, and where (`buurtbot health` then asks it for a page), or why not."""
+        if self.runner is None:
+            return Health(False, f"cannot listen on {self.address}: {self.error}")
+        reach = f"; people reach it at {self.public_url}" if self.public_url else ""
+        return Health(True, f"on {self.address}{reach}", url=self.address)
+
+
+@dataclass
+class SwitchedOff:
+    """The dashboard's place in the heartbeat when `BUURTBOT_DASHBOARD_LISTEN` is empty."""
+
+    name: str = "dashboard"
+
+    async def stop(self) -> None:
+        return None
+
+    def health(self) -> Health:
+        return Health(True, "off (BUURTBOT_DASHBOARD_LISTEN is empty)")
 
 
 async def start(app: DashboardParts) -> RunningDashboard | None:
-    """Serve the dashboard, or None when `BUURTBOT_DASHBOARD_LISTEN` is empty."""
+    """Serve the dashboard, or None when `BUURTBOT_DASHBOARD_LISTEN` is empty; when the
+    address cannot be had, a `RunningDashboard` that is not serving (the bot runs on)."""
     address = app.settings.dashboard_address
     if address is None:
         return None
     host, port = address
+    shown = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     runner = web.AppRunner(make_app(app), access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -44,13 +77,13 @@ async def start(app: DashboardParts) -> RunningDashboard | None:
     except OSError as error:
         # The bot itself matters more: it runs on, and the log says why there is no dashboard.
         await runner.cleanup()
+        why = str(error.strerror or error)
         log.error(
             "The dashboard cannot listen on %s:%s (%s); set BUURTBOT_DASHBOARD_LISTEN",
             host,
             port,
-            error.strerror or error,
+            why,
         )
-        return None
-    shown = f"http://{host}:{port}"
+        return RunningDashboard(None, shown, app.settings.public_url, why)
     log.info("Dashboard on %s (people reach it at %s)", shown, app.settings.public_url)
-    return RunningDashboard(runner, shown)
+    return RunningDashboard(runner, shown, app.settings.public_url)

@@ -13,6 +13,9 @@ from bot.dashboard.scope import viewer
 from bot.outbox.status import status_counts
 from bot.reports.aggregate import Cell, change
 from bot.reports.overview import overview
+from bot.storage.models import utcnow
+from bot.storage.processes import ProcessState
+from bot.storage.processes import overview as processes_overview
 
 ACTIVITIES = 10
 PROPOSALS = 10
@@ -42,6 +45,8 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
         answered = await counts(db, [a.id for a in coming])
         proposals = await open_proposals(db, who.neighbourhoods)
         in_flight = await _in_flight(db) if who.neighbourhoods is None else None
+    # Which `buurtbot run` processes run, what each leads: for coordinators only.
+    processes = _processes(await processes_overview(app.database)) if who.admin else None
     return page(
         request,
         "overview.html",
@@ -62,8 +67,33 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
         proposals=[(p, idea_of(p)) for p in proposals[:PROPOSALS]],
         proposal_count=len(proposals),
         in_flight=in_flight,
+        processes=processes,
         t=t,
     )
+
+
+PROCESSES = 10
+
+
+def _processes(states: list[ProcessState]) -> list[dict[str, object]]:
+    """The running processes and the last few stopped ones, as the table shows them:
+    state, what it leads, seconds since its heartbeat, the parts that do not work."""
+    now = utcnow()
+    shown = [s for s in states if s.alive] + [s for s in states if not s.alive][:3]
+    return [
+        {
+            "id": state.id,
+            "host": state.host,
+            "pid": state.pid,
+            "state": "running"
+            if state.alive
+            else ("stopped" if state.stopped_at is not None else "gone"),
+            "leads": state.leads,
+            "beat": max(0, round((now - state.heartbeat_at).total_seconds())),
+            "failing": sorted(name for name, part in state.parts.items() if not part.get("ok")),
+        }
+        for state in shown[:PROCESSES]
+    ]
 
 
 async def _in_flight(db) -> dict[str, int]:

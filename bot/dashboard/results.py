@@ -18,8 +18,9 @@ from aiohttp import web
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
+from bot.flows.labels import Labels
 from bot.reports import charts as ch
-from bot.reports.aggregate import aggregate
+from bot.reports.aggregate import age_groups, aggregate
 from bot.reports.compare import change
 from bot.reports.counting import NOT_IN_REPORTS
 from bot.reports.model import TOTAL, Scope, Table
@@ -100,6 +101,10 @@ async def results_page(request: web.Request) -> web.StreamResponse:
     flow_id = request.query.get("flow") or await _busiest(app, flows, who.neighbourhoods)
     if flow_id not in {f for f, _ in flows}:
         return page(request, "error.html", status=404, reason="not_found")
+    ages = age_groups(Labels(app.library, app.deployment, t))
+    age = request.query.get("age_group", "").strip() or None
+    if age is not None and age not in {code for code, _ in ages}:
+        return page(request, "error.html", status=404, reason="not_found")
     zone = ZoneInfo(app.settings.timezone)
     since, until = _date(request.query.get("since")), _date(request.query.get("until"))
     period = between(since, until, zone) if since or until else Period(None, None, "")
@@ -120,7 +125,13 @@ async def results_page(request: web.Request) -> web.StreamResponse:
         if neighbourhoods is not None
         else frozenset(n.key for n in app.deployment.neighbourhoods)
     )
-    scope = Scope(neighbourhoods=neighbourhoods, flow=flow_id, period=period, free_text=readable)
+    scope = Scope(
+        neighbourhoods=neighbourhoods,
+        flow=flow_id,
+        period=period,
+        free_text=readable,
+        age_group=age,
+    )
     key = (scope, periods, request[LANGUAGE])
     found = state.recent.get(key)
     if found is None:
@@ -170,6 +181,8 @@ async def results_page(request: web.Request) -> web.StreamResponse:
         comparison=comparison,
         neighbourhoods=choices(request),
         picked=picked or "",
+        ages=ages,
+        age=age or "",
         since=since.isoformat() if since else "",
         until=until.isoformat() if until else "",
         compare=compare_choice,

@@ -75,7 +75,7 @@ __all__ = [
 
 def _town(counted: dict[str, FlowCount], labels: Labels, deployment: Deployment) -> list[Group]:
     """Every neighbourhood of the deployment, any other seen in the answers, then Total."""
-    seen = {group for acc in counted.values() for group in acc.group.values()}
+    seen = {group for acc in counted.values() for group in acc.people}
     keys = [n.key for n in deployment.neighbourhoods]
     keys += sorted(k for k in seen if k not in keys and k != "")
     if "" in seen:
@@ -92,6 +92,21 @@ def _shown(scope: Scope, town: list[Group], labels: Labels) -> list[Group]:
     if len(groups) != 1:
         groups.append(Group(TOTAL, labels.t.gettext("Total")))
     return groups
+
+
+def age_groups(labels: Labels) -> list[tuple[str, str]]:
+    """The age groups people can give (code, words), from the question that asks it."""
+    for flow in labels.library.flows.values():
+        for step in flow.steps:
+            if step.store_as == "age_group":
+                codes = [str(option.value) for option in getattr(step, "options_", [])]
+                return [(code, labels.option(flow.id, step.key, code)) for code in codes]
+    return []
+
+
+def age_label(labels: Labels, code: str) -> str:
+    """An age group as the onboarding asks it ("18 to 27"); "" is "Not known"."""
+    return labels.profile("age_group", code) if code else labels.t.gettext("Not known")
 
 
 def _flow(
@@ -145,6 +160,8 @@ def _results(
         [_flow(builder, f, counted[f], labels, scope, groups) for f in flow_ids],
         generated_at=datetime.now(zone),
     )
+    if scope.age_group is not None:
+        results.age_label = age_label(labels, scope.age_group)
     if sections:
         results.sections = invitations(connection, builder, scope, labels, zone, language)
         if not results.sections:
@@ -196,7 +213,7 @@ def _compare(
     each = [
         _results(
             connection,
-            Scope(scope.neighbourhoods, scope.flow, period, frozenset()),
+            Scope(scope.neighbourhoods, scope.flow, period, frozenset(), scope.age_group),
             labels,
             deployment,
             zone,

@@ -1,4 +1,4 @@
-"""One pass over the answers and one over the conversations: who said what, per flow.
+"""Who said what, per flow: counted by the database, a few grouped queries a report.
 
 Counts are of *people*, and each person is counted once in a flow, in one group: the
 neighbourhood of their latest answer in it (a person who moved is not in two
@@ -8,22 +8,44 @@ single-choice question's answers to the people who answered it, as a reader expe
 (and as the protection in `bot.reports.protection` assumes). Anonymised answers (see
 `bot.privacy.retention`) count as one person each.
 
-Only the flows residents answer are counted (a flow's `audience`), unless one flow is
-asked for by name; the system's own flows (language, forget, resume) never are. Rows
-are read in batches (`yield_per`), so the size of the database does not matter.
+A report for one age group (`Scope.age_group`) counts the people of that age group
+only (`participants.age_group`, as the person gave it; "" asks for the people whose
+age group is not known, anonymised answers included). Its tables are then protected on
+their own, like a report of one period.
+
+The database does the grouping: "each person's latest" is a window function
+(`row_number()`), and what comes back is a row a (question, neighbourhood, answer)
+with its number of people, not a row an answer. Only the months and weeks come back a
+row a person an hour (an hour in UTC is one local month and week in any time zone
+whose offset is whole hours; elsewhere a minute). Only the flows residents answer
+are counted (a flow's `audience`), unless one flow is asked for by name; the system's
+own flows (language, forget, resume) never are.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import functools
+import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 
 from bot.flows.labels import SKIPPED, Labels, free_text_of, option_keys
@@ -31,13 +53,15 @@ from bot.flows.library import FlowLibrary
 from bot.privacy.redact import redact
 from bot.reports.model import Scope
 from bot.reports.periods import Period
-from bot.storage.models import Answer, Conversation
+from bot.storage.models import Answer, Conversation, Participant
 
 NOT_IN_REPORTS = frozenset({"language", "forget", "resume"})
 """The system's own flows: what they hold is no one's opinion."""
-BATCH = 2000
 
 COMPLETED, ANSWERING, STOPPED, ANONYMISED = "completed", "answering", "stopped", "anonymised"
+
+Key = str
+"""The neighbourhood a count of people belongs to ("" for none)."""
 
 
 def left_out(library: FlowLibrary) -> list[str]:
@@ -47,44 +71,37 @@ def left_out(library: FlowLibrary) -> list[str]:
 
 
 @dataclass
-class StepCount:
-    """Each person's latest answer to one question: option codes and a scale value."""
+class Written:
+    """One text as written (after redaction), by how many, when last, in which language."""
 
-    answers: dict[int, tuple[list[str], float | None, datetime]] = field(default_factory=dict)
-    texts: defaultdict[str, list[tuple[datetime, str, str | None]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    text: str
+    language: str | None
+    count: int
+    newest: datetime
+    first: int  # the lowest answer id: the first who wrote it
+
+
+@dataclass
+class StepCount:
+    """People's latest answers to one question: who answered, who chose each option, the
+    scale values given (value -> people), and what was written (per neighbourhood)."""
+
+    answered: Counter[Key] = field(default_factory=Counter)
+    chose: defaultdict[str, Counter[Key]] = field(default_factory=lambda: defaultdict(Counter))
+    scale: defaultdict[Key, Counter[float]] = field(default_factory=lambda: defaultdict(Counter))
+    texts: defaultdict[str, list[Written]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass
 class FlowCount:
     """Who answered a flow, where, what, when; and how their latest run of it ended."""
 
-    group: dict[int, str] = field(default_factory=dict)
-    latest: dict[int, datetime] = field(default_factory=dict)
+    people: Counter[Key] = field(default_factory=Counter)
     steps: defaultdict[str, StepCount] = field(default_factory=lambda: defaultdict(StepCount))
-    months: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    weeks: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    runs: dict[int, tuple[datetime, int, str, str]] = field(default_factory=dict)
-
-    def people(self) -> dict[str, set[int]]:
-        """People per group (and in total, under `total`)."""
-        found: dict[str, set[int]] = defaultdict(set)
-        for person, group in self.group.items():
-            found[group].add(person)
-        return found
-
-    def outcome(self, person: int) -> tuple[str, str]:
-        """(completed | answering | stopped | anonymised, the last step answered)."""
-        run = self.runs.get(person)
-        if person < 0 or run is None:
-            return ANONYMISED, ""
-        _, _, status, last = run
-        if status == "finished":
-            return COMPLETED, ""
-        if status == "active":
-            return ANSWERING, last
-        return STOPPED, last
+    months: defaultdict[str, Counter[Key]] = field(default_factory=lambda: defaultdict(Counter))
+    weeks: defaultdict[str, Counter[Key]] = field(default_factory=lambda: defaultdict(Counter))
+    outcomes: Counter[tuple[str, str, Key]] = field(default_factory=Counter)
+    """(completed | answering | stopped | anonymised, the last step answered, key)."""
 
 
 def _period_filter(column: Any, period: Period) -> list[ColumnElement[bool]]:
@@ -102,50 +119,250 @@ def _flows_filter(column: Any, scope: Scope, library: FlowLibrary) -> ColumnElem
     return column.not_in(left_out(library))
 
 
-def _answers(connection: Connection, scope: Scope, library: FlowLibrary) -> Iterable[Any]:
-    stmt = select(
-        Answer.id,
-        Answer.participant_id,
-        Answer.flow_id,
-        Answer.step_key,
-        Answer.value,
-        Answer.skipped,
-        Answer.neighbourhood,
-        Answer.created_at,
-        Answer.language,
-    ).where(
-        *_period_filter(Answer.created_at, scope.period),
-        _flows_filter(Answer.flow_id, scope, library),
-    )
-    return connection.execution_options(yield_per=BATCH).execute(stmt)
+def _whole_hours(zone: ZoneInfo) -> bool:
+    """Whether the zone's offsets (winter and summer) are whole hours."""
+    year = datetime.now(UTC).year
+    offsets = [datetime(year, m, 1, tzinfo=UTC).astimezone(zone).utcoffset() for m in (1, 7)]
+    return all(o is not None and o % timedelta(hours=1) == timedelta(0) for o in offsets)
 
 
-def _runs(connection: Connection, scope: Scope, library: FlowLibrary) -> Iterable[Any]:
-    # The last step of each conversation, as one grouped query joined back: a correlated
-    # "ORDER BY id DESC LIMIT 1" per conversation made PostgreSQL walk the answers'
-    # primary key backwards for each one (minutes at 10,000 people).
-    last_ids = (
-        select(Answer.conversation_id, func.max(Answer.id).label("last_id"))
-        .group_by(Answer.conversation_id)
-        .subquery()
-    )
-    last_answer = aliased(Answer)
-    stmt = select(
-        Conversation.participant_id,
-        Conversation.flow_id,
-        Conversation.id,
-        Conversation.started_at,
-        Conversation.status,
-        last_answer.step_key,
-    )
-    stmt = (
-        stmt.outerjoin(last_ids, last_ids.c.conversation_id == Conversation.id)
-        .outerjoin(last_answer, last_answer.id == last_ids.c.last_id)
-        .where(_flows_filter(Conversation.flow_id, scope, library))
-    )
-    if scope.period.until is not None:
-        stmt = stmt.where(Conversation.started_at < scope.period.until)
-    return connection.execution_options(yield_per=BATCH).execute(stmt)
+class _Queries:
+    """The statements of one count: the answers in scope, and each person's group."""
+
+    def __init__(self, connection: Connection, scope: Scope, library: FlowLibrary, zone: ZoneInfo):
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.zone = zone
+        self.hours = _whole_hours(zone)
+        person = func.coalesce(Answer.participant_id, -Answer.id)
+        self.scoped = (
+            select(
+                Answer.id,
+                Answer.flow_id,
+                person.label("person"),
+                Answer.step_key,
+                cast(Answer.value, String).label("raw"),
+                Answer.skipped,
+                func.coalesce(Answer.neighbourhood, "").label("grp"),
+                Answer.created_at,
+                Answer.language,
+            )
+            .select_from(Answer)
+            .where(*_period_filter(Answer.created_at, scope.period))
+            .where(_flows_filter(Answer.flow_id, scope, library))
+        )
+        if scope.age_group is not None:
+            age = func.coalesce(Participant.age_group, "")
+            self.scoped = self.scoped.outerjoin(
+                Participant, Participant.id == Answer.participant_id
+            ).where(age == scope.age_group)
+        self.scoped = self.scoped.cte("scoped")
+
+    @functools.cached_property
+    def windowed(self) -> Any:
+        """The answers in scope, each with its person's group (the neighbourhood of
+        their latest answer in the flow) and whether it is their latest answer in the
+        flow (`rn_person`) and to its question (`rn_step`): window functions, not joins,
+        so that the database sorts once instead of matching rows with rows."""
+        s = self.scoped.c
+        newest = (s.created_at.desc(), s.id.desc())
+        per_person = (s.flow_id, s.person)
+        return select(
+            s.flow_id,
+            s.person,
+            s.step_key,
+            s.raw,
+            s.skipped,
+            s.created_at,
+            func.first_value(s.grp).over(partition_by=per_person, order_by=newest).label("grp"),
+            func.row_number().over(partition_by=per_person, order_by=newest).label("rn_person"),
+            func.row_number()
+            .over(partition_by=(*per_person, s.step_key), order_by=newest)
+            .label("rn_step"),
+        ).cte("windowed")
+
+    def steps(self) -> Any:
+        """(flow, step, group, answer, skipped, people): each person's latest answer."""
+        w = self.windowed.c
+        return (
+            select(w.flow_id, w.step_key, w.grp, w.raw, w.skipped, func.count().label("n"))
+            .where(w.rn_step == 1)
+            .group_by(w.flow_id, w.step_key, w.grp, w.raw, w.skipped)
+        )
+
+    def outcomes(self, scope: Scope, library: FlowLibrary) -> Any:
+        """(flow, group, status, last step, people): how each person's latest run of
+        the flow ended (status None: no run, anonymised). People and runs are put side
+        by side (UNION ALL) and grouped by person, rather than joined."""
+        w = self.windowed.c
+        people = select(
+            w.flow_id,
+            w.person,
+            w.grp,
+            literal(None, String).label("status"),
+            literal(None, String).label("last"),
+        ).where(w.rn_person == 1)
+        last_ids = (
+            select(Answer.conversation_id, func.max(Answer.id).label("last_id"))
+            .where(_flows_filter(Answer.flow_id, scope, library))
+            .group_by(Answer.conversation_id)
+            .subquery("last_ids")
+        )
+        runs = (
+            select(
+                Conversation.flow_id,
+                Conversation.participant_id,
+                Conversation.status,
+                Answer.step_key.label("last"),
+                func.row_number()
+                .over(
+                    partition_by=(Conversation.flow_id, Conversation.participant_id),
+                    order_by=(Conversation.started_at.desc(), Conversation.id.desc()),
+                )
+                .label("rn"),
+            )
+            .select_from(Conversation)
+            .outerjoin(last_ids, last_ids.c.conversation_id == Conversation.id)
+            .outerjoin(Answer, Answer.id == last_ids.c.last_id)
+            .where(_flows_filter(Conversation.flow_id, scope, library))
+        )
+        if scope.period.until is not None:
+            runs = runs.where(Conversation.started_at < scope.period.until)
+        latest = runs.subquery("runs")
+        r = latest.c
+        side_by_side = union_all(
+            people,
+            select(
+                r.flow_id,
+                r.participant_id,
+                literal(None, String),
+                r.status,
+                r.last,
+            ).where(r.rn == 1),
+        ).subquery("side_by_side")
+        b = side_by_side.c
+        per_person = (
+            select(
+                b.flow_id,
+                func.max(b.grp).label("grp"),
+                func.max(b.status).label("status"),
+                func.max(b.last).label("last"),
+                func.count(b.grp).label("answered"),
+            )
+            .group_by(b.flow_id, b.person)
+            .subquery("per_person")
+        )
+        p = per_person.c
+        return (
+            select(p.flow_id, p.grp, p.status, p.last, func.count().label("n"))
+            .where(p.answered > 0)
+            .group_by(p.flow_id, p.grp, p.status, p.last)
+        )
+
+    def moments(self) -> Any:
+        """(flow, person, group, hour): when each person answered, to the hour."""
+        w = self.windowed.c
+        if self.sqlite:
+            hour = "%Y-%m-%d %H:00" if self.hours else "%Y-%m-%d %H:%M"
+            bucket = func.strftime(hour, w.created_at)
+        else:
+            bucket = func.to_char(
+                func.timezone("UTC", w.created_at),
+                "YYYY-MM-DD HH24:00" if self.hours else "YYYY-MM-DD HH24:MI",
+            )
+        return select(w.flow_id, w.person, w.grp, bucket.label("hour")).distinct()
+
+    def everything(self, scope: Scope, library: FlowLibrary) -> Any:
+        """The steps, outcomes and moments in one statement, so that the answers in scope
+        are read and sorted once (`windowed`, a common table expression used three
+        times): rows of (kind, flow, step, group, answer, skipped, people, person,
+        hour, status, last), each kind filling its own columns."""
+        text, number, flag = literal(None, String), literal(None, Integer), literal(None, Boolean)
+        steps = self.steps().subquery("steps_part").c
+        outcomes = self.outcomes(scope, library).subquery("outcomes_part").c
+        moments = self.moments().subquery("moments_part").c
+        return union_all(
+            select(
+                literal("s"),
+                steps.flow_id,
+                steps.step_key,
+                steps.grp,
+                steps.raw,
+                steps.skipped,
+                steps.n,
+                number,
+                text,
+                text,
+                text,
+            ),
+            select(
+                literal("o"),
+                outcomes.flow_id,
+                text,
+                outcomes.grp,
+                text,
+                flag,
+                outcomes.n,
+                number,
+                text,
+                outcomes.status,
+                outcomes.last,
+            ),
+            select(
+                literal("m"),
+                moments.flow_id,
+                text,
+                moments.grp,
+                text,
+                flag,
+                number,
+                moments.person,
+                moments.hour,
+                text,
+                text,
+            ),
+        )
+
+    def texts(self, scope: Scope, labels: Labels) -> Any:
+        """(flow, step, group, text, language, answers, newest, first id): every
+        free-text answer (not only each person's latest) of the neighbourhoods whose
+        workers ask, written alike grouped. Questions with options are left out here
+        (an unknown question counts as free text, as in `Labels.is_free_text`)."""
+        s = self.scoped.c
+        flows = labels.library.flows
+        free = [
+            and_(
+                s.flow_id == flow_id,
+                s.step_key.not_in(
+                    [x.key for x in flow.steps if not labels.is_free_text(flow_id, x.key)]
+                ),
+            )
+            for flow_id, flow in flows.items()
+        ]
+        return (
+            select(
+                s.flow_id,
+                s.step_key,
+                s.grp,
+                s.raw,
+                s.language,
+                func.count(),
+                func.max(s.created_at),
+                func.min(s.id),
+            )
+            .where(s.skipped == false(), s.grp.in_(sorted(scope.free_text)), s.raw.is_not(None))
+            .where(or_(s.flow_id.not_in(list(flows)), *free))
+            .group_by(s.flow_id, s.step_key, s.grp, s.raw, s.language)
+        )
+
+    def period_keys(self, hour: str) -> tuple[str, str]:
+        """The local month and ISO week of an hour (or minute) in UTC."""
+        moment = datetime.fromisoformat(hour).replace(tzinfo=UTC).astimezone(self.zone)
+        year, week, _ = moment.isocalendar()
+        return moment.strftime("%Y-%m"), f"{year}-W{week:02d}"
+
+
+def _value(raw: str | None) -> Any:
+    return json.loads(raw) if raw is not None else None
 
 
 def count(
@@ -154,45 +371,89 @@ def count(
     """Everything in `scope`'s period and flows, for every neighbourhood (the view of
     some neighbourhoods is taken later, from tables protected for all of them)."""
     flows: dict[str, FlowCount] = defaultdict(FlowCount)
+    queries = _Queries(connection, scope, labels.library, zone)
     free: dict[tuple[str, str], bool] = {}
-    kinds: dict[tuple[str, str], str | None] = {}
-    for row in _answers(connection, scope, labels.library):
-        aid, pid, flow_id, step_key, value, skipped, neighbourhood, created_at, language = row
-        person = pid if pid is not None else -aid
-        group = neighbourhood or ""
-        acc = flows[flow_id]
-        if person not in acc.latest or created_at >= acc.latest[person]:
-            acc.latest[person] = created_at
-            acc.group[person] = group
-        local = created_at.astimezone(zone)
-        acc.months[local.strftime("%Y-%m")].add(person)
-        year, week, _ = local.isocalendar()
-        acc.weeks[f"{year}-W{week:02d}"].add(person)
+
+    def is_free(flow_id: str, step_key: str) -> bool:
         key = (flow_id, step_key)
         if key not in free:
             free[key] = labels.is_free_text(flow_id, step_key)
-            kinds[key] = labels.kind(flow_id, step_key)
-        step = acc.steps[step_key]
-        scale: float | None = None
-        if skipped:
-            codes = [SKIPPED]
-        elif free[key]:
-            codes = []
-            text = free_text_of(value)
-            if text and group in scope.free_text:
-                step.texts[group].append((created_at, redact(text), language))
+        return free[key]
+
+    decoded: dict[tuple[str | None, str], tuple[list[str], float | None]] = {}
+    seen: dict[str, tuple[str, str]] = {}
+    months: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
+    weeks: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
+    rows = connection.execute(queries.everything(scope, labels.library))
+    for kind, flow_id, step_key, key, raw, skipped, n, person, hour, status, last in rows:
+        acc = flows[flow_id]
+        if kind == "o":
+            acc.people[key] += n
+            if status is None:
+                what = ANONYMISED
+            elif status == "finished":
+                what = COMPLETED
+            else:
+                what = ANSWERING if status == "active" else STOPPED
+            stop = (last or "") if what in (ANSWERING, STOPPED) else ""
+            acc.outcomes[(what, stop, key)] += n
+        elif kind == "m":
+            found_keys = seen.get(hour)
+            if found_keys is None:
+                found_keys = seen[hour] = queries.period_keys(hour)
+            month, week = found_keys
+            months[flow_id][month][person] = key
+            weeks[flow_id][week][person] = key
         else:
-            codes = option_keys(value)
-            if kinds[key] == "scale" and isinstance(value, int | float):
-                scale = float(value)
-        earlier = step.answers.get(person)
-        if earlier is None or created_at >= earlier[2]:
-            step.answers[person] = (codes, scale, created_at)
-    for pid, flow_id, cid, started_at, status, last in _runs(connection, scope, labels.library):
-        acc = flows.get(flow_id)
-        if acc is None or pid not in acc.group:
+            step = acc.steps[step_key]
+            step.answered[key] += n
+            if skipped:
+                codes, scale = [SKIPPED], None
+            elif is_free(flow_id, step_key):
+                codes, scale = [], None
+            else:
+                kind_of = labels.kind(flow_id, step_key) or ""
+                found = decoded.get((raw, kind_of))
+                if found is None:
+                    value = _value(raw)
+                    number = kind_of == "scale" and isinstance(value, int | float)
+                    found = (option_keys(value), float(value) if number else None)
+                    decoded[(raw, kind_of)] = found
+                codes, scale = found
+            for code in codes:
+                step.chose[code][key] += n
+            if scale is not None:
+                step.scale[key][scale] += n
+    for target, per in (("months", months), ("weeks", weeks)):
+        for flow_id, periods in per.items():
+            into = getattr(flows[flow_id], target)
+            for period, people in periods.items():
+                into[period] = Counter(people.values())
+    if scope.free_text:
+        _texts(connection, queries, scope, labels, flows, is_free)
+    return dict(flows)
+
+
+def _texts(
+    connection: Connection,
+    queries: _Queries,
+    scope: Scope,
+    labels: Labels,
+    flows: dict[str, FlowCount],
+    is_free: Any,
+) -> None:
+    """What was written, per question and neighbourhood, redacted as in the exports."""
+    redacted: dict[str, str | None] = {}
+    for row in connection.execute(queries.texts(scope, labels)):
+        flow_id, step_key, grp, raw, language, n, newest, first = row
+        if flow_id not in flows or not is_free(flow_id, step_key):
             continue
-        run = acc.runs.get(pid)
-        if run is None or (started_at, cid) > (run[0], run[1]):
-            acc.runs[pid] = (started_at, cid, status, last or "")
-    return flows
+        if raw not in redacted:
+            text = free_text_of(_value(raw))
+            redacted[raw] = redact(text) if text else None
+        text = redacted[raw]
+        if text is None:
+            continue
+        if newest.tzinfo is None:  # SQLite gives the aggregate back as written
+            newest = newest.replace(tzinfo=UTC)
+        flows[flow_id].steps[step_key].texts[grp].append(Written(text, language, n, newest, first))

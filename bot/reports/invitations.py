@@ -9,6 +9,7 @@ are counted in their neighbourhood, protected like every other table.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from bot.flows.labels import Labels
-from bot.reports.counting import _period_filter
+from bot.reports.counting import Key, _period_filter
 from bot.reports.model import Scope, Table
 from bot.reports.tables import Builder, slug
 from bot.storage.models import OutboxMessage, Participant
@@ -63,7 +64,7 @@ def invitations(
     """A table per activity (starting in the period), in order of its start."""
     t = labels.t
     activities = select(Activity.id).where(*_period_filter(Activity.starts_at, scope.period))
-    people: dict[int, dict[int, tuple[str | None, bool, str]]] = {}
+    people: dict[int, dict[int, tuple[str | None, bool, Key]]] = {}
     for activity_id, pid, group in connection.execute(
         select(Invitation.activity_id, Invitation.participant_id, Participant.neighbourhood)
         .join(Participant, Participant.id == Invitation.participant_id)
@@ -115,12 +116,12 @@ def invitations(
 
     tables = []
     for activity_id in sorted(people, key=starts):
-        everyone: dict[str, set[int]] = {}
-        lines: dict[str, dict[str, set[int]]] = {key: {} for key in ORDER}
-        for pid, (answer, waiting, group) in people[activity_id].items():
+        everyone: Counter[Key] = Counter()
+        lines: dict[str, Counter[Key]] = {key: Counter() for key in ORDER}
+        for pid, (answer, waiting, key) in people[activity_id].items():
             state = _state(answer, waiting, sent.get(f"invitation:{activity_id}:{pid}"))
-            everyone.setdefault(group, set()).add(pid)
-            lines[state].setdefault(group, set()).add(pid)
+            everyone[key] += 1
+            lines[state][key] += 1
         title, starts_at = about.get(activity_id, ("", None))
         name = _title(title, language) or str(activity_id)
         if starts_at is not None:
@@ -139,7 +140,7 @@ def invitations(
     return tables
 
 
-def _shown(lines: dict[str, dict[str, set[int]]]) -> Iterable[str]:
+def _shown(lines: dict[str, Counter[Key]]) -> Iterable[str]:
     """The answers always; the states of sending only when someone is in them."""
     for key in ORDER:
         if key in (GOING_LINE, WAITING, MAYBE_LINE, CANT, NO_ANSWER) or lines[key]:

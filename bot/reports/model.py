@@ -23,7 +23,8 @@ ALL_TIME = Period(None, None, "")
 @dataclass(frozen=True)
 class Scope:
     """What to show: some neighbourhoods (None: all), a flow (None: all residents'
-    flows), a period.
+    flows), a period, an age group (None: everyone; "" the people whose age group is
+    not known).
 
     `free_text` names the neighbourhoods whose free-text answers may be shown (those of
     the worker asking); empty for everyone else.
@@ -33,6 +34,7 @@ class Scope:
     flow: str | None = None
     period: Period = ALL_TIME
     free_text: frozenset[str] = frozenset()
+    age_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ class Results:
     comparison: list[Table] = field(default_factory=list)
     periods: tuple[Period, Period] | None = None
     generated_at: datetime | None = None
+    age_label: str = ""
+    """The age group of `scope` in words ("18 to 27"), when there is one."""
 
     def flow(self, flow_id: str) -> FlowResult | None:
         return next((f for f in self.flows if f.flow_id == flow_id), None)

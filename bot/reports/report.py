@@ -229,6 +229,8 @@ def _scope_line(results: Results, t: Translator) -> str:
         parts.append(t.gettext("Neighbourhoods: {names}").format(names=", ".join(names)))
     else:
         parts.append(t.gettext("All neighbourhoods"))
+    if scope.age_group is not None:
+        parts.append(t.gettext("Age group: {value}").format(value=results.age_label))
     if scope.period.since or scope.period.until:
         parts.append(t.gettext("Period: {period}").format(period=scope.period.label))
     return " · ".join(parts)

@@ -9,11 +9,19 @@ nothing new).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.flows.labels import SKIPPED, Labels
-from bot.reports.counting import ANONYMISED, ANSWERING, COMPLETED, STOPPED, FlowCount
+from bot.reports.counting import (
+    ANONYMISED,
+    ANSWERING,
+    COMPLETED,
+    STOPPED,
+    FlowCount,
+    Key,
+    Written,
+)
 from bot.reports.model import TOTAL, FreeText, Group, Line, Scope, Table, Texts
 from bot.reports.protection import HIDDEN, MIN_GROUP, SMALL, Cell, Sum, suppress, table_sums
 
@@ -26,7 +34,8 @@ MAX_TEXTS = 200
 MONTHS = 12
 WEEKS = 12
 
-People = dict[str, set[int]]
+People = Mapping[Key, int]
+"""People per neighbourhood."""
 
 
 def slug(*parts: str) -> str:
@@ -55,14 +64,17 @@ class Builder:
         self.shown = shown if shown is not None else groups
 
     def counts(self, people: People) -> list[int]:
-        """People per group; the total column counts everyone."""
-        row = []
-        for key in self.keys:
-            if key == TOTAL:
-                row.append(len(set().union(*people.values())) if people else 0)
-            else:
-                row.append(len(people.get(key, ())))
-        return row
+        """People per group; the total column counts everyone (each person is in one
+        group)."""
+        return [sum(people.values()) if key == TOTAL else people.get(key, 0) for key in self.keys]
+
+    def includes(self, group: Key, column: str) -> bool:
+        """Whether people of `group` are counted in a shown column."""
+        if column != TOTAL:
+            return group == column
+        chosen = [g.key for g in self.shown if g.key != TOTAL]
+        every = len(chosen) == len(self.keys) - (1 if self.total_col is not None else 0)
+        return every or group in chosen
 
     def small_groups(self, sizes: Sequence[int]) -> frozenset[int]:
         """The columns of groups of 1 to 4 people: nothing of them is shown."""
@@ -132,14 +144,13 @@ def funnel(builder: Builder, flow_id: str, acc: FlowCount, labels: Labels) -> Ta
     """People who answered the flow (its base, per neighbourhood), and how their latest
     run of it ended: completed, still answering, stopped (after which question)."""
     t = builder.t
-    people = acc.people()
-    outcome: dict[str, People] = {}
-    stops: dict[str, People] = {}
-    for person, group in acc.group.items():
-        what, last = acc.outcome(person)
-        outcome.setdefault(what, {}).setdefault(group, set()).add(person)
+    people = acc.people
+    outcome: dict[str, Counter[Key]] = {}
+    stops: dict[str, Counter[Key]] = {}
+    for (what, last, key), n in acc.outcomes.items():
+        outcome.setdefault(what, Counter())[key] += n
         if what == STOPPED:
-            stops.setdefault(last, {}).setdefault(group, set()).add(person)
+            stops.setdefault(last, Counter())[key] += n
     lines: list[tuple[str, str, People]] = [
         (COMPLETED, t.gettext("Completed"), outcome.get(COMPLETED, {})),
         (ANSWERING, t.gettext("Still answering"), outcome.get(ANSWERING, {})),
@@ -180,13 +191,7 @@ def question(
     t = builder.t
     kind = labels.kind(flow_id, step_key) or ""
     step = acc.steps[step_key]
-    answered: People = {}
-    chose: dict[str, People] = {}
-    for person, (codes, _, _) in step.answers.items():
-        group = acc.group[person]
-        answered.setdefault(group, set()).add(person)
-        for code in codes:
-            chose.setdefault(code, {}).setdefault(group, set()).add(person)
+    answered, chose = step.answered, step.chose
     lines: list[tuple[str, str, People]] = []
     if kind in OPTION_KINDS:
         known = labels.options(flow_id, step_key) if kind != "language" else {}
@@ -196,7 +201,7 @@ def question(
         if SKIPPED in chose or (step_def is not None and step_def.skippable):
             codes.append(SKIPPED)
         for code in codes:
-            lines.append((code, labels.option(flow_id, step_key, code), chose.get(code, {})))
+            lines.append((code, labels.option(flow_id, step_key, code), chose.get(code, Counter())))
     elif SKIPPED in chose:
         lines.append((SKIPPED, labels.option(flow_id, step_key, SKIPPED), chose[SKIPPED]))
     table = builder.table(
@@ -204,7 +209,7 @@ def question(
         labels.question(flow_id, step_key),
         ("answered", t.gettext("People who answered"), answered),
         lines,
-        sizes=builder.counts(acc.people()),
+        sizes=builder.counts(acc.people),
         exclusive=kind in EXCLUSIVE_KINDS,
         kind=kind or "text",
     )
@@ -265,25 +270,18 @@ def scores(
     for table in scales:
         assert table.base is not None
         step = acc.steps[table.step]
-        totals: dict[str, list[float]] = {}
-        for person, (_, value, _) in step.answers.items():
-            if value is None:
-                continue
-            for key in (acc.group[person], TOTAL):
-                totals.setdefault(key, []).append(value)
         keys = [g.key for g in table.groups]
-        chosen = set(keys) - {TOTAL}
-        if TOTAL in keys and len(chosen) < len(builder.keys) - 1:
-            totals[TOTAL] = [
-                v
-                for person, (_, v, _) in step.answers.items()
-                if v is not None and acc.group[person] in chosen
-            ]
         means: list[float | None] = []
         for key, cell in zip(keys, table.base.cells, strict=True):
-            values = totals.get(key, [])
-            ok = cell.shown and len(values) >= MIN_GROUP
-            means.append(round(sum(values) / len(values), 1) if ok else None)
+            given = [
+                (value, n)
+                for person_key, values in step.scale.items()
+                if builder.includes(person_key, key)
+                for value, n in values.items()
+            ]
+            people = sum(n for _, n in given)
+            ok = cell.shown and people >= MIN_GROUP
+            means.append(round(sum(v * n for v, n in given) / people, 1) if ok else None)
         lines.append(
             Line(table.step, labels.question(flow_id, table.step), table.base.cells, means)
         )
@@ -302,7 +300,7 @@ def scores(
 def trend(
     builder: Builder,
     flow_id: str,
-    per: dict[str, set[int]],
+    per: Mapping[str, People],
     acc: FlowCount,
     groups: list[Group],
     *,
@@ -310,15 +308,13 @@ def trend(
     keep: int,
 ) -> Table | None:
     """People who answered, per month or week, in the groups shown (total only)."""
-    chosen = {g.key for g in groups} - {TOTAL}
-    every = len(chosen) == len(builder.keys) - (1 if builder.total_col is not None else 0)
     periods = sorted(per)[-keep:]
     if len(periods) < 2:
         return None
     lines = []
     for period in periods:
-        people = per[period] if every else {p for p in per[period] if acc.group.get(p) in chosen}
-        lines.append(Line(period, period, [Cell.of(len(people))]))
+        people = sum(n for key, n in per[period].items() if builder.includes(key, TOTAL))
+        lines.append(Line(period, period, [Cell.of(people)]))
     title = (
         builder.t.gettext("People who answered, per month")
         if kind == "months"
@@ -344,40 +340,41 @@ def texts(
 ) -> list[Texts]:
     """Free-text answers of the neighbourhoods whose workers ask, for groups of 5 or more."""
     found = []
-    people = acc.people()
     for key in ordered(labels, flow_id, acc.steps):
         step = acc.steps[key]
         for group in groups:
             if group.key not in scope.free_text or group.key not in step.texts:
                 continue
-            answered = sum(1 for p in step.answers if acc.group[p] == group.key)
-            if answered < MIN_GROUP or len(people.get(group.key, ())) < MIN_GROUP:
+            answered = sum(n for k, n in step.answered.items() if builder.includes(k, group.key))
+            people = sum(n for k, n in acc.people.items() if builder.includes(k, group.key))
+            if answered < MIN_GROUP or people < MIN_GROUP:
                 continue
+            written = step.texts[group.key]
             found.append(
                 Texts(
                     key,
                     labels.question(flow_id, key),
                     group,
-                    len(step.texts[group.key]),
-                    grouped(step.texts[group.key])[:MAX_TEXTS],
+                    sum(w.count for w in written),
+                    grouped(written)[:MAX_TEXTS],
                 )
             )
     return found
 
 
-def grouped(texts: list[tuple[datetime, str, str | None]]) -> list[FreeText]:
-    """Newest first; the same text written by several people once, with `(×n)` (and the
-    language of the first who wrote it)."""
-    counts: dict[str, int] = {}
-    shown: dict[str, tuple[str, str | None]] = {}
-    newest: dict[str, datetime] = {}
-    for moment, text, language in texts:
-        key = " ".join(text.casefold().split())
-        counts[key] = counts.get(key, 0) + 1
-        shown.setdefault(key, (text.strip(), language))
-        newest[key] = max(newest.get(key, moment), moment)
-    order = sorted(counts, key=lambda k: (-counts[k], -newest[k].timestamp()))
-    return [
-        FreeText(shown[k][0] + (f" (×{counts[k]})" if counts[k] > 1 else ""), shown[k][1])
-        for k in order
-    ]
+def grouped(written: list[Written]) -> list[FreeText]:
+    """Most often written first, then newest; the same text written by several people
+    once, with `(×n)` (and the language of the first who wrote it)."""
+    merged: dict[str, Written] = {}
+    for w in written:
+        key = " ".join(w.text.casefold().split())
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = Written(w.text.strip(), w.language, w.count, w.newest, w.first)
+            continue
+        if w.first < seen.first:
+            seen.text, seen.language, seen.first = w.text.strip(), w.language, w.first
+        seen.count += w.count
+        seen.newest = max(seen.newest, w.newest)
+    order = sorted(merged.values(), key=lambda w: (-w.count, -w.newest.timestamp(), w.first))
+    return [FreeText(w.text + (f" (×{w.count})" if w.count > 1 else ""), w.language) for w in order]

@@ -125,6 +125,9 @@ async def test_bad_filters_get_a_clear_page_not_a_crash(app: App) -> None:
                 ("/results?flow=nope", 404),
                 ("/results?since=yesterday&until=%F0%9F%98%80", 200),
                 ("/results?neighbourhood=" + "x" * 2000, 403),
+                ("/results?age_group=99", 404),
+                ("/results?age_group=%F0%9F%98%80" + "x" * 2000, 404),
+                ("/results?age_group=12-17", 200),
                 ("/exports/answers?format=pdf", 400),
                 ("/exports/answers?format=csv&flow=forget", 400),
                 ("/charts/unknown.svg", 404),
@@ -161,3 +164,80 @@ def test_htmx_is_the_pinned_npm_package() -> None:
     installed = ROOT / "node_modules/htmx.org/dist/htmx.min.js"
     if installed.exists():
         assert installed.read_bytes() == vendored, "make vendor"
+
+
+async def test_buurtbot_health_says_where_the_dashboard_is_and_whether_it_answers(
+    database_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+    import socket
+
+    from bot.dashboard import SwitchedOff, start
+    from bot.health import FILE, Heartbeat, check
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    built = build(make_settings(database_url, tmp_path, dashboard_listen=f"127.0.0.1:{port}"))
+    path = tmp_path / FILE
+    try:
+        running = await start(built)
+        assert running is not None and running.serving
+        Heartbeat(path, {"dashboard": running}).write()
+        ok, lines = await asyncio.to_thread(check, path)  # the CLI asks from outside the loop
+        assert ok, lines
+        line = next(x for x in lines if x.startswith("dashboard:"))
+        assert line.startswith(f"dashboard: ok – on http://127.0.0.1:{port}; people reach it at ")
+        assert re.search(r"answered in \d+ ms$", line), line
+        # A second one on the same address: the bot runs on, health says why not.
+        taken = await start(built)
+        assert taken is not None and not taken.serving
+        assert not taken.health().ok and "cannot listen on" in taken.health().detail
+        await taken.stop()
+        # Written down as on, but not answering (stopped without a new heartbeat).
+        await running.stop()
+        ok, lines = await asyncio.to_thread(check, path)
+        assert not ok
+        assert any(x.startswith("dashboard: NOT OK – ") and "did not answer" in x for x in lines)
+        Heartbeat(path, {"dashboard": SwitchedOff()}).write()
+        ok, lines = check(path)
+        assert ok and "dashboard: ok – off (BUURTBOT_DASHBOARD_LISTEN is empty)" in lines
+    finally:
+        await built.close()
+
+
+async def test_the_overview_shows_coordinators_the_running_processes(app: App) -> None:
+    import socket
+
+    from bot.storage.processes import JOBS, Presence
+
+    presence = Presence(app.database, every=60)
+    presence.want(JOBS)
+    await presence.start()
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            async with client.get(server.make_url("/?lang=en")) as response:
+                html = await response.text()
+        assert response.status == 200
+        section = html[html.index('id="h-processes"') :]
+        row = section[section.index("<tbody>") : section.index("</tbody>")]
+        assert f"{presence.id} · <bdi>{socket.gethostname()}</bdi>" in row
+        assert "Running" in row and JOBS in row and " s ago" in row
+        # A worker of one neighbourhood does not see them.
+        from tests.community.helpers import make_worker, participant
+
+        worker = await participant(app, await make_worker(app, "w-processes"))
+        async with app.database.transaction() as session:
+            token = await create_link(session, app.settings.secret, worker)
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            async with client.post(server.make_url(f"/login/{token}")) as response:
+                assert response.status == 200
+            async with client.get(server.make_url("/?lang=en")) as response:
+                html = await response.text()
+        assert response.status == 200 and "Upcoming activities" in html
+        assert 'id="h-processes"' not in html and "Running processes" not in html
+    finally:
+        await server.close()
+        await presence.stop()

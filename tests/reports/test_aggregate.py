@@ -281,15 +281,16 @@ def test_a_change_from_nothing_reads_new() -> None:
 def test_a_free_text_is_shown_with_the_language_it_was_written_in() -> None:
     from datetime import UTC, datetime
 
+    from bot.reports.counting import Written
     from bot.reports.tables import grouped
 
     moment = datetime(2026, 11, 1, tzinfo=UTC)
     shown = grouped(
         [
-            (moment, "Bir bahçe", "tr"),
-            (moment, "bir  bahçe", "tr"),
-            (moment, "حديقة", "ar"),
-            (moment, "Een moestuin", None),
+            Written("Bir bahçe", "tr", 1, moment, 1),
+            Written("bir  bahçe", "tr", 1, moment, 2),
+            Written("حديقة", "ar", 1, moment, 3),
+            Written("Een moestuin", None, 1, moment, 4),
         ]
     )
     assert [text.with_language() for text in shown] == [
@@ -297,3 +298,125 @@ def test_a_free_text_is_shown_with_the_language_it_was_written_in() -> None:
         "حديقة (العربية)",
         "Een moestuin",
     ]
+
+
+# ---- one age group ------------------------------------------------------------------------
+
+
+def _ages(engine: Engine, young: dict[str, int]) -> None:
+    """In each neighbourhood the first `young[n]` people (by id) are 12-17, the rest 28-64."""
+    with engine.begin() as connection:
+        rows = connection.execute(
+            select(Participant.id, Participant.neighbourhood).order_by(Participant.id)
+        ).all()
+        seen: dict[str, int] = {}
+        for pid, neighbourhood in rows:
+            seen[neighbourhood] = seen.get(neighbourhood, 0) + 1
+            age = "12-17" if seen[neighbourhood] <= young.get(neighbourhood, 0) else "28-64"
+            connection.execute(
+                Participant.__table__.update().where(Participant.id == pid).values(age_group=age)
+            )
+
+
+def _young_per_neighbourhood(engine: Engine, flow_id: str) -> dict[str, int]:
+    """People of 12-17 who answered `flow_id`, per neighbourhood, counted by hand."""
+    from bot.storage.models import Answer
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Answer.participant_id, Answer.neighbourhood)
+            .join(Participant, Participant.id == Answer.participant_id)
+            .where(Answer.flow_id == flow_id, Participant.age_group == "12-17")
+        ).all()
+    people: dict[str, set[int]] = {}
+    for pid, neighbourhood in rows:
+        people.setdefault(neighbourhood, set()).add(pid)
+    return {key: len(found) for key, found in people.items()}
+
+
+def test_one_age_group_hides_a_small_one_in_a_neighbourhood(
+    db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    seed(db_url, participants=60, small=0)  # 12 people in each of 5 neighbourhoods
+    _ages(engine, {"kerkelanden": 3, "centrum": 8, "de-riet": 7, "schelfhorst": 9})
+    expected = _young_per_neighbourhood(engine, "what-matters")
+    assert expected["kerkelanden"] == 3 and "windmolenbroek" not in expected
+    free = frozenset({"kerkelanden", "centrum"})
+    results = run(
+        engine, library, deployment, Scope(flow="what-matters", age_group="12-17", free_text=free)
+    )
+    assert results.age_label == "12 to 17"
+    assert_no_small_number(results)
+    flow = results.flows[0]
+    line = flow.participation.lines[0]
+    t = NullTranslations()
+    kerkelanden = line.cells[flow.participation.column("kerkelanden")]
+    assert kerkelanden.text(t) == "fewer than 5"
+    for key in ("centrum", "de-riet", "schelfhorst"):
+        cell = line.cells[flow.participation.column(key)]
+        assert not cell.shown or cell.value == expected[key], key
+    assert line.cells[flow.participation.column("windmolenbroek")].value == 0
+    # The total is shown only when the small group cannot be worked out from it: then
+    # another neighbourhood is hidden beside it.
+    total = line.cells[flow.participation.column(TOTAL)]
+    assert total.shown and total.value == sum(expected.values())
+    hidden = [c for c in line.cells[:-1] if not c.shown]
+    assert len(hidden) >= 2
+    # Every table of the flow: in a line with its total shown, never one hidden cell alone.
+    for table in flow.tables():
+        for row in [table.base, *table.lines] if table.base else table.lines:
+            if len(row.cells) > 1 and row.cells[-1].shown and row.cells[-1].value:
+                assert sum(not c.shown for c in row.cells[:-1]) != 1, (table.name, row.key)
+    # What people wrote: only the age group's own, only where 5 or more of them answered.
+    assert {t.group.key for t in flow.texts} <= {"centrum"}
+    everyone = run(engine, library, deployment, Scope(flow="what-matters", free_text=free))
+    assert {t.group.key for t in everyone.flows[0].texts} == {"kerkelanden", "centrum"}
+    for texts in flow.texts:
+        all_ages = next(
+            x for x in everyone.flows[0].texts if (x.step, x.group) == (texts.step, texts.group)
+        )
+        assert texts.count < all_ages.count
+    # The report for everyone is not changed by asking for an age group.
+    again = run(engine, library, deployment, Scope(flow="what-matters", free_text=free))
+    assert [c.value for c in again.flows[0].participation.lines[0].cells] == [
+        c.value for c in everyone.flows[0].participation.lines[0].cells
+    ]
+
+
+def test_comparing_two_periods_for_one_age_group(
+    db_url: str, engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    now = datetime(2026, 3, 20, 12, tzinfo=UTC)
+    seed(db_url, participants=100, small=0, now=now, days=60)
+    _ages(engine, {key: 10 for key in ("centrum", "de-riet", "kerkelanden", "schelfhorst")})
+    periods = parse_compare("2026-02-01..2026-02-28,2026-03-01..2026-03-31", ZoneInfo(ZONE))
+    young = run(engine, library, deployment, Scope(age_group="12-17"), compare=periods)
+    everyone = run(engine, library, deployment, compare=periods)
+    assert_no_small_number(young)
+
+    def totals(results: Results) -> list[int | None]:
+        table = next(t for t in results.comparison if t.name == "what-matters-compare-people")
+        return [c.value for c in next(x for x in table.lines if x.key == TOTAL).cells]
+
+    assert all(
+        y is not None and e is not None and 0 < y < e
+        for y, e in zip(totals(young), totals(everyone), strict=True)
+    )
+    # The age group's people in each period, counted by hand, as the comparison's total.
+    zone = ZoneInfo(ZONE)
+    from bot.storage.models import Answer
+
+    with engine.connect() as connection:
+        for period, shown in zip(periods, totals(young), strict=True):
+            people = connection.execute(
+                select(Answer.participant_id)
+                .distinct()
+                .join(Participant, Participant.id == Answer.participant_id)
+                .where(
+                    Answer.flow_id == "what-matters",
+                    Participant.age_group == "12-17",
+                    Answer.created_at >= period.since.astimezone(zone),
+                    Answer.created_at < period.until.astimezone(zone),
+                )
+            ).all()
+            assert shown == len(people)
