@@ -49,6 +49,8 @@ from bot.storage.processes import JOBS
 
 log = logging.getLogger(__name__)
 
+JOB_GRACE = 30.0  # seconds a stop waits for a job under way
+
 
 class DeliveryScheduler:
     """The running scheduler; `stop()` ends it (the runner calls it on shutdown)."""
@@ -81,6 +83,8 @@ class DeliveryScheduler:
         self.retention_every = retention_every
         self._unsubscribe = None
         self._every: dict[str, float] = {}
+        self._last_due: dict[str, datetime] = {}  # the due time each job last ran for
+        self._busy: set[asyncio.Task[object]] = set()  # job runs under way
         self.presence = app.presence
         self.presence.want(JOBS)
 
@@ -154,6 +158,11 @@ class DeliveryScheduler:
             self._unsubscribe = None
         with contextlib.suppress(Exception):
             self.scheduler.pause()
+        # A job under way ends first: cut off at the shutdown, it would stop halfway
+        # through its transaction (and log the cancellation as an error).
+        busy = [task for task in self._busy if not task.done()]
+        if busy:
+            await asyncio.wait(busy, timeout=JOB_GRACE)
         await self.dispatcher.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -180,10 +189,22 @@ class DeliveryScheduler:
         now = self.clock.now().timestamp()
         due = datetime.fromtimestamp(now - now % every, UTC)
         since = self.presence.leading_since(JOBS)
-        if since is not None and due < since:
-            log.debug("job %s: due %s, before this process led the jobs", name, due.isoformat())
-            return False
+        if since is not None:  # shared with other processes: once an interval
+            if due < since:
+                log.debug("job %s: due %s, before this process led", name, due.isoformat())
+                return False
+            last = self._last_due.get(name)
+            if last is not None and due <= last:
+                # A run that came late (a busy machine) and the next one on time can fall
+                # in one interval: that interval's run is done.
+                log.debug("job %s: due %s, run already", name, due.isoformat())
+                return False
+            self._last_due[name] = due
         log.info("job %s: due %s, run by process %s", name, due.isoformat(), self.presence.id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+            task.add_done_callback(self._busy.discard)
         return True
 
     async def _dispatch(self) -> None:

@@ -499,7 +499,7 @@ async def test_periodic_jobs_run_once_a_due_time_and_on_after_their_leader_is_ki
     # Once a due time, across all processes: before, during and after the take-over.
     due_times = [(job, due) for job, due, _p, _n in runs]
     twice = {run for run in due_times if due_times.count(run) > 1}
-    assert not twice, twice
+    assert not twice, [run for run in runs if (run[0], run[1]) in twice]
     # The dead leader's runs and the next leader's, in that order; nobody else ran any.
     takers = {n for _j, _d, _p, n in runs if n != leader}
     assert len(takers) == 1, takers
