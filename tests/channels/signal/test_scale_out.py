@@ -148,9 +148,10 @@ async def test_one_reader_all_handle_and_a_killed_reader_is_replaced_losing_noth
         }
         walkers = [Walker(daemon.person(f"S{n}")) for n in range(PEOPLE)]
 
-        # Replies take a while, so more people wait than one process claims at once:
-        # the process that does not read claims and handles too.
-        daemon.send_delay = 1.0
+        # Replies take a while (longer than keeping everybody's message takes, even on
+        # a busy machine), so more people wait than one process claims at once: the
+        # process that does not read claims and handles too.
+        daemon.send_delay = 4.0
         claimers: set[int] = set()
 
         async def watch() -> None:
