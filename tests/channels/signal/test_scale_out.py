@@ -133,7 +133,11 @@ async def test_one_reader_all_handle_and_a_killed_reader_is_replaced_losing_noth
     deployment = Deployment(daemon, database_url, tmp_path, 2)
     await deployment.start()
     try:
-        # One of the two reads the stream; the other stands by.
+        # Both registered; one of the two reads the stream, the other stands by.
+        pids = ", ".join(str(p.pid) for p in deployment.running)
+        await deployment.until(
+            lambda: deployment.one(f"SELECT count(*) FROM processes WHERE pid IN ({pids})") == 2
+        )
         await deployment.until(
             lambda: (
                 sum("now leads signal-events" in deployment.log(n) for n in (0, 1)) == 1
