@@ -127,6 +127,14 @@ async def main(arguments: argparse.Namespace) -> None:
         print(f"one process on SQLite (polling): {ours.rate:.1f} updates/s")
         print(f"bare python-telegram-bot echo bot: {echo.rate:.1f} updates/s")
         print(f"buurtbot / echo: {ours.rate / echo.rate:.0%}")
+        if ours.updates and echo.updates and ours.bot_cpu:
+            # Less at the mercy of the other work on the machine than the rates: the CPU
+            # each bot spent an update.
+            mine, theirs = ours.bot_cpu / ours.updates, echo.bot_cpu / echo.updates
+            print(
+                f"bot CPU per update: buurtbot {mine * 1000:.2f} ms, echo {theirs * 1000:.2f} ms "
+                f"(echo / buurtbot {theirs / mine:.0%})"
+            )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-09:00"
     secret_key: str | None = None
     retention_days: int = 365
+    # Seconds between the runs of every periodic job; unset, each its own (reminders
+    # 5 minutes, expiry 15, retention an hour, ...). To try the jobs out, and for tests.
+    jobs_every: float | None = None
     deployment_file: Path = Path("buurtbot.yaml")
     conversations_dir: Path = Path("conversations")
     data_dir: Path = Path("data")

@@ -49,7 +49,7 @@ from bot.outbox.followups import schedule_followups
 from bot.privacy import erasure
 from bot.settings import Settings
 from bot.storage import conversations as convs
-from bot.storage import participants, receipts
+from bot.storage import participants, receipts, write_through
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Participant, utcnow
 
@@ -212,6 +212,9 @@ class ConversationService:
                 reply.language = participant.language or reply.language
                 current = self._active(turn)
                 reply.conversation_id = current.id if current else None
+                # The participant's and the conversation's changes as plain UPDATEs: the
+                # commit then has nothing to flush (see `write_through`).
+                await write_through.write(session)
         if erased:
             await self._after_erase()
         return reply
@@ -507,6 +510,7 @@ class ConversationService:
             turn.erased = True
             return
         if participant.consented_at is not None and result.answers:
+            await write_through.write(session)  # before the insert's autoflush would
             await convs.store_answers(
                 session,
                 conversation,

@@ -15,7 +15,12 @@ An `AsyncIOScheduler` on the bot's event loop runs:
 Several processes on PostgreSQL: every process dispatches (the outbox is claimed row by
 row, and the send rate is shared, `pacing`), but the other jobs run in one process only,
 the leader of `JOBS` (`bot.storage.processes`); another takes over when it dies. A job
-run in a process that does not lead is skipped.
+run in a process that does not lead is skipped. A job runs once an interval: its due
+time is the start of the interval it runs in (counted from 1970, the same in every
+process), and a process that took the lead during an interval leaves that interval's
+due time to the leader before it (which may have run it just before it died) and runs
+from the next. Each run is logged with its due time. `BUURTBOT_JOBS_EVERY` sets one
+interval for all of them (seconds), to try the jobs out or test them.
 
 Jobs keep no state of their own: what is due lives in the database (`outbox.due_at`,
 `conversations.updated_at`), so jobs are in memory and a restart picks up where the last
@@ -44,6 +49,8 @@ from bot.storage.processes import JOBS
 
 log = logging.getLogger(__name__)
 
+JOB_GRACE = 30.0  # seconds a stop waits for a job under way
+
 
 class DeliveryScheduler:
     """The running scheduler; `stop()` ends it (the runner calls it on shutdown)."""
@@ -61,16 +68,23 @@ class DeliveryScheduler:
         expiry_every: timedelta = timedelta(minutes=15),
         retention_every: timedelta = timedelta(hours=1),
         dispatcher: Dispatcher | None = None,
+        jobs_every: float | None = None,
     ):
         self.app = app
         self.clock = clock
         self.dispatcher = dispatcher or Dispatcher(app, senders, clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.dispatch_every = dispatch_every
+        self._jobs_every = jobs_every
+        if jobs_every:  # one interval for every periodic job (BUURTBOT_JOBS_EVERY)
+            reminders_every = expiry_every = retention_every = timedelta(seconds=jobs_every)
         self.reminders_every = reminders_every
         self.expiry_every = expiry_every
         self.retention_every = retention_every
         self._unsubscribe = None
+        self._every: dict[str, float] = {}
+        self._last_due: dict[str, datetime] = {}  # the due time each job last ran for
+        self._busy: set[asyncio.Task[object]] = set()  # job runs under way
         self.presence = app.presence
         self.presence.want(JOBS)
 
@@ -82,6 +96,11 @@ class DeliveryScheduler:
     async def start(self) -> DeliveryScheduler:
         await self.dispatcher.recover()
         now = datetime.now(UTC)
+        self._every = {
+            "conversation-reminders": self.reminders_every.total_seconds(),
+            "conversation-expiry": self.expiry_every.total_seconds(),
+            "retention-purge": self.retention_every.total_seconds(),
+        }
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         self.scheduler.add_job(
             self._dispatch,
@@ -97,7 +116,7 @@ class DeliveryScheduler:
             "interval",
             seconds=self.reminders_every.total_seconds(),
             id="conversation-reminders",
-            next_run_time=now + timedelta(seconds=5),
+            next_run_time=self._first(now, 5),
             **defaults,
         )
         self.scheduler.add_job(
@@ -105,7 +124,7 @@ class DeliveryScheduler:
             "interval",
             seconds=self.expiry_every.total_seconds(),
             id="conversation-expiry",
-            next_run_time=now + timedelta(seconds=10),
+            next_run_time=self._first(now, 10),
             **defaults,
         )
         self.scheduler.add_job(
@@ -113,17 +132,18 @@ class DeliveryScheduler:
             "interval",
             seconds=self.retention_every.total_seconds(),
             id="retention-purge",
-            next_run_time=now + timedelta(seconds=30),
+            next_run_time=self._first(now, 30),
             **defaults,
         )
         for name, (interval, _job) in self.app.service.extensions.periodic_jobs.items():
+            self._every[name] = self._jobs_every or interval.total_seconds()
             self.scheduler.add_job(
                 self.run_job,
                 "interval",
                 args=[name],
-                seconds=interval.total_seconds(),
+                seconds=self._every[name],
                 id=name,
-                next_run_time=now + timedelta(seconds=15),
+                next_run_time=self._first(now, 15),
                 **defaults,
             )
         self.scheduler.start()
@@ -138,6 +158,11 @@ class DeliveryScheduler:
             self._unsubscribe = None
         with contextlib.suppress(Exception):
             self.scheduler.pause()
+        # A job under way ends first: cut off at the shutdown, it would stop halfway
+        # through its transaction (and log the cancellation as an error).
+        busy = [task for task in self._busy if not task.done()]
+        if busy:
+            await asyncio.wait(busy, timeout=JOB_GRACE)
         await self.dispatcher.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -150,6 +175,38 @@ class DeliveryScheduler:
 
     # ---- the jobs --------------------------------------------------------------------
 
+    def _first(self, now: datetime, seconds: float) -> datetime:
+        """A job's first run: `seconds` after the start, sooner with BUURTBOT_JOBS_EVERY."""
+        if self._jobs_every:
+            seconds = min(seconds, self._jobs_every)
+        return now + timedelta(seconds=seconds)
+
+    def _runs(self, name: str) -> bool:
+        """Whether this process runs the job now (it leads, and led when it was due)."""
+        if not self.leads:
+            return False
+        every = self._every.get(name) or 1.0
+        now = self.clock.now().timestamp()
+        due = datetime.fromtimestamp(now - now % every, UTC)
+        since = self.presence.leading_since(JOBS)
+        if since is not None:  # shared with other processes: once an interval
+            if due < since:
+                log.debug("job %s: due %s, before this process led", name, due.isoformat())
+                return False
+            last = self._last_due.get(name)
+            if last is not None and due <= last:
+                # A run that came late (a busy machine) and the next one on time can fall
+                # in one interval: that interval's run is done.
+                log.debug("job %s: due %s, run already", name, due.isoformat())
+                return False
+            self._last_due[name] = due
+        log.info("job %s: due %s, run by process %s", name, due.isoformat(), self.presence.id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+            task.add_done_callback(self._busy.discard)
+        return True
+
     async def _dispatch(self) -> None:
         self.dispatcher.kick()
 
@@ -161,21 +218,18 @@ class DeliveryScheduler:
             log.warning("outbox: %d messages with an expired lease re-queued", count)
 
     async def _reminders(self) -> None:
-        if not self.leads:
-            return
-        log.debug("job: conversation-reminders")
-        await reminders.remind_idle(self.app, self.clock)
+        if self._runs("conversation-reminders"):
+            await reminders.remind_idle(self.app, self.clock)
 
     async def _expiry(self) -> None:
-        if not self.leads:
-            return
-        await reminders.expire_idle(self.app, self.clock)
+        if self._runs("conversation-expiry"):
+            await reminders.expire_idle(self.app, self.clock)
 
     async def run_job(self, name: str) -> None:
         """One run of a job another part registered (`Extensions.every`), at the clock's
         time, in the process that leads the jobs; its failure is logged and the next run
         comes as planned."""
-        if not self.leads:
+        if not self._runs(name):
             return
         _, job = self.app.service.extensions.periodic_jobs[name]
         try:
@@ -184,9 +238,8 @@ class DeliveryScheduler:
             log.exception("scheduled job %s failed", name)
 
     async def _retention(self) -> None:
-        if not self.leads:
+        if not self._runs("retention-purge"):
             return
-        log.info("job: retention-purge")
         await purge(self.app.database, self.app.library, days=self.app.settings.retention_days)
 
 
@@ -194,4 +247,5 @@ async def start(
     app: DeliveryParts, senders: Iterable[Sender], clock: Clock = SYSTEM
 ) -> DeliveryScheduler:
     """Start delivery for `buurtbot run`; returns the running part (with `stop()`)."""
-    return await DeliveryScheduler(app, list(senders), clock).start()
+    every = app.settings.jobs_every
+    return await DeliveryScheduler(app, list(senders), clock, jobs_every=every).start()

@@ -99,8 +99,9 @@ async def waiting(database: Database, channel: str) -> list[tuple[int, str]]:
 # is handled; a process that dies has its claims released (`release`) and another
 # process handles them.
 
-Claimed = tuple[int, int, str]
-"""`(id, position, payload)` of a claimed update."""
+Claimed = tuple[int, int, str, bool]
+"""`(id, position, payload, retried)` of a claimed update; `retried`: claimed before,
+by a process that died or overran its lease, so it may have been handled already."""
 
 
 def _claim_statement(channel: str, process: int, limit: int, lease: float) -> Any:
@@ -116,7 +117,7 @@ def _claim_statement(channel: str, process: int, limit: int, lease: float) -> An
         .exists()
     )
     free = (
-        select(mine.c.id)
+        select(mine.c.id, mine.c.claimed_by.label("before"))
         .where(
             mine.c.channel == channel,
             or_(mine.c.lease_until.is_(None), mine.c.lease_until < func.now()),
@@ -125,12 +126,13 @@ def _claim_statement(channel: str, process: int, limit: int, lease: float) -> An
         .order_by(mine.c.position)
         .limit(limit)
         .with_for_update(skip_locked=True, of=mine)
+        .subquery("free")
     )
     return (
         update(TABLE)
-        .where(TABLE.c.id.in_(free.scalar_subquery()))
+        .where(TABLE.c.id == free.c.id)
         .values(claimed_by=process, lease_until=func.now() + timedelta(seconds=lease))
-        .returning(TABLE.c.id, TABLE.c.position, TABLE.c.payload)
+        .returning(TABLE.c.id, TABLE.c.position, TABLE.c.payload, free.c.before.is_not(None))
     )
 
 
@@ -156,7 +158,10 @@ async def claim(
         if limit <= 0:
             return []
         result = await connection.execute(_claim_statement(channel, process, limit, lease))
-        rows = [(int(id_), int(position), payload) for id_, position, payload in result.all()]
+        rows = [
+            (int(id_), int(position), payload, bool(retried))
+            for id_, position, payload, retried in result.all()
+        ]
     rows.sort(key=lambda row: row[1])
     return rows
 
@@ -175,10 +180,18 @@ async def renew(
 
 
 async def release(connection: AsyncConnection, alive: set[int]) -> int:
-    """Release the claims of processes that are not alive; how many."""
+    """Release the claims of processes that are not alive; how many.
+
+    The row keeps who claimed it (without a lease), so that the next claim knows it is
+    a second try (`Claimed`).
+    """
     result = await connection.execute(
         update(TABLE)
-        .where(TABLE.c.claimed_by.is_not(None), TABLE.c.claimed_by.not_in(sorted(alive) or [-1]))
-        .values(claimed_by=None, lease_until=None)
+        .where(
+            TABLE.c.claimed_by.is_not(None),
+            TABLE.c.lease_until.is_not(None),
+            TABLE.c.claimed_by.not_in(sorted(alive) or [-1]),
+        )
+        .values(lease_until=None)
     )
     return result.rowcount

@@ -80,6 +80,7 @@ class Presence:
         self.id: int | None = None
         self._wanted: list[str] = []
         self._leading: set[str] = set()
+        self._since: dict[str, datetime] = {}  # when this process took each role it leads
         self._connection: AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._space = 0
@@ -102,6 +103,10 @@ class Presence:
     def leads(self, role: str) -> bool:
         """Whether this process leads `role` now."""
         return not self.shared or role in self._leading
+
+    def leading_since(self, role: str) -> datetime | None:
+        """Since when this process leads `role`; None when it always does (alone)."""
+        return self._since.get(role) if self.shared else None
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the roles this process leads change."""
@@ -225,6 +230,7 @@ class Presence:
             )
             if taken.scalar_one():
                 self._leading.add(role)
+                self._since[role] = utcnow()
                 log.info("processes: process %s now leads %s", self.id, role)
         await connection.commit()
         if self._leading != before:

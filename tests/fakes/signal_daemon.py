@@ -17,12 +17,13 @@ It answers like signal-cli 0.13.19 in multi-account mode, over real HTTP on 127.
 
 Tests can drop the stream (`drop_streams`), make the next connection replay events it
 already delivered (`replay_on_reconnect`, as the daemon and the Signal server do after a
-crash), make sends fail with a rate limit (`rate_limit`, optionally with a captcha
-token) or an unregistered recipient (`unregister`), and play people who send text,
-attachments and reactions (`person`). Every call is recorded in `calls`; anything a
-real daemon or Signal would take badly (a body over 2,000 UTF-8 bytes, which Signal
-turns into a long-text attachment; a list where signal-cli wants one string; timestamps
-that are not numbers) is appended to `violations`.
+crash), make every send take a while (`send_delay`, seconds), make sends fail with a
+rate limit (`rate_limit`, optionally with a captcha token) or an unregistered recipient
+(`unregister`), and play people who send text, attachments and reactions (`person`).
+Every call is recorded in `calls`; anything a real daemon or Signal would take badly (a
+body over 2,000 UTF-8 bytes, which Signal turns into a long-text attachment; a list
+where signal-cli wants one string; timestamps that are not numbers) is appended to
+`violations`.
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ class FakeSignalDaemon:
         self.people: dict[str, FakeSignalPerson] = {}
         self.unregistered: set[str] = set()
         self.connections = 0
+        self.send_delay = 0.0  # seconds each send takes before it is answered
         self.stream_requests: list[dict[str, str]] = []
         self._failures: list[_Failure] = []
         self._pending: deque[dict[str, Any]] = deque()
@@ -469,6 +471,8 @@ class FakeSignalDaemon:
         return [{"number": number} for number in self.accounts]
 
     async def _m_send(self, params: dict[str, Any]) -> Any:
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         recipients = params.get("recipient") or []
         if isinstance(recipients, str):
             recipients = [recipients]

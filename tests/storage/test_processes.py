@@ -52,17 +52,22 @@ async def test_claims_take_each_persons_oldest_update_and_outlive_a_dead_process
     )
     mine = await inbox.claim(database, "telegram", 1, 10, 60)
     # Ada's second waits for her first; bob's and the one of nobody go too.
-    assert [payload for _id, _position, payload in mine] == ["a1", "b1", "c1"]
+    assert [payload for _id, _position, payload, _retried in mine] == ["a1", "b1", "c1"]
+    assert not any(retried for *_row, retried in mine)
     assert await inbox.claim(database, "telegram", 2, 10, 60) == []
     # Process 1 handled Ada's first: forgetting it frees her second, in one go.
     ada_first = mine[0][0]
     again = await inbox.claim(database, "telegram", 1, 10, 60, handled=[ada_first])
-    assert [payload for _id, _position, payload in again] == ["a2"]
+    assert [payload for _id, _position, payload, _retried in again] == ["a2"]
     # Process 1 dies (it is not among the living): its claims go to process 2.
     async with database.engine.begin() as connection:
         assert await inbox.release(connection, alive={2}) == 3
     taken = await inbox.claim(database, "telegram", 2, 10, 60)
-    assert sorted(payload for _id, _position, payload in taken) == ["a2", "b1", "c1"]
+    assert sorted(payload for _id, _position, payload, _retried in taken) == ["a2", "b1", "c1"]
+    # Each is a second try: it may have been handled before process 1 died.
+    assert all(retried for *_row, retried in taken)
+    async with database.engine.begin() as connection:
+        assert await inbox.release(connection, alive={2}) == 0  # released once
 
 
 async def test_the_shared_rate_spaces_every_process_s_slots(database: Database) -> None:

@@ -15,6 +15,14 @@ person is the sender's UUID), the apology on a crash, whether a reply to a messa
 handled before goes out again, the outbox for a reply Signal would not take. A message
 is kept in the database until it is handled (`intake`), so a crash delays it
 and loses nothing: at start-up, what was kept and not handled is handled first.
+
+Several processes on PostgreSQL: signal-cli streams its events to one reader, the
+leader of `SIGNAL_EVENTS`; a process that does not lead waits and takes over within
+seconds when the reader dies. The reader only keeps what it reads; every process,
+the reader included, claims kept messages from the inbox and handles them
+(`bot.channels.claims`: one person's one at a time and in order, different people's in
+all processes at once). A message whose process died halfway is claimed again by
+another: handled before, its receipt says so and the current question is asked again.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from bot.channels.claims import Claims
 from bot.channels.signal.client import (
     EventStream,
     SignalClient,
@@ -96,6 +105,9 @@ class SignalChannel:
         # after them: see `intake`).
         self._replayed_until = 0
         self._changed = asyncio.Condition()
+        self._concurrency = concurrency
+        # Shared with other processes: claimed from the inbox (see the module docstring).
+        self.claims: Claims | None = None
 
     # ---- running ---------------------------------------------------------------------
 
@@ -106,11 +118,24 @@ class SignalChannel:
         `SIGNAL_EVENTS`); it queues what the inbox holds when it begins to read, the
         updates a reader before it left behind included.
         """
+        if self.presence.shared:
+            self.claims = Claims(
+                self.app.database,
+                self.presence,
+                CHANNEL,
+                self._handle_claimed,
+                capacity=2 * self._concurrency,
+            )
+            self.claims.start()
         if self.presence.leads(SIGNAL_EVENTS):
             await self._replay()
         self.stream.start()
 
     async def _replay(self) -> None:
+        if self.claims is not None:
+            # What the reader before left is claimed like the rest; only the clock moves.
+            await self.intake.resume()
+            return
         for position, update in await self.intake.replay():
             self._replayed_until = max(self._replayed_until, position)
             self._queue(position, update)
@@ -121,12 +146,16 @@ class SignalChannel:
         What is not answered by then stays in the inbox for the next start.
         """
         await self.stream.stop()
+        if self.claims is not None:
+            await self.claims.stop()
         if self._workers:
             await asyncio.wait(list(self._workers), timeout=grace)
         for task in list(self._workers):
             task.cancel()
         if self._workers:
             await asyncio.gather(*list(self._workers), return_exceptions=True)
+        if self.claims is not None:
+            await self.claims.forget()
         await self.intake.close()
         await self.client.close()
 
@@ -154,7 +183,41 @@ class SignalChannel:
         update = read(payload, self.client.account)
         if update is None:
             return
-        self._queue(await self.intake.keep(payload, update.user_id), update)
+        position = await self.intake.keep(payload, update.user_id)
+        if self.claims is not None and position is not None:
+            self.claims.poke()  # handled by whichever process claims it
+            return
+        self._queue(position, update)
+
+    def _handle_claimed(self, claimed: tuple[int, int, str, bool]) -> None:
+        """A message claimed from the shared inbox: handled in the person's order."""
+        row_id, _position, payload, retried = claimed
+        assert self.claims is not None
+        update = self.intake.read(payload)
+        if update is None:
+            log.warning("Signal: a kept message could not be read; it is dropped")
+            self.claims.done(row_id)
+            return
+        task = asyncio.create_task(
+            self.turns.order.run(update.user_id, self._work_claimed(row_id, update, retried)),
+            name=f"signal-{update.key}",
+        )
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+    async def _work_claimed(self, row_id: int, update: Update, retried: bool) -> None:
+        """One claimed message: handled, then it leaves the inbox (even when it failed)."""
+        assert self.claims is not None
+        reply: Reply | None = None
+        try:
+            reply = await self.handle(update, replayed=retried)
+        except asyncio.CancelledError:
+            raise  # stopped before it was handled: its lease ends, another handles it
+        except Exception:  # a single bad update never stops the bot
+            log.exception("Signal: a message could not be handled")
+            await self._sorry(update.user_id)
+        self.claims.done(row_id)
+        await self._done(update.key, reply)
 
     def _queue(self, position: int | None, update: Update) -> None:
         """Handle `update` after the person's earlier ones (`position`: its place in the

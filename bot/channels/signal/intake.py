@@ -15,7 +15,14 @@ it, as they recognise what the daemon itself delivers twice.
 
 Signal numbers nothing on the stream, so the intake numbers what it keeps itself: a
 nanosecond clock that never goes back or repeats, not even across a restart (it starts
-above the last position still in the inbox). The sender's phone number and profile
+above the last position still in the inbox).
+
+Several processes on PostgreSQL: one reads the stream and keeps what it reads
+(`keep`); every process claims from the inbox and handles (`bot.channels.claims`, see
+`channel`). A process that begins to read (at start, or taking over from a reader that
+died) first moves its clock above what the inbox holds (`resume`), so that a person's
+new message never sorts before an older one still waiting, whatever the clocks of the
+machines say. The sender's phone number and profile
 name are left out of what is kept: the channel knows people by their UUID only.
 """
 
@@ -88,6 +95,20 @@ class Intake:
             else:
                 updates.append((position, update))
         return updates
+
+    async def resume(self) -> None:
+        """New positions come after every one the inbox holds (this process reads now).
+
+        What the inbox holds is claimed by the processes, this one among them.
+        """
+        left = await inbox.waiting(self.database, CHANNEL)
+        if left:
+            self._last = max(self._last, left[-1][0])
+            log.warning("Signal: %d messages received before a stop are handled now", len(left))
+
+    def read(self, payload: str) -> Update | None:
+        """A kept message as the channel reads it; None when it cannot be read."""
+        return self._read(payload)
 
     async def keep(self, payload: dict[str, Any], sender: str) -> int | None:
         """Keep one message of `sender` (and forget those handled since); its position.

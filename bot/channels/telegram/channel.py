@@ -367,8 +367,10 @@ class TelegramChannel:
                 # The question is still there with its buttons: say why, in the answer.
                 await answer(toast, alert=True)
                 return
-            await answer()
-            await self._write(inbound, reply, pressed)
+            # The answer to the button and the reply at once: one round trip to Telegram
+            # less before the person sees the next question (the order of the two does
+            # not show: the answer only stops the button's spinner).
+            await asyncio.gather(answer(), self._write(inbound, reply, pressed))
         finally:
             if not answered:
                 with contextlib.suppress(Exception):

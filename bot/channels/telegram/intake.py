@@ -18,8 +18,8 @@ not handed over by the process that received it. Every process claims what it ca
 handle from the inbox (`inbox.claim`: the oldest update of each person, never two of
 one person at once, leased), hands it over and forgets it once handled; the process
 that kept an update only claims at once instead of waiting for its next look
-(`CLAIM_EVERY`). A process that dies leaves its claims to the others
-(`bot.storage.processes`).
+(`bot.channels.claims`, the same for Signal). A process that dies leaves its claims to
+the others (`bot.storage.processes`).
 
 Before python-telegram-bot parses an update, the parts the channel never reads are
 dropped: the keyboard of the message under a pressed button comes whole with every
@@ -30,7 +30,6 @@ shared phone numbers are never written to the inbox (the bot promises not to kee
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.claims import LEASE, Claims
 from bot.channels.telegram.updates import CHANNEL
 from bot.channels.turns import Recent
 from bot.storage import inbox
@@ -47,8 +47,6 @@ from bot.storage.processes import Presence
 log = logging.getLogger(__name__)
 
 FORGET_AFTER = 1.0  # seconds: handled updates leave the inbox by then when nothing comes
-CLAIM_EVERY = 0.5  # seconds: how often a sharing process looks for updates others kept
-LEASE = 60.0  # seconds a claim holds without renewal (renewed every heartbeat)
 
 
 # What Telegram says about people that the bot never uses, and promises not to keep
@@ -110,10 +108,7 @@ class Intake:
         self.presence = presence
         self.capacity = capacity
         self.lease = lease
-        self._claimer: asyncio.Task[None] | None = None
-        self._claim_now = asyncio.Event()
-        self._claims_done: list[int] = []
-        self._claims: set[int] = set()
+        self._claims: Claims | None = None
         self._handled: list[int] = []
         self._handling: set[asyncio.Task[None]] = set()  # updates, and forgetting them
         # Update ids handed over (the channel base's), to skip one Telegram sends again.
@@ -134,8 +129,15 @@ class Intake:
         self._open = True
         if self.shared:
             assert self.presence is not None
-            self.presence.on_beat(self._renew)
-            self._claimer = asyncio.create_task(self._claim_loop(), name="telegram-claims")
+            self._claims = Claims(
+                self.database,
+                self.presence,
+                CHANNEL,
+                self._handle_claimed,
+                capacity=self.capacity,
+                lease=self.lease,
+            )
+            self._claims.start()
             return None
         left = await inbox.waiting(self.database, CHANNEL)
         if left:
@@ -165,8 +167,8 @@ class Intake:
         `data` is as kept: `keep` (or the inbox, at a replay) has trimmed it already.
         Shared, the update is claimed from the inbox instead (by this process or another).
         """
-        if self.shared:
-            self._claim_now.set()
+        if self._claims is not None:
+            self._claims.poke()
             return
         position = data.get("update_id")
         if isinstance(position, int) and not self._recent.first(position):
@@ -183,14 +185,11 @@ class Intake:
     async def close(self) -> None:
         """Finish what was handed over and forget it."""
         self._open = False
-        if self._claimer is not None:
-            self._claimer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._claimer
-            self._claimer = None
+        if self._claims is not None:
+            await self._claims.stop()
             while self._handling:
                 await asyncio.gather(*list(self._handling), return_exceptions=True)
-            await self._forget_claims()
+            await self._claims.forget()
             return
         if self._forgetting is not None:
             self._forgetting.cancel()
@@ -202,61 +201,18 @@ class Intake:
         except Exception:
             log.warning("Telegram: handled updates stay in the inbox until the next start")
 
-    # ---- claiming, when processes share the inbox ----------------------------------------
+    # ---- claimed, when processes share the inbox ----------------------------------------
 
-    async def _claim_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLAIM_EVERY):
-                    await self._claim_now.wait()
-            self._claim_now.clear()
-            await self._claim()
-
-    async def _claim(self) -> None:
-        """Forget what was handled and claim what there is room for, until none is left."""
-        assert self.presence is not None and self.presence.id is not None
-        while self._open:
-            room = self.capacity - len(self._claims)
-            done, self._claims_done = self._claims_done, []
-            try:
-                rows = await inbox.claim(
-                    self.database, CHANNEL, self.presence.id, room, self.lease, done
-                )
-            except Exception as error:
-                self._claims_done.extend(done)
-                log.warning("Telegram: updates could not be claimed (%s); trying again", error)
-                return
-            for row_id, position, payload in rows:
-                self._handle_claimed(row_id, position, payload)
-            if room <= 0 or len(rows) < room:
-                return
-
-    def _handle_claimed(self, row_id: int, position: int, payload: str) -> None:
-        self._claims.add(row_id)
+    def _handle_claimed(self, claimed: inbox.Claimed) -> None:
+        row_id, position, payload, _retried = claimed
+        assert self._claims is not None
         try:
             update = Update.de_json(json.loads(payload), self.application.bot)
         except Exception:
             log.exception("Telegram: update %s could not be read; it is dropped", position)
-            self._claimed_done(row_id)
+            self._claims.done(row_id)
             return
         self._track(self._handle(update, row_id), f"telegram-update-{position}")
-
-    def _claimed_done(self, row_id: int) -> None:
-        self._claims.discard(row_id)
-        self._claims_done.append(row_id)
-        self._claim_now.set()
-
-    async def _forget_claims(self) -> None:
-        assert self.presence is not None and self.presence.id is not None
-        done, self._claims_done = self._claims_done, []
-        try:
-            await inbox.claim(self.database, CHANNEL, self.presence.id, 0, self.lease, done)
-        except Exception:
-            log.warning("Telegram: handled updates stay in the inbox until their lease ends")
-
-    async def _renew(self, connection: Any) -> None:
-        assert self.presence is not None and self.presence.id is not None
-        await inbox.renew(connection, self.presence.id, self._claims, self.lease)
 
     # ---- handling and forgetting ---------------------------------------------------------
 
@@ -269,7 +225,8 @@ class Intake:
             )
         finally:
             if claim is not None:
-                self._claimed_done(claim)
+                assert self._claims is not None
+                self._claims.done(claim)
             else:
                 self._handled.append(update.update_id)
                 self._forget_soon()

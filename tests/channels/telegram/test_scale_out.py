@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import signal
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -97,8 +98,11 @@ class Proxy:
 class Deployment:
     """`count` processes of `buurtbot run` sharing one schema, and the proxy in front."""
 
-    def __init__(self, server: FakeTelegramServer, url: str, tmp_path: Path, count: int):
+    def __init__(
+        self, server: FakeTelegramServer, url: str, tmp_path: Path, count: int, **settings: str
+    ):
         self.server = server
+        self.settings = settings
         self.url = url
         self.tmp_path = tmp_path
         self.ports = [_free_port() for _ in range(count)]
@@ -125,7 +129,7 @@ class Deployment:
     async def start(self) -> None:
         upgrade(self.url)  # once, before they start (they would each wait for the lock)
         for n in range(len(self.ports)):
-            env = self.environment(n)
+            env = self.environment(n, **self.settings)
             self.running.append(await processes.run(env, self.tmp_path, log=self.logs[n]))
         for n in range(len(self.ports)):
             await self.wait_log(n, "listening for its webhook")
@@ -167,9 +171,9 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 
 async def _deployment(
-    server: FakeTelegramServer, database_url: str, tmp_path: Path, count: int
+    server: FakeTelegramServer, database_url: str, tmp_path: Path, count: int, **settings: str
 ) -> Deployment:
-    deployment = Deployment(server, database_url, tmp_path, count)
+    deployment = Deployment(server, database_url, tmp_path, count, **settings)
     await deployment.proxy.__aenter__()
     try:
         await deployment.start()
@@ -447,3 +451,61 @@ async def test_polling_passes_to_another_process_when_the_poller_dies(
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
                     await asyncio.wait_for(process.wait(), 60)
+
+
+JOB_RUN = re.compile(r"job (\S+): due (\S+), run by process (\d+)")
+JOBS = {"conversation-reminders", "conversation-expiry", "retention-purge", "activity-feedback"}
+
+
+def _job_runs(deployment: Deployment) -> list[tuple[str, str, int, int]]:
+    """Every periodic job run the processes logged: (job, due time, process id, log)."""
+    return [
+        (job, due, int(process), n)
+        for n in range(len(deployment.logs))
+        for job, due, process in JOB_RUN.findall(deployment.log(n))
+    ]
+
+
+async def test_periodic_jobs_run_once_a_due_time_and_on_after_their_leader_is_killed(
+    server: FakeTelegramServer, database_url: str, tmp_path: Path
+) -> None:
+    """Three processes, every job due every second: one process runs each due time."""
+    deployment = await _deployment(server, database_url, tmp_path, 3, jobs_every="1")
+
+    async def runs_of_each_job(count: int, among: Callable[[int], bool]) -> None:
+        async with asyncio.timeout(WAIT):
+            while not all(
+                sum(1 for j, _due, _p, n in _job_runs(deployment) if j == job and among(n)) >= count
+                for job in JOBS
+            ):
+                await asyncio.sleep(0.2)
+
+    try:
+        await runs_of_each_job(3, lambda _n: True)
+        runs = _job_runs(deployment)
+        # Only the leader of the jobs ran them.
+        (leader,) = {n for _j, _d, _p, n in runs}
+        victim = deployment.running[leader]
+        victim.send_signal(signal.SIGKILL)
+        await victim.wait()
+        before = len(runs)  # the log of a killed process may end mid-line: reread below
+        # Another process takes the jobs over (within a heartbeat or two) and runs them.
+        await runs_of_each_job(3, lambda n: n != leader)
+    finally:
+        await deployment.stop()
+        await deployment.proxy.__aexit__()
+    runs = _job_runs(deployment)
+    assert len(runs) >= before
+    # Once a due time, across all processes: before, during and after the take-over.
+    due_times = [(job, due) for job, due, _p, _n in runs]
+    twice = {run for run in due_times if due_times.count(run) > 1}
+    assert not twice, [run for run in runs if (run[0], run[1]) in twice]
+    # The dead leader's runs and the next leader's, in that order; nobody else ran any.
+    takers = {n for _j, _d, _p, n in runs if n != leader}
+    assert len(takers) == 1, takers
+    for job in JOBS:
+        last_dead = max(d for j, d, _p, n in runs if j == job and n == leader)
+        first_next = min(d for j, d, _p, n in runs if j == job and n != leader)
+        assert first_next > last_dead, (job, last_dead, first_next)
+    logs = [deployment.log(n) for n in range(3) if n != leader]
+    assert all("Traceback" not in log for log in logs), "\n".join(logs)
