@@ -34,7 +34,7 @@ def broadcast_command(
     preflight.record(activity, "--activity")
     settings = preflight.settings()
     deployment = preflight.deployment(settings)
-    library = preflight.library(settings)
+    library = preflight.library_with_polls(settings)
     if flow is not None:
         preflight.flow(library, flow)
         refusal = polls.flow_refusal(library, flow)

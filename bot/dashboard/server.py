@@ -27,6 +27,7 @@ from bot.dashboard import (
     login,
     news,
     overview,
+    polls,
     results,
     sending,
     workers,
@@ -184,6 +185,9 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/send/summary", sending.summary_part)
     web_app.router.add_get("/send/batches", sending.batches_part)
     web_app.router.add_post("/send/batches/{batch}/stop", sending.stop)
+    web_app.router.add_get("/polls", polls.polls_page)
+    web_app.router.add_get("/polls/new", polls.new_poll_page)
+    web_app.router.add_post("/polls/new", polls.create_poll)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)
