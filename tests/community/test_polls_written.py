@@ -11,6 +11,7 @@ from bot.app import App, build
 from bot.community import audit, polls
 from bot.flows import polls as poll_flows
 from bot.flows.labels import Labels
+from bot.flows.library import FlowLibrary
 from bot.i18n import bidi
 from bot.i18n.catalogs import Catalogs
 from bot.reports.aggregate import Scope, aggregate
@@ -138,13 +139,7 @@ def test_the_flow_of_a_poll_is_a_choice_and_a_thanks() -> None:
     assert flow.step("answer").option_values() == ["o1", "o2"]
     assert poll_flows.poll_id("poll-7") == 7
     assert poll_flows.poll_id("poll-07") is None and poll_flows.poll_id("what-matters") is None
-    assert (
-        polls.flow_refusal(
-            __import__("bot.flows.library").flows.library.FlowLibrary(stored={flow.id: flow}),
-            flow.id,
-        )
-        is None
-    )
+    assert polls.flow_refusal(FlowLibrary(stored={flow.id: flow}), flow.id) is None
 
 
 async def test_a_resident_answers_in_turkish_and_arabic_and_the_report_reads_it(app: App) -> None:
