@@ -14,11 +14,12 @@ from bot.flows.labels import Labels
 from bot.flows.library import FlowLibrary
 from bot.i18n import bidi
 from bot.i18n.catalogs import Catalogs
+from bot.privacy import mydata
 from bot.reports.aggregate import Scope, aggregate
 from bot.storage import polls as stored
 from bot.storage.models.community import AuditEntry
 from bot.storage.models.polls import Poll
-from tests.community.helpers import deliver, onboard, participant
+from tests.community.helpers import deliver, make_worker, onboard, participant
 from tests.helpers import Person
 
 pytestmark = pytest.mark.postgres
@@ -210,3 +211,56 @@ async def test_another_process_finds_a_poll_written_after_it_started(app: App) -
         assert labels.flow_title(flow.id).endswith("الجديد؟")
     finally:
         await other.close()
+
+
+async def test_mydata_in_another_process_names_a_polls_answer(app: App) -> None:
+    poll, _ = await write(app)
+    assert poll is not None
+    person = Person(app.service, user_id="r-nl")
+    await onboard(person, language="nl")
+    async with app.database.transaction() as session:
+        queued, _ = await polls.queue_poll(
+            session, app.settings, app.library, f"poll-{poll.id}", [await participant(app, person)]
+        )
+    assert queued == 1
+    await deliver(app, person)
+    await person.pick("o3")
+    other = build(app.settings)
+    try:
+        async with other.database.transaction() as session:
+            row = await participant(app, person)
+            said = await mydata.messages(
+                session,
+                row,
+                other.deployment,
+                Catalogs(default="nl")("nl"),
+                library=other.library,
+                secret=other.settings.secret,
+            )
+        text = said[0].text
+        assert "Bankjes" in text and QUESTION["nl"] in text, text
+    finally:
+        await other.close()
+
+
+async def test_a_poll_stays_when_the_worker_who_wrote_it_is_erased(app: App) -> None:
+    worker = await make_worker(app)
+    row = await participant(app, worker)
+    async with app.database.transaction() as session:
+        actor = await audit.actor_of(session, app.settings, row.id, audit.DASHBOARD)
+        poll, _ = await polls.create_poll(
+            session,
+            app.settings,
+            app.deployment,
+            app.parts.catalogs,
+            actor,
+            draft(),
+            frozenset({"kerkelanden"}),
+            Catalogs(default="nl")("en"),
+        )
+    assert poll is not None and poll.created_by == row.id
+    await worker.say("/forget")
+    await worker.pick("yes")
+    async with app.database.transaction() as session:
+        kept = await session.get(Poll, poll.id)
+        assert kept is not None and kept.created_by is None
