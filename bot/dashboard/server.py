@@ -131,7 +131,11 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     request[VIEWER] = viewer
     if request.method not in ("GET", "HEAD"):
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            # Pages of text pasted into a form: say so in words, not aiohttp's status line.
+            return page(request, "error.html", status=413, reason="too_large")
         sent = str(form.get("csrf_token") or request.headers.get("X-CSRF-Token") or "")
         if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
             return _refused(request, "a form without the session's CSRF token")

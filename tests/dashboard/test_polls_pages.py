@@ -118,3 +118,34 @@ async def test_a_worker_writes_a_poll_for_their_own_neighbourhood_only(app: App)
             )
         ).first()
     assert entry is not None and entry.actor_id == row.id and entry.via == audit.DASHBOARD
+
+
+async def test_pages_of_pasted_text_get_a_clear_page_and_save_nothing(app: App) -> None:
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            async with app.database.transaction() as session:
+                token = await create_link(session, app.settings.secret, admin=True)
+            async with client.post(server.make_url(f"/login/{token}")) as response:
+                assert response.status == 200
+            async with client.get(server.make_url("/polls/new?lang=en")) as response:
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', await response.text())
+            assert csrf is not None
+            emoji = "🌳" * 10_000  # 40,000 bytes, three times that as a form
+            data = {
+                "csrf_token": csrf[1],
+                "question-nl": emoji,
+                "option-1-nl": "Ja",
+                "option-2-nl": "Nee",
+                "neighbourhoods": "centrum",
+            }
+            async with client.post(server.make_url("/polls/new?lang=en"), data=data) as response:
+                assert response.status == 413
+                assert "This is too much text at once." in await response.text()
+            data["question-nl"] = "x" * 10_000
+            async with client.post(server.make_url("/polls/new?lang=en"), data=data) as response:
+                assert response.status == 422
+                assert "This is too long: at most 1000 characters." in await response.text()
+    finally:
+        await server.close()
+    assert await _count(app) == 0
