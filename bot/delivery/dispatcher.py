@@ -394,9 +394,11 @@ class Dispatcher:
             if row.conversation_id is not None:
                 return await self._question_again(row.conversation_id)
             flow_id = str(content.get("flow"))
-            async with self.db.transaction() as session:
+            known = self.app.library.get(flow_id)
+            if known is None:
                 # A poll written in another process's dashboard is read here the first time.
-                known = await stored_flows.find(session, self.app.library, flow_id)
+                async with self.db.transaction() as session:
+                    known = await stored_flows.find(session, self.app.library, flow_id)
             if known is None:
                 return None, f"unknown flow {flow_id!r}"
             reply = await self.service.start_flow_for(
