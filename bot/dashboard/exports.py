@@ -36,7 +36,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         return forbidden(request)
     fmt = request.query.get("format", "xlsx")
     flow = request.query.get("flow") or None
-    if fmt not in FORMATS or (flow is not None and flow not in dict(await viewed_flows(request))):
+    known = dict(await viewed_flows(request))  # the polls too, read into the library
+    if fmt not in FORMATS or (flow is not None and flow not in known):
         return page(request, "error.html", status=400, reason="bad_request")
     if picked is not None:
         neighbourhoods: list[str] | None = [picked]

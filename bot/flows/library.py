@@ -49,5 +49,9 @@ class FlowLibrary:
         if flow.id not in self.flows:
             self.stored[flow.id] = flow
 
+    def every(self) -> list[Flow]:
+        """The files' flows, then the stored ones this process has read so far."""
+        return [*self.flows.values(), *self.stored.values()]
+
     def by_command(self, command: str) -> Flow | None:
         return next((f for f in self.flows.values() if f.command == command), None)

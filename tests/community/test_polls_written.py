@@ -16,6 +16,7 @@ from bot.i18n import bidi
 from bot.i18n.catalogs import Catalogs
 from bot.privacy import mydata
 from bot.reports.aggregate import Scope, aggregate
+from bot.reports.export import Filter, export_bytes
 from bot.storage import polls as stored
 from bot.storage.models.community import AuditEntry
 from bot.storage.models.polls import Poll
@@ -264,3 +265,42 @@ async def test_a_poll_stays_when_the_worker_who_wrote_it_is_erased(app: App) -> 
     async with app.database.transaction() as session:
         kept = await session.get(Poll, poll.id)
         assert kept is not None and kept.created_by is None
+
+
+async def test_an_export_keeps_a_polls_answers_and_names_them(app: App) -> None:
+    poll, _ = await write(app)
+    assert poll is not None
+    person = Person(app.service, user_id="r-tr")
+    await onboard(person, language="tr")
+    async with app.database.transaction() as session:
+        await polls.queue_poll(
+            session, app.settings, app.library, f"poll-{poll.id}", [await participant(app, person)]
+        )
+    await deliver(app, person)
+    await person.pick("o2")
+    other = build(app.settings)  # the answers are exported by a process that wrote nothing
+    try:
+        async with other.database.transaction() as session:
+            await stored.load_all(session, other.library)
+        flt = Filter(flow=f"poll-{poll.id}")
+        labels = Labels(other.library, other.deployment, Catalogs(default="nl")("tr"))
+        async with other.database.engine.connect() as connection:
+            plain, named = [
+                await connection.run_sync(
+                    lambda sync, by=by: export_bytes(
+                        sync,
+                        fmt="csv",
+                        library=other.library,
+                        secret=other.settings.secret,
+                        flt=flt,
+                        free_text=False,
+                        labels=by,
+                    )
+                )
+                for by in (None, labels)
+            ]
+        # Not taken for free text (and left out without it); by name with labels.
+        assert plain.decode("utf-8-sig").splitlines()[1].endswith(",o2"), plain
+        assert named.decode("utf-8-sig").splitlines()[1].endswith(",Futbol sahası"), named
+    finally:
+        await other.close()
