@@ -202,7 +202,7 @@ async def _journey(site: Site, browser, daemon: FakeSignalDaemon) -> None:
     await page.get_by_role("button", name="Save the poll").click()
     await page.wait_for_url(re.compile(r".*/polls\?created=poll-\d+$"))
     flow_id = page.url.rsplit("=", 1)[1]
-    row = page.locator("table.polls tbody tr").first
+    row = page.locator("ul.polls > li").first
     assert QUESTION["nl"] in await row.text_content()
     assert await row.get_by_role("link", name=re.compile("^Send")).get_attribute("href") == (
         f"/send?flow={flow_id}"
@@ -276,9 +276,8 @@ async def _journey(site: Site, browser, daemon: FakeSignalDaemon) -> None:
     assert "ملعب كرة قدم" in [bidi.strip_marks(c) for c in cells], cells
     # The list counts them (as the reports would: 6 is shown).
     await page.goto(site.url + "/polls")
-    assert (
-        "6" in await page.locator("table.polls tbody tr").first.locator("td").nth(3).text_content()
-    )
+    first = page.locator("ul.polls > li").first
+    assert await first.locator("dd.answered").text_content() == "6"
     await context.close()
 
 
