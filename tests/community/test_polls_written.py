@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.app import App, build
 from bot.community import audit, polls
 from bot.flows import polls as poll_flows
+from bot.flows.check import check_paths
 from bot.flows.labels import Labels
 from bot.flows.library import FlowLibrary
 from bot.i18n import bidi
@@ -304,3 +305,17 @@ async def test_an_export_keeps_a_polls_answers_and_names_them(app: App) -> None:
         assert named.decode("utf-8-sig").splitlines()[1].endswith(",Futbol sahası"), named
     finally:
         await other.close()
+
+
+def test_a_flow_file_cannot_take_a_polls_id(tmp_path) -> None:
+    path = tmp_path / "poll-3.yaml"
+    path.write_text(
+        "id: poll-3\nversion: 1\ntitle: Poll\nsteps:\n"
+        "  - {key: q, kind: choice, text: Sure?, options: [{value: y, label: Sure}]}\n",
+        encoding="utf-8",
+    )
+    _, problems = check_paths([path])
+    assert [p.message for p in problems] == [
+        "flow id 'poll-3' is kept for the polls written in the dashboard (poll-<number>); "
+        "choose another id"
+    ]
