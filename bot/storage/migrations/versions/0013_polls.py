@@ -1,7 +1,7 @@
 """polls: a question and its options, written with translations in the dashboard
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014 (merged before it)
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from bot.storage.models import base
 
 revision: str = "0013"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
