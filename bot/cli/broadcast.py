@@ -49,6 +49,8 @@ def broadcast_command(
     )
     due = preflight.future_moment(settings, at, "--at")
     app = build(settings)
+    for written in library.stored.values():  # the polls read above, for the checks below
+        app.library.add(written)
 
     async def main() -> tuple[str | None, int, dict[str, int], str]:
         request = broadcasts.Request(activity_id=activity, flow_id=flow, audience=audience, at=due)
