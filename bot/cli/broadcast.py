@@ -34,7 +34,7 @@ def broadcast_command(
     preflight.record(activity, "--activity")
     settings = preflight.settings()
     deployment = preflight.deployment(settings)
-    library = preflight.library(settings)
+    library = preflight.library_with_polls(settings)
     if flow is not None:
         preflight.flow(library, flow)
         refusal = polls.flow_refusal(library, flow)
@@ -49,6 +49,8 @@ def broadcast_command(
     )
     due = preflight.future_moment(settings, at, "--at")
     app = build(settings)
+    for written in library.stored.values():  # the polls read above, for the checks below
+        app.library.add(written)
 
     async def main() -> tuple[str | None, int, dict[str, int], str]:
         request = broadcasts.Request(activity_id=activity, flow_id=flow, audience=audience, at=due)

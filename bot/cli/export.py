@@ -83,7 +83,7 @@ def answers_command(
     settings = preflight.settings()
     deployment = preflight.deployment(settings)
     period = date_range(since, until, settings.timezone)
-    library = preflight.library(settings)
+    library = preflight.library_with_polls(settings)
     preflight.flow(library, flow)
     preflight.neighbourhoods(deployment, neighbourhood or [])
     if language is not None:

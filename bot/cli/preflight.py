@@ -33,6 +33,7 @@ from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.flows.library import FlowLibrary
 from bot.flows.loader import FlowError
 from bot.settings import Settings, SettingsError
+from bot.storage import polls as stored_polls
 from bot.storage.db import HIDE_PARAMETERS, sqlite_file, sync_url
 from bot.storage.models import utcnow
 
@@ -78,6 +79,27 @@ def library(found: Settings) -> FlowLibrary:
             f"no conversations folder {found.conversations_dir}: nothing to work on here "
             "(run buurtbot in the bot's folder, or set BUURTBOT_CONVERSATIONS_DIR)"
         )
+
+
+def library_with_polls(found: Settings) -> FlowLibrary:
+    """The flows, with the polls workers wrote in the dashboard (`--flow poll-7`).
+
+    Read from the database when there is one; without one there are no polls, and the
+    command's own check of the database says what is missing.
+    """
+    flows = library(found)
+    path = sqlite_file(found.database_url)
+    if path is not None and not Path(path).exists():
+        return flows
+    engine = create_engine(sync_url(found.database_url), **HIDE_PARAMETERS)
+    try:
+        with engine.connect() as connection:
+            stored_polls.load_all_sync(connection, flows)
+    except Exception:  # cannot connect: the command's database check says so
+        pass
+    finally:
+        engine.dispose()
+    return flows
 
 
 def database_exists(found: Settings) -> None:

@@ -53,7 +53,7 @@ def report_command(
         raise typer.BadParameter(
             f"unknown neighbourhood {unknown[0]!r}; known: {known}", param_hint="--neighbourhood"
         )
-    library = preflight.library(settings)
+    library = preflight.library_with_polls(settings)
     preflight.flow(library, flow)
     if age_group is not None:
         preflight.age_groups(library, [age_group])

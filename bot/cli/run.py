@@ -55,6 +55,11 @@ def chat_command(
         preflight.languages(settings, [language])
     app = build(settings)
     if flow is not None and app.library.get(flow) is None:
+        # A poll written in the dashboard: read from the database.
+        stored = preflight.library_with_polls(settings).get(flow)
+        if stored is not None:
+            app.library.add(stored)
+    if flow is not None and app.library.get(flow) is None:
         asyncio.run(app.close())
         typer.echo(f"--flow: no flow {flow!r}; `buurtbot flows list` shows them", err=True)
         raise typer.Exit(2)

@@ -43,6 +43,7 @@ INVITATION_SENT = "invitation.sent"
 INVITATION_STOPPED = "invitation.stopped"
 POLL_SENT = "poll.sent"
 POLL_STOPPED = "poll.stopped"
+POLL_CREATED = "poll.created"
 PROPOSAL_APPROVED = "proposal.approved"
 PROPOSAL_ASKED = "proposal.asked"
 PROPOSAL_DECLINED = "proposal.declined"
@@ -60,6 +61,7 @@ LABELS: dict[str, Callable[[Translator], str]] = {
     INVITATION_STOPPED: lambda t: t.gettext("Stopped an invitation"),
     POLL_SENT: lambda t: t.gettext("Sent a poll"),
     POLL_STOPPED: lambda t: t.gettext("Stopped a poll"),
+    POLL_CREATED: lambda t: t.gettext("Wrote a poll"),
     PROPOSAL_APPROVED: lambda t: t.gettext("Approved a proposal"),
     PROPOSAL_ASKED: lambda t: t.gettext("Asked about a proposal"),
     PROPOSAL_DECLINED: lambda t: t.gettext("Declined a proposal"),

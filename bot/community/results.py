@@ -11,6 +11,7 @@ from bot.community.roles import Refused, require_worker
 from bot.conversation.extensions import Actions, Extensions
 from bot.reports.export import export_document
 from bot.reports.report import results_messages
+from bot.storage import polls as stored_polls
 
 
 async def _scope(actions: Actions, what: str) -> list[str] | bool | None:
@@ -22,7 +23,9 @@ async def _scope(actions: Actions, what: str) -> list[str] | bool | None:
     return sorted(allowed) if allowed is not None else None
 
 
-def _flow(actions: Actions, argument: str) -> str | None:
+async def _flow(actions: Actions, argument: str) -> str | None:
+    # The polls workers wrote, so that their answers are named (and `/results poll-7`).
+    await stored_polls.load_all(actions.session, actions.parts.library)
     name = argument.strip().split(" ")[0] if argument.strip() else ""
     return name if name and actions.parts.library.get(name) else None
 
@@ -39,7 +42,7 @@ async def results(actions: Actions, argument: str) -> None:
         deployment=parts.deployment,
         translator=actions.t,
         neighbourhoods=scope or None,
-        flow=_flow(actions, argument),
+        flow=await _flow(actions, argument),
         compare="this-month",
         timezone=parts.settings.timezone,
     ):
@@ -61,7 +64,7 @@ async def export(actions: Actions, argument: str) -> None:
             secret=parts.settings.secret,
             translator=actions.t,
             neighbourhoods=scope or None,
-            flow=_flow(actions, argument),
+            flow=await _flow(actions, argument),
             fmt=fmt,
             timezone=parts.settings.timezone,
         )

@@ -50,6 +50,7 @@ from bot.privacy import erasure
 from bot.settings import Settings
 from bot.storage import conversations as convs
 from bot.storage import participants, receipts, write_through
+from bot.storage import polls as stored_flows
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Participant, utcnow
 
@@ -234,7 +235,7 @@ class ConversationService:
             return reply
         conversation = await convs.active(session, participant.id)
         if conversation is not None:
-            reply.messages = self._question_again(conversation, participant)
+            reply.messages = await self._question_again(session, conversation, participant)
             reply.conversation_id = conversation.id if reply.messages else None
             reply.language = participant.language or reply.language
         return reply
@@ -327,12 +328,14 @@ class ConversationService:
             conversation = await convs.latest_unfinished(turn.session, participant.id)
         if conversation is not None:
             self._payload_into(turn, conversation)
-            flow = self.library.get(conversation.flow_id)
+            flow = await self._flow(turn.session, conversation.flow_id)
             state = State.from_json(conversation.state)
             answered = any(not key.startswith("_") for key in state.values)
             if flow is not None and participant.consented_at is not None and answered:
                 convs.set_status(conversation, convs.PAUSED)
-                title = t.pgettext(f"{flow.id}:title", flow.title)
+                title = (
+                    self.context(participant).for_flow(flow.written).flow_title(flow.id, flow.title)
+                )
                 await self._start_flow(
                     turn,
                     self.library[RESUME_FLOW],
@@ -397,7 +400,10 @@ class ConversationService:
 
     def _actions(self, turn: _Turn) -> Actions:
         async def start(flow_id: str, variables: dict[str, object] | None) -> None:
-            await self._interrupt(turn, self.library[flow_id], variables)
+            flow = await self._flow(turn.session, flow_id)
+            if flow is None:
+                raise KeyError(flow_id)
+            await self._interrupt(turn, flow, variables)
 
         async def repeat() -> None:
             await self._repeat_current(turn)
@@ -470,7 +476,7 @@ class ConversationService:
         await self._apply(turn, conversation, result, state)
 
     async def _engine_turn(self, turn: _Turn, conversation: Conversation, event: Event) -> None:
-        flow = self.library.get(conversation.flow_id)
+        flow = await self._flow(turn.session, conversation.flow_id)
         state = State.from_json(conversation.state)
         if flow is None or state.step is None or not flow.has_step(state.step):
             # The flow was removed or changed under this conversation: close it kindly.
@@ -573,7 +579,7 @@ class ConversationService:
             convs.set_status(target, convs.PAUSED)
 
     async def _after_finish(self, turn: _Turn, conversation: Conversation) -> None:
-        flow = self.library.get(conversation.flow_id)
+        flow = await self._flow(turn.session, conversation.flow_id)
         participant = turn.participant
         if flow is not None and flow.followups and participant.consented_at is not None:
             await schedule_followups(
@@ -586,7 +592,8 @@ class ConversationService:
             )
         if self._active(turn) is not None:
             return  # a hook started a flow: what waits resumes after that one ends
-        if turn.restart_flow and (again := self.library.get(turn.restart_flow)) is not None:
+        again = await self._flow(turn.session, turn.restart_flow) if turn.restart_flow else None
+        if again is not None:
             turn.restart_flow = None
             await self._start_flow(turn, again)
             return
@@ -596,10 +603,11 @@ class ConversationService:
                 await self._start_flow(turn, following)
                 return
         paused = await convs.latest_paused(turn.session, participant.id)
+        paused_flow = await self._flow(turn.session, paused.flow_id) if paused else None
         if paused is not None and not (
             flow is not None
             and flow.role != "resident"
-            and _survey_for_worker(participant, self.library.get(paused.flow_id))
+            and _survey_for_worker(participant, paused_flow)
         ):
             convs.set_status(paused, convs.ACTIVE)
             await self._repeat_current(turn)
@@ -616,13 +624,19 @@ class ConversationService:
             await self._go_on_after_subflow(turn, conversation)
             return
         hint = turn.incoming.language_hint
-        turn.reply.messages.extend(self._question_again(conversation, turn.participant, hint))
+        turn.reply.messages.extend(
+            await self._question_again(turn.session, conversation, turn.participant, hint)
+        )
 
-    def _question_again(
-        self, conversation: Conversation, participant: Participant, hint: str | None = None
+    async def _question_again(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        participant: Participant,
+        hint: str | None = None,
     ) -> list[Outgoing]:
         """The current question of a conversation, asked again; nothing if it has none."""
-        flow = self.library.get(conversation.flow_id)
+        flow = await self._flow(session, conversation.flow_id)
         state = State.from_json(conversation.state)
         if flow is None or state.step is None or not flow.has_step(state.step):
             return []
@@ -711,7 +725,11 @@ class ConversationService:
             current = await convs.active(session, participant.id)
             if current is not None:
                 convs.set_status(current, convs.PAUSED)
-            await self._start_flow(turn, self.library[flow_id], dict(variables or {}))
+            flow = await self._flow(session, flow_id)
+            if flow is None:
+                log.warning("flow %r is not known: not started", flow_id)
+                return Reply()
+            await self._start_flow(turn, flow, dict(variables or {}))
             active = self._active(turn)
             turn.reply.conversation_id = active.id if active else None
             return turn.reply
@@ -737,7 +755,7 @@ class ConversationService:
             participant = await session.get(Participant, conversation.participant_id)
             if participant is None:
                 return Reply()
-            messages = self._question_again(conversation, participant)
+            messages = await self._question_again(session, conversation, participant)
             return Reply(
                 messages=messages,
                 language=participant.language or self.settings.default_language,
@@ -745,6 +763,12 @@ class ConversationService:
             )
 
     # ---- small helpers ---------------------------------------------------------------
+
+    async def _flow(self, session: AsyncSession, flow_id: str | None) -> Flow | None:
+        """A flow by id: the deployment's, or a poll written while the bot runs (read from
+        the database the first time this process needs it, so another process's new
+        poll runs here too)."""
+        return await stored_flows.find(session, self.library, flow_id)
 
     @staticmethod
     def _active(turn: _Turn) -> Conversation | None:

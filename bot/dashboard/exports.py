@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
-from bot.dashboard.results import reported_flows
+from bot.dashboard.results import viewed_flows
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
 from bot.reports.export import export_document
 
@@ -18,11 +18,10 @@ FORMATS = ("csv", "xlsx")
 
 
 async def exports_page(request: web.Request) -> web.StreamResponse:
-    state = request.app[DASHBOARD]
     return page(
         request,
         "exports.html",
-        flows=reported_flows(state.app.library),
+        flows=await viewed_flows(request),
         neighbourhoods=choices(request),
     )
 
@@ -37,7 +36,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         return forbidden(request)
     fmt = request.query.get("format", "xlsx")
     flow = request.query.get("flow") or None
-    if fmt not in FORMATS or (flow is not None and flow not in dict(reported_flows(app.library))):
+    known = dict(await viewed_flows(request))  # the polls too, read into the library
+    if fmt not in FORMATS or (flow is not None and flow not in known):
         return page(request, "error.html", status=400, reason="bad_request")
     if picked is not None:
         neighbourhoods: list[str] | None = [picked]

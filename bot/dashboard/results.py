@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.community import polls
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
@@ -59,6 +60,20 @@ def reported_flows(library) -> list[tuple[str, str]]:
     ]
 
 
+async def viewed_flows(request: web.Request) -> list[tuple[str, str]]:
+    """The flows the report counts and the viewer's polls, each with its title in the
+    page's language (a poll's as the worker wrote it, in that language where given)."""
+    state = request.app[DASHBOARD]
+    app = state.app
+    async with app.database.transaction() as session:
+        written = await polls.poll_flows_for(session, app.library, viewer(request).neighbourhoods)
+    labels = Labels(
+        app.library, app.deployment, state.catalogs(request[LANGUAGE]), language=request[LANGUAGE]
+    )
+    found = reported_flows(app.library) + [(flow.id, flow.title) for flow in written]
+    return [(flow_id, labels.flow_title(flow_id)) for flow_id, _ in found]
+
+
 def rows(table: Table, t) -> list[Row]:
     """The table's lines in words: its base (n) first, each count with its share of the
     base, averages with their people, a comparison with its change (`bot.reports`)."""
@@ -97,7 +112,7 @@ async def results_page(request: web.Request) -> web.StreamResponse:
         picked = neighbourhood_filter(request)
     except Forbidden:
         return forbidden(request)
-    flows = reported_flows(app.library)
+    flows = await viewed_flows(request)
     flow_id = request.query.get("flow") or await _busiest(app, flows, who.neighbourhoods)
     if flow_id not in {f for f, _ in flows}:
         return page(request, "error.html", status=404, reason="not_found")

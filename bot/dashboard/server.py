@@ -27,6 +27,7 @@ from bot.dashboard import (
     login,
     news,
     overview,
+    polls,
     results,
     sending,
     workers,
@@ -130,7 +131,11 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     request[VIEWER] = viewer
     if request.method not in ("GET", "HEAD"):
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            # Pages of text pasted into a form: say so in words, not aiohttp's status line.
+            return page(request, "error.html", status=413, reason="too_large")
         sent = str(form.get("csrf_token") or request.headers.get("X-CSRF-Token") or "")
         if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
             return _refused(request, "a form without the session's CSRF token")
@@ -184,6 +189,9 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/send/summary", sending.summary_part)
     web_app.router.add_get("/send/batches", sending.batches_part)
     web_app.router.add_post("/send/batches/{batch}/stop", sending.stop)
+    web_app.router.add_get("/polls", polls.polls_page)
+    web_app.router.add_get("/polls/new", polls.new_poll_page)
+    web_app.router.add_post("/polls/new", polls.create_poll)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)

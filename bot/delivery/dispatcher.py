@@ -62,6 +62,7 @@ from bot.delivery.sender import Delivery, Sender, Status
 from bot.flows.events import Say
 from bot.outbox import Claimed, Recipient, Results
 from bot.outbox.quiet_hours import QuietHours
+from bot.storage import polls as stored_flows
 from bot.storage.errors import describe
 from bot.storage.models.outbox import (
     CANCELLED,
@@ -393,7 +394,12 @@ class Dispatcher:
             if row.conversation_id is not None:
                 return await self._question_again(row.conversation_id)
             flow_id = str(content.get("flow"))
-            if self.app.library.get(flow_id) is None:
+            known = self.app.library.get(flow_id)
+            if known is None:
+                # A poll written in another process's dashboard is read here the first time.
+                async with self.db.transaction() as session:
+                    known = await stored_flows.find(session, self.app.library, flow_id)
+            if known is None:
                 return None, f"unknown flow {flow_id!r}"
             reply = await self.service.start_flow_for(
                 row.participant_id, flow_id, content.get("variables") or {}

@@ -32,6 +32,7 @@ from bot.flows.events import Say
 from bot.flows.model import Flow
 from bot.i18n.translator import Translator
 from bot.outbox.quiet_hours import QuietHours
+from bot.storage import polls as stored_flows
 from bot.storage.models import Conversation, Participant
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ async def remind_idle(app: DeliveryParts, clock: Clock = SYSTEM) -> int:
             .limit(5000)
         )
         for conversation, channel in rows.all():
-            flow = flows.get(conversation.flow_id)
+            flow = await stored_flows.find(session, app.library, conversation.flow_id)
             if flow is None:
                 continue
             idle = now - conversation.updated_at
@@ -116,7 +117,7 @@ async def expire_idle(app: DeliveryParts, clock: Clock = SYSTEM) -> int:
             )
         )
         for conversation_id, flow_id, updated_at in rows.all():
-            flow = flows.get(flow_id)
+            flow = await stored_flows.find(session, app.library, flow_id)
             wait = flow.expires_after if flow is not None else DEFAULT_WAIT
             if now - updated_at >= wait:
                 expired.append(conversation_id)

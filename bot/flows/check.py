@@ -12,6 +12,7 @@ import yaml
 
 from bot.flows.loader import FlowError, LoadedFlow, Problem, flow_files, load_flow
 from bot.flows.model import Flow
+from bot.flows.polls import poll_id
 from bot.flows.steps import END, Step
 from bot.flows.steps.base import Rule
 from bot.flows.steps.choice import ChoiceStepBase
@@ -284,6 +285,15 @@ def check_paths(
                 )
             )
         ids[flow.id] = item
+        if poll_id(flow.id) is not None:
+            problems.append(
+                Problem(
+                    str(item.path),
+                    item.line_of("id"),
+                    f"flow id {flow.id!r} is kept for the polls written in the dashboard "
+                    "(poll-<number>); choose another id",
+                )
+            )
         if flow.command:
             if flow.command in commands:
                 problems.append(

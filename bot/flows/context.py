@@ -40,6 +40,8 @@ class FlowContext:
     suggested_language: str | None = None
     today: date = field(default_factory=date.today)
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # The running flow's own texts with translations (`Flow.written`), by message context.
+    written: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def t(self) -> Translator:
@@ -53,10 +55,38 @@ class FlowContext:
             return self
         return replace(self, variables={**self.variables, **variables})
 
+    def for_flow(self, written: Mapping[str, Mapping[str, str]]) -> FlowContext:
+        """This context for a flow with texts of its own (`Flow.written`)."""
+        if not written and not self.written:
+            return self
+        return replace(self, written=written)
+
+    def written_text(self, context: str) -> str | None:
+        """A worker-written text in the person's language (the original where it has no
+        translation), or None when the flow did not write this one itself."""
+        own = self.written.get(context)
+        if own is None:
+            return None
+        text = str(self.localised(own))
+        return bidi.rtl_lines(text) if bidi.is_rtl(self.language) else text
+
+    def flow_title(self, flow_id: str, source: str) -> str:
+        """A flow's title in the person's language."""
+        context = f"{flow_id}:title"
+        own = self.written_text(context)
+        return own if own is not None else self.t.pgettext(context, source)
+
     def flow_text(self, context: str, source: str) -> str:
-        """A flow's text in the person's language, with the deployment's values filled in."""
+        """A flow's text in the person's language, with the deployment's values filled in.
+
+        A text the flow wrote itself (a worker's poll) is taken as written: nothing is
+        filled into it, so a `{` a worker typed stays a `{`.
+        """
         if not source:
             return ""
+        own = self.written_text(context)
+        if own is not None:
+            return own
         text = self.t.pgettext(context, source)
         if bidi.is_rtl(self.language):
             # Values keep their own direction; lines stay right-to-left.

@@ -35,7 +35,7 @@ def start(
         flow=flow.id, version=flow.version, step=flow.steps[0].key, variables=variables or {}
     )
     turn = Turn()
-    state = _advance(flow, state, ctx.with_variables(state.variables), turn)
+    state = _advance(flow, state, ctx.for_flow(flow.written).with_variables(state.variables), turn)
     return turn, state
 
 
@@ -49,7 +49,7 @@ def handle(flow: Flow, state: State, event: Event, ctx: FlowContext) -> tuple[Tu
     if step.enters() is not None:
         # Waiting for a subflow that is no longer running: go on after it.
         return returned(flow, state, ctx)
-    ctx = ctx.with_variables(state.variables)
+    ctx = ctx.for_flow(flow.written).with_variables(state.variables)
     asked = step.asked_as(state)
     if isinstance(event, Pick | Toggle | Done | Skip) and event.step != asked:
         return _stale(turn, ctx), state
@@ -102,7 +102,7 @@ def returned(flow: Flow, state: State, ctx: FlowContext) -> tuple[Turn, State]:
         turn.finished = state.step is None
         return turn, state
     assert state.step is not None
-    ctx = ctx.with_variables(state.variables)
+    ctx = ctx.for_flow(flow.written).with_variables(state.variables)
     step = flow.step(state.step)
     state = replace(state, step=_next(flow, step, state.values), selection=[], retries=0)
     state = _advance(flow, state, ctx, turn)
@@ -111,7 +111,7 @@ def returned(flow: Flow, state: State, ctx: FlowContext) -> tuple[Turn, State]:
 
 def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
     """Ask the current question again (after a command, or in a new language)."""
-    ctx = ctx.with_variables(state.variables)
+    ctx = ctx.for_flow(flow.written).with_variables(state.variables)
     turn = Turn()
     if state.step is not None and not waiting_for(flow, state):
         turn.messages.append(_ask(flow, flow.step(state.step), state, ctx))

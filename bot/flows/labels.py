@@ -17,7 +17,7 @@ from bot.flows.library import FlowLibrary
 from bot.flows.steps.base import SKIP, Step
 from bot.flows.steps.language import language_name
 from bot.flows.steps.set import SetStep
-from bot.i18n.translator import Translator
+from bot.i18n.translator import Translator, language_of
 
 FREE_TEXT_KINDS = frozenset({"text", "media"})
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
@@ -60,10 +60,13 @@ class Labels:
         deployment: Deployment,
         translator: Translator,
         languages: Iterable[str] = (),
+        language: str = "",
     ):
         self.library = library
         self.deployment = deployment
         self.t = translator
+        # For texts a worker wrote with translations (a poll): the translator's language.
+        self.language = language or language_of(translator)
         self.ctx = FlowContext(
             language="",
             translators=lambda _code: translator,
@@ -96,11 +99,18 @@ class Labels:
         kind = self.kind(flow_id, step_key)
         return kind is None or kind in FREE_TEXT_KINDS
 
+    def context(self, flow_id: str) -> FlowContext:
+        """The context for one flow's texts (its own written ones included)."""
+        flow = self.library.get(flow_id)
+        if flow is None or not flow.written:
+            return self.ctx
+        return self.ctx.for_flow(flow.written).with_language(self.language)
+
     def flow_title(self, flow_id: str) -> str:
         flow = self.library.get(flow_id)
         if flow is None:
             return flow_id
-        return self.t.pgettext(f"{flow_id}:title", flow.title)
+        return self.context(flow_id).flow_title(flow_id, flow.title)
 
     def question(self, flow_id: str, step_key: str, width: int = 90) -> str:
         """The question itself in this language, shortened to `width` characters.
@@ -112,7 +122,7 @@ class Labels:
         step = self.step(flow_id, step_key)
         if step is None or not step.text:
             return step_key
-        full = PLACEHOLDER.sub("…", step.question_text(self.ctx, flow_id))
+        full = PLACEHOLDER.sub("…", step.question_text(self.context(flow_id), flow_id))
         lines = [line.strip() for line in full.splitlines() if WORDS.search(line)]
         if not lines:
             return step_key
@@ -135,7 +145,7 @@ class Labels:
                 if step.kind == "language":
                     continue
                 try:
-                    options = step.options(self.ctx, flow_id)
+                    options = step.options(self.context(flow_id), flow_id)
                 except Exception:  # a step whose options need a live conversation
                     options = []
                 for option in options:

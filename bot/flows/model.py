@@ -58,7 +58,10 @@ class Flow(BaseModel):
     `expires_after` say how long a half-finished conversation waits. `audience` says
     who answers it: residents (their flows are what reports and `/results` count) or
     workers (planning an activity, reviewing a proposal: left out of the residents'
-    results); by default workers when only workers may start it.
+    results); by default workers when only workers may start it. `written` holds texts
+    a worker wrote with their translations (a poll from the dashboard), by message
+    context (`poll-7:answer:o1`), as `{"_": original, "tr": ...}`: they are used instead
+    of the catalogs, and the original where a language has none.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -77,6 +80,7 @@ class Flow(BaseModel):
     remind_after: timedelta = timedelta(days=1)
     expires_after: timedelta = timedelta(days=7)
     steps: list[AnyStep] = Field(min_length=1)
+    written: dict[str, dict[str, str]] = {}
 
     _durations = field_validator("remind_after", "expires_after", mode="before")(
         classmethod(lambda cls, v: _duration(v))

@@ -21,3 +21,19 @@ class Translator(Protocol):
     def gettext(self, message: str) -> str: ...
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
     def pgettext(self, context: str, message: str) -> str: ...
+
+
+def language_of(translator: object) -> str:
+    """The language a gettext catalog says it is in (its `Language:` header), or "".
+
+    For texts that do not come from the catalogs but follow the reader's language all
+    the same (a poll a worker wrote with translations).
+    """
+    info = getattr(translator, "info", None)
+    if not callable(info):
+        return ""
+    try:
+        found = info()
+    except Exception:  # a translator of a test, or one without headers
+        return ""
+    return str(found.get("language", "")) if isinstance(found, dict) else ""

@@ -26,6 +26,7 @@ from bot.i18n.format import format_when
 from bot.i18n.translator import Translator
 from bot.privacy import pseudonyms
 from bot.privacy.erasure import plan
+from bot.storage import polls as stored_polls
 from bot.storage.models import Answer, Conversation, Participant
 
 FILENAME = "my-data.json"
@@ -349,6 +350,10 @@ async def messages(
 ) -> list[Outgoing]:
     """What /mydata sends: the readable message, then the JSON file."""
     data = await collect(session, participant, deployment, secret=secret)
+    if library is not None:
+        # A poll answered through another process is read here to name its answers.
+        for answer in data.get("answers", []):
+            await stored_polls.find(session, library, str(answer.get("flow") or ""))
     text = render_text(data, translator, library=library, deployment=deployment, timezone=timezone)
     document = Document(
         filename=FILENAME,

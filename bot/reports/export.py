@@ -165,13 +165,14 @@ def rows(
     columns = step_columns(connection, library, flt)
     yield [*FIXED, *(name for name, _ in columns)]
     position = {key: len(FIXED) + i for i, (_, key) in enumerate(columns)}
+    # Polls written in the dashboard too (read into the library by the caller).
     free_steps = {
         (flow.id, step.answer_as)
-        for flow in library.flows.values()
+        for flow in library.every()
         for step in flow.steps
         if step.kind in FREE_TEXT_KINDS
     }
-    known_flows = set(library.flows)
+    known_flows = {flow.id for flow in library.every()}
     stmt = (
         select(
             Conversation.id,

@@ -7,6 +7,7 @@ Importing this package registers every table on `Base.metadata`.
 from bot.storage.models import (
     community,  # noqa: F401  (registers the community tables)
     dashboard,  # noqa: F401  (registers the dashboard's logins)
+    polls,  # noqa: F401  (registers the polls workers write)
 )
 from bot.storage.models.base import Base, UTCDateTime, utcnow
 from bot.storage.models.core import (
