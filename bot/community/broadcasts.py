@@ -202,7 +202,7 @@ async def plan(
         found.activity = activity
     else:
         assert request.flow_id is not None
-        refusal = polls.flow_refusal(parts.library, request.flow_id)
+        refusal = await polls.poll_flow_refusal(session, parts.library, request.flow_id)
         if refusal is not None:
             found.refusals.append(Refusal(WHAT, refusal))
     due = request.at or now
@@ -299,9 +299,18 @@ async def activities_to_invite_to(
     return found
 
 
-def sendable_flows(library: FlowLibrary) -> list[str]:
-    """Every flow in the library that may be sent as a poll, by id."""
-    return sorted(fid for fid in library.flows if polls.flow_refusal(library, fid) is None)
+async def sendable_flows(
+    session: AsyncSession, library: FlowLibrary, allowed: frozenset[str] | None
+) -> list[str]:
+    """Every flow that may be sent as a poll, by id: the conversations, then the polls
+    written in the dashboard for a sender with scope `allowed` (newest first)."""
+    written = [flow.id for flow in await polls.poll_flows_for(session, library, allowed)]
+    conversations = sorted(
+        fid
+        for fid, flow in library.flows.items()
+        if not flow.written and polls.flow_refusal(library, fid) is None
+    )
+    return conversations + written
 
 
 def profile_values(library: FlowLibrary, store_as: str) -> list[str]:

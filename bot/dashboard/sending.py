@@ -78,7 +78,7 @@ async def _options(request: web.Request, db: AsyncSession) -> dict[str, Any]:
         activities.append((f"{ACTIVITY}{activity.id}", f"{title_in(activity, language)} — {start}"))
     flows = [
         (f"{FLOW}{fid}", t.pgettext(f"{fid}:title", app.library[fid].title))
-        for fid in broadcasts.sendable_flows(app.library)
+        for fid in await broadcasts.sendable_flows(db, app.library, who.neighbourhoods)
     ]
     return {
         "activities": activities,
@@ -218,7 +218,12 @@ async def _composed(
 def _starting(request: web.Request) -> Form:
     who = viewer(request)
     values: dict[str, str | list[str]] = {"when": NOW}
+    # `?what=flow:ID`, or the links of other pages: `?flow=poll-7`, `?activity=12`.
     wanted = request.query.get("what", "")
+    if request.query.get("flow"):
+        wanted = FLOW + request.query["flow"]
+    elif request.query.get("activity"):
+        wanted = ACTIVITY + request.query["activity"]
     if wanted:
         values["what"] = wanted
     if who.neighbourhoods is not None and len(who.neighbourhoods) == 1:

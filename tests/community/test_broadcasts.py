@@ -232,3 +232,32 @@ def test_button_rows_put_skip_and_done_on_rows_of_their_own() -> None:
         [("Done", DONE)],
     ]
     assert button_rows(Ask(step="t", text="Type it")) == []
+
+
+async def test_a_poll_written_in_the_dashboard_is_listed_and_sent_like_any_flow(
+    app: App,
+) -> None:
+    from tests.community.test_polls_written import write
+
+    people = await residents(app)
+    poll, problems = await write(app)
+    assert poll is not None, problems
+    flow_id = f"poll-{poll.id}"
+    # As if another process wrote it: this one has not seen it yet.
+    app.library.flows.pop(flow_id, None)
+    async with app.database.transaction() as session:
+        listed = await broadcasts.sendable_flows(session, app.library, frozenset({"kerkelanden"}))
+        elsewhere = await broadcasts.sendable_flows(session, app.library, frozenset({"centrum"}))
+    assert listed[-1] == flow_id and "what-matters" in listed
+    assert flow_id not in elsewhere, "a poll for Kerkelanden is not offered to Centrum's worker"
+    async with app.database.transaction() as session:
+        found, sent = await broadcasts.send(
+            session,
+            app.parts,
+            broadcasts.Request(flow_id=flow_id, audience=KERKELANDEN),
+            audit.Actor.operator(audit.DASHBOARD),
+            allowed=None,
+        )
+    # The three in Kerkelanden who may get it (see `residents`).
+    assert not found.refusals and sent is not None and sent.queued == 3
+    assert {"nl", "tr", "pl", "elsewhere"} <= set(people)

@@ -134,15 +134,16 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
         for tr in await page.locator("table.audit tbody tr").all()
     ]
     whats = [entry[2] for entry in entries]
-    assert whats[:4] == [
+    assert whats[:5] == [
         "Revoked a worker",
         "Became a worker with an invite code",
         "Invited a worker",
+        "Sent a poll",  # the check-in, by `buurtbot broadcast` above
         "Wrote the neighbourhood news",
     ], entries
     assert entries[0][1] == "Operator" and entries[0][4] == "Dashboard"
     assert entries[1][1].startswith("Fatima, jongerenwerk") and entries[1][4] == "Chat"
-    assert entries[3][3] == "kerkelanden"
+    assert entries[3][4] == "Command line" and entries[4][3] == "kerkelanden"
 
     # A worker made on the command line shows in the list and the log, as the operator's.
     await site.cli(

@@ -207,6 +207,10 @@ async def _journey(site: Site, browser, daemon: FakeSignalDaemon) -> None:
     assert await row.get_by_role("link", name=re.compile("^Send")).get_attribute("href") == (
         f"/send?flow={flow_id}"
     )
+    # The link opens the Send page with the poll chosen.
+    await row.get_by_role("link", name=re.compile("^Send")).click()
+    await page.wait_for_url(re.compile(r".*/send\?flow=poll-\d+$"))
+    assert await page.locator("#f-what").input_value() == f"flow:{flow_id}"
 
     # Queued from the command line, for PLACE.
     out = await site.cli("broadcast", "--flow", flow_id, "--neighbourhood", PLACE)
