@@ -67,17 +67,23 @@ class Checked:
         return self.fields is not None and not self.problems
 
 
+def profile_step(library: FlowLibrary, store_as: str) -> str | None:
+    """The onboarding step where residents give a profile field (`age_group`)."""
+    flow = library.get(ONBOARDING)
+    if flow is None:
+        return None
+    return next((s.key for s in flow.steps if getattr(s, "store_as", None) == store_as), None)
+
+
 def profile_options(library: FlowLibrary, store_as: str) -> list[str]:
     """The values residents can give for a profile field (`age_group`, `interests`), in
     the onboarding's order, without "rather not say" and "something else"."""
+    key = profile_step(library, store_as)
     flow = library.get(ONBOARDING)
-    if flow is None:
+    if key is None or flow is None:
         return []
-    for step in flow.steps:
-        if getattr(step, "store_as", None) == store_as:
-            values = [str(option.value) for option in getattr(step, "options_", [])]
-            return [value for value in values if value not in NOT_AN_AUDIENCE]
-    return []
+    values = [str(option.value) for option in getattr(flow.step(key), "options_", [])]
+    return [value for value in values if value not in NOT_AN_AUDIENCE]
 
 
 def _too_long(t: Translator, longest: int) -> str:

@@ -252,6 +252,24 @@ async def open_proposals(session: AsyncSession, allowed: frozenset[str] | None) 
     return [p for p in rows.scalars() if may_review(allowed, p)]
 
 
+STATUSES = (OPEN, ASKING, APPROVED, DECLINED)
+
+
+async def proposals_in_scope(
+    session: AsyncSession, allowed: frozenset[str] | None
+) -> dict[str, list[Proposal]]:
+    """Every proposal a worker with `allowed` neighbourhoods may review, by status
+    (open, asking, approved, declined), newest first."""
+    rows = await session.execute(
+        select(Proposal).order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    )
+    found: dict[str, list[Proposal]] = {status: [] for status in STATUSES}
+    for proposal in rows.scalars():
+        if proposal.status in found and may_review(allowed, proposal):
+            found[proposal.status].append(proposal)
+    return found
+
+
 async def list_proposals(actions: Actions, argument: str) -> None:
     t = actions.t
     allowed = await roles.require_worker(actions, "/proposals")

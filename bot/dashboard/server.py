@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from bot.community.logins import check_session
 from bot.dashboard import (
+    activities,
     audit,
     exports,
     flows,
@@ -28,6 +29,7 @@ from bot.dashboard import (
     news,
     overview,
     polls,
+    proposals,
     results,
     sending,
     workers,
@@ -192,6 +194,16 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/polls", polls.polls_page)
     web_app.router.add_get("/polls/new", polls.new_poll_page)
     web_app.router.add_post("/polls/new", polls.create_poll)
+    web_app.router.add_get("/activities", activities.activities_page)
+    web_app.router.add_get("/activities/new", activities.new_activity_page)
+    web_app.router.add_post("/activities/new", activities.create_activity)
+    web_app.router.add_get(r"/activities/{id}/edit", activities.edit_activity_page)
+    web_app.router.add_post(r"/activities/{id}/edit", activities.save_activity)
+    web_app.router.add_get(r"/activities/{id}/cancel", activities.cancel_page)
+    web_app.router.add_post(r"/activities/{id}/cancel", activities.cancel_activity)
+    web_app.router.add_get("/proposals", proposals.proposals_page)
+    web_app.router.add_get(r"/proposals/{id}", proposals.proposal_page)
+    web_app.router.add_post(r"/proposals/{id}/{decision}", proposals.decide)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)
