@@ -41,10 +41,11 @@ class ChatPerson:
     def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
         return [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
-    async def press(self, *which: int | str) -> dict[str, Any]:
-        """On the next question: press each button in turn (a label, or a place: 0 is the
-        first). Toggles of a multiple choice stay on the same message."""
-        message = await self.question()
+    async def press(self, *which: int | str, on: dict[str, Any] | None = None) -> dict[str, Any]:
+        """On the next question (or `on` that message): press each button in turn (a
+        label, or a place: 0 is the first). Toggles of a multiple choice stay on the same
+        message."""
+        message = on or await self.question()
         for one in which:
             found = self.buttons(message)
             button = (
@@ -55,9 +56,12 @@ class ChatPerson:
             self.user.press(callback_data=button["callback_data"], message_id=message["message_id"])
         return message
 
-    async def type(self, text: str, keyboard: bool = False) -> dict[str, Any]:
-        """On the next question (one with buttons to skip it when `keyboard`): type."""
-        message = await self.question(keyboard)
+    async def type(
+        self, text: str, keyboard: bool = False, on: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """On the next question (one with buttons to skip it when `keyboard`; or `on`
+        that message): type."""
+        message = on or await self.question(keyboard)
         self.user.send_text(text)
         return message
 
@@ -72,5 +76,16 @@ class ChatPerson:
         await self.press(0, done)
         await self.question()  # the first question of what-matters: onboarded
 
-    async def said(self, needle: str) -> str:
-        return await self.site.said(self.user, needle)
+    async def said(self, needle: str) -> dict[str, Any]:
+        """The next bot message whose text holds `needle` (waits for it); answered."""
+
+        def found() -> dict[str, Any] | None:
+            messages = self.site.telegram.messages_for(self.user.chat_id)
+            for message_id in sorted(messages):
+                if message_id > self.seen and needle in (messages[message_id].get("text") or ""):
+                    return messages[message_id]
+            return None
+
+        message = await self.site.telegram.wait_for(found, timeout=WAIT)
+        self.seen = message["message_id"]
+        return message

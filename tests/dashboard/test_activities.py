@@ -76,9 +76,10 @@ async def test_an_activity_made_in_the_browser_reaches_a_turkish_resident_in_tur
     )
     assert re.search(r"\b[1-9]\d*\b", out), out
     invitation = await ayse.said("Mahalle barbeküsü")
-    assert "Meydanda birlikte yemek yiyoruz." in invitation
-    assert "Buurtbarbecue" not in invitation and "Samen eten" not in invitation
-    await ayse.press(0)  # Yes, I will come (in Turkish)
+    text = invitation["text"]
+    assert "Meydanda birlikte yemek yiyoruz." in text
+    assert "Buurtbarbecue" not in text and "Samen eten" not in text
+    await ayse.press(0, on=invitation)  # Yes, I will come (in Turkish)
     await ayse.question(keyboard=False)  # the bot's answer: her yes is stored
     await page.reload()
     going = (
@@ -92,7 +93,7 @@ async def test_an_activity_made_in_the_browser_reaches_a_turkish_resident_in_tur
     await page.fill("#f-place", "Sporthal Kerkelanden")
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(re.compile(r"/activities\?saved="))
-    changed = await ayse.said("Sporthal Kerkelanden")
+    changed = (await ayse.said("Sporthal Kerkelanden"))["text"]
     head = TR.gettext('"{title}" has changed. It is now on {when}, at {place}.').split("{when}")[0]
     assert changed.startswith(head.format(title="Mahalle barbeküsü")), changed
 
@@ -106,7 +107,7 @@ async def test_an_activity_made_in_the_browser_reaches_a_turkish_resident_in_tur
     await page.get_by_role("button", name="Yes, cancel it").click()
     await page.wait_for_url(re.compile(r"/activities\?cancelled="))
     assert "is cancelled" in await page.locator(".notice").text_content()
-    told = await ayse.said("iptal")
+    told = (await ayse.said("iptal"))["text"]
     before, after = TR.gettext(
         '"{title}" on {when} is cancelled. Sorry! It will not take place.'
     ).split("{when}")
