@@ -324,21 +324,26 @@ async def save_activity(request: web.Request) -> web.StreamResponse:
         if fields is None:
             return _form_page(request, form, activity, status=400)
         actor = await audit.actor_of(db, app.settings, who.participant_id, audit.DASHBOARD)
-        await update_activity(
-            db,
-            app.parts,
-            activity,
-            actor=actor,
-            starts_at=fields.starts_at,
-            place=fields.place,
-            capacity=fields.capacity,
-            title=as_worker_text(fields.title),
-            description=as_worker_text(fields.description),
-            neighbourhoods=fields.neighbourhoods,
-            age_groups=fields.age_groups,
-            interests=fields.interests,
-            plan=True,
-        )
+        try:
+            await update_activity(
+                db,
+                app.parts,
+                activity,
+                actor=actor,
+                starts_at=fields.starts_at,
+                place=fields.place,
+                capacity=fields.capacity,
+                title=as_worker_text(fields.title),
+                description=as_worker_text(fields.description),
+                neighbourhoods=fields.neighbourhoods,
+                age_groups=fields.age_groups,
+                interests=fields.interests,
+                plan=True,
+            )
+        except ValueError:  # the moment passed between the check and now
+            t = state.catalogs(request[LANGUAGE])
+            form.refuse("time", t.gettext("This moment is in the past. Choose a later one."))
+            return _form_page(request, form, activity, status=400)
         saved = activity.id
     raise web.HTTPSeeOther(f"/activities?saved={saved}")
 

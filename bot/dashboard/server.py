@@ -169,7 +169,9 @@ def make_app(app: DashboardParts) -> web.Application:
         templates=environment(),
         languages=[(code, own_name(code)) for code in settings.language_list],
     )
-    web_app = web.Application(middlewares=[headers, language, session], client_max_size=64 * 1024)
+    # Forms only, no uploads; room for a form whose fields are each 10,000 characters of
+    # emoji (12 bytes each, encoded), so that is told beside the field, not refused whole.
+    web_app = web.Application(middlewares=[headers, language, session], client_max_size=1024 * 1024)
     web_app[DASHBOARD] = state
     web_app.router.add_get("/", overview.overview_page)
     web_app.router.add_get("/overview/broadcasts", overview.broadcasts_part)
