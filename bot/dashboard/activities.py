@@ -89,7 +89,6 @@ async def activities_page(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     language = request[LANGUAGE]
     t = state.catalogs(language)
-    notice = ""
     async with app.database.transaction() as db:
         found = await upcoming(
             db, allowed=who.neighbourhoods, statuses=(PLANNED, DRAFT), dated_only=False
