@@ -115,7 +115,14 @@ async def activities_page(request: web.Request) -> web.StreamResponse:
                 ],
             )
         )
-    return page(request, "activities.html", listed=listed, notice=notice)
+    return page(
+        request,
+        "activities.html",
+        listed=listed,
+        notice=notice,
+        # Calling an activity off, not leaving a form ("Cancel" there is another word).
+        cancel_label=t.pgettext("call an activity off", "Cancel"),
+    )
 
 
 async def _notice(request: web.Request, db, language: str) -> str:
