@@ -45,8 +45,10 @@ async def young(app: App) -> Person:
 
 
 async def logged(app: App) -> list[tuple[str, str, str]]:
+    """The proposal entries, oldest first (making a worker is an entry of its own)."""
     async with app.database.transaction() as session:
-        return [(e.action, e.via, e.subject) for e in await audit.entries(session)][::-1]
+        found = [(e.action, e.via, e.subject) for e in await audit.entries(session)][::-1]
+    return [entry for entry in found if entry[0].startswith("proposal.")]
 
 
 async def test_approved_by_the_operator_the_young_person_hears_it_in_their_language(
@@ -178,7 +180,7 @@ async def test_the_chats_review_writes_the_audit_log_as_the_worker(app: App, you
     await worker.say("Geen geld.")
     me = await participant(app, worker)
     async with app.database.transaction() as session:
-        [entry] = await audit.entries(session)
+        [entry] = [e for e in await audit.entries(session) if e.action.startswith("proposal.")]
     assert (entry.action, entry.via, entry.actor_id) == ("proposal.declined", "chat", me.id)
     assert entry.subject == f"proposal {proposal}"
 

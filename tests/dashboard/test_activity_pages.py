@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import App
 from bot.community import activities, audit, roles
 from bot.community.logins import create_link
 from bot.dashboard.server import make_app
 from bot.storage.models import Participant, utcnow
-from bot.storage.models.community import AuditEntry, Proposal
+from bot.storage.models.community import Proposal
 from tests.community.helpers import make_worker, onboard, participant
 from tests.helpers import Person
 
@@ -109,14 +109,11 @@ def beside(html: str, field: str) -> str:
     return found[1] if found else ""
 
 
-async def rows(app: App, model) -> int:
-    async with app.database.transaction() as session:
-        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
-
-
 async def logged(app: App) -> list[tuple[str, str, str]]:
+    """The activity and proposal entries, oldest first (not those of making workers)."""
     async with app.database.transaction() as session:
-        return [(e.action, e.via, e.subject) for e in await audit.entries(session)][::-1]
+        found = [(e.action, e.via, e.subject) for e in await audit.entries(session)][::-1]
+    return [e for e in found if e[0].startswith(("activity.", "proposal."))]
 
 
 async def test_an_activity_made_in_the_dashboard_keeps_its_translations(
@@ -188,7 +185,7 @@ async def test_bad_input_gets_its_message_beside_the_field_and_saves_nothing(
         assert status == 400
         assert beside(html, "title_nl") and beside(html, "date") and beside(html, "capacity")
         assert 'value="ساحة الحي"' in html and 'value="Mahalle barbeküsü"' in html
-        assert await rows(app, AuditEntry) == 0
+        assert await logged(app) == []
         async with app.database.transaction() as session:
             assert await activities.upcoming(session, dated_only=False) == []
     finally:
@@ -243,7 +240,7 @@ async def test_a_worker_acts_only_in_their_own_neighbourhoods(app: App, server: 
         entries = await logged(app)
         assert [e[0] for e in entries] == ["activity.changed", "activity.cancelled"]
         async with app.database.transaction() as session:
-            [first] = await audit.entries(session, limit=1)
+            [first, *_] = await audit.entries(session)
         assert first.actor_id == centrum.id and first.via == "dashboard"
     finally:
         await browser.client.close()
@@ -316,7 +313,7 @@ async def test_proposals_outside_the_workers_neighbourhoods_are_refused(
         async with app.database.transaction() as session:
             statuses = list((await session.execute(select(Proposal.status))).scalars())
         assert statuses == ["open", "open"]
-        assert await rows(app, AuditEntry) == 0
+        assert await logged(app) == []
         status, _, where = await browser.post(
             f"/proposals/{own}/decline", [("reason", "Geen geld")]
         )
@@ -344,7 +341,7 @@ async def test_the_operator_link_may_approve_without_a_worker_row(
         assert status == 200 and "The young person is told" in html and "draft" in html
         assert [(e[0], e[1]) for e in await logged(app)] == [("proposal.approved", "dashboard")]
         async with app.database.transaction() as session:
-            [entry] = await audit.entries(session)
-        assert entry.actor_pseudonym == audit.OPERATOR
+            [entry, *_] = await audit.entries(session)
+        assert entry.action == "proposal.approved" and entry.actor_pseudonym == audit.OPERATOR
     finally:
         await browser.client.close()
