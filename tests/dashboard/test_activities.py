@@ -70,7 +70,12 @@ async def test_an_activity_made_in_the_browser_reaches_a_turkish_resident_in_tur
     missing = await row.locator(".missing").text_content()
     assert "English" in missing and "Türkçe" not in missing
 
-    # Invited with the command line (the composer page is another page's work).
+    # "Invite people" opens the Send page with this activity chosen.
+    await row.get_by_role("link", name="Invite people to Buurtbarbecue").click()
+    await page.wait_for_url(re.compile(r"/send\?"))
+    assert await page.input_value("#f-what") == f"activity:{activity_id}"
+    await page.goto(site.url + "/activities")
+    # Invited with the command line here (the Send page has its own tests).
     out = await site.cli(
         "broadcast", "--activity", activity_id, "--neighbourhood", "centrum", "--language", "tr"
     )
