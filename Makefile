@@ -45,7 +45,7 @@ vendor:
 # The dashboard's screenshots in docs/dashboard, made by its browser tests.
 screenshots: $(STAMP)
 	BUURTBOT_SCREENSHOTS=docs/dashboard $(BIN)/pytest -q tests/dashboard/test_accessibility.py tests/dashboard/test_people.py \
-		tests/dashboard/test_polls_browser.py -k sqlite
+		tests/dashboard/test_polls_browser.py tests/dashboard/test_activity_accessibility.py -k sqlite
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gettext
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,8 @@ from bot.app import build
 from bot.cli import preflight
 from bot.cli.workers import run_in_database
 from bot.community import activities as community
-from bot.community import changes
+from bot.community import audit, changes
+from bot.community.activity_fields import check_activity
 from bot.community.common import localised
 from bot.storage.models.community import CANCELLED, Activity
 
@@ -24,6 +26,19 @@ def local_time(moment: datetime | None, timezone: str) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="minutes")
+
+
+# The command line's option for each field of `activity_fields.check_activity`.
+OPTIONS = {
+    "title": "--title",
+    "description": "--description",
+    "starts": "--starts",
+    "place": "--place",
+    "neighbourhoods": "--neighbourhood",
+    "age": "--age-group",
+    "interests": "--interest",
+    "capacity": "--capacity",
+}
 
 
 @app.command("add")
@@ -43,8 +58,6 @@ def add_command(
     language: list[str] = typer.Option(None, "--language", help="Languages people can use."),
 ) -> None:
     """Make an activity; prints its id alone on the last line."""
-    if not title.strip():
-        preflight.refuse("--title: empty")
     settings = preflight.settings()
     deployment = preflight.deployment(settings)
     library = preflight.library(settings)
@@ -52,25 +65,35 @@ def add_command(
     ages = preflight.age_groups(library, age_group or [])
     wanted = preflight.interests(library, interest or [])
     spoken = preflight.languages(settings, language or [])
-    starts_at = preflight.future_moment(settings, starts, "--starts")
+    # The same check as the chat and the dashboard, in the command line's English.
+    checked = check_activity(
+        gettext.NullTranslations(),
+        settings=settings,
+        deployment=deployment,
+        allowed=None,
+        title={"_": title},
+        description={"_": description},
+        starts=starts,
+        place=place,
+        neighbourhoods=keys,
+        age_groups=ages,
+        interests=wanted,
+        library=library,
+        capacity=capacity,
+    )
+    if checked.fields is None:
+        name, message = next(iter(checked.problems.items()))
+        preflight.refuse(f"{OPTIONS.get(name.split('_')[0], name)}: {message}")
+    fields = checked.fields
 
     async def work(session):
-        activity = await community.create_activity(
-            session,
-            title=title,
-            description=description,
-            starts_at=starts_at,
-            place=place,
-            neighbourhoods=keys,
-            age_groups=ages,
-            interests=wanted,
-            languages=spoken,
-            capacity=capacity,
+        activity = await community.add_activity(
+            session, audit.Actor.operator(), fields, languages=spoken
         )
         return activity.id
 
     activity_id = run_in_database(settings, work)
-    typer.echo(f"Activity {title!r} at {local_time(starts_at, settings.timezone)}:")
+    typer.echo(f"Activity {title!r} at {local_time(fields.starts_at, settings.timezone)}:")
     typer.echo(str(activity_id))
 
 
@@ -131,7 +154,9 @@ def cancel_command(activity_id: int = typer.Argument(..., help="The activity's i
                 if found.status == CANCELLED:
                     return "it is already cancelled", None
                 title = localised(found.title, settings.default_language)
-                return title, await changes.cancel_activity(session, app_.parts, found)
+                return title, await changes.cancel_activity(
+                    session, app_.parts, found, actor=audit.Actor.operator()
+                )
         finally:
             await app_.close()
 

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.community import roles
-from bot.community.common import as_worker_text, get_record, localised, log, when, worker_text
+from bot.community import audit, roles
+from bot.community.activity_fields import ActivityFields, check_activity
+from bot.community.common import as_worker_text, get_record, localised, log, when
 from bot.conversation.extensions import Actions, Extensions
 from bot.deployment import Deployment
 from bot.flows.engine import PREFILL
@@ -95,6 +96,40 @@ async def create_activity(
             ActivityOrganiser(activity_id=activity.id, participant_id=participant_id, role=role)
         )
     await session.flush()
+    return activity
+
+
+async def add_activity(
+    session: AsyncSession,
+    actor: audit.Actor,
+    fields: ActivityFields,
+    *,
+    languages: Iterable[str] = (),
+    created_by: int | None = None,
+    organisers: Sequence[tuple[int, str]] = (),
+) -> Activity:
+    """A worker's (or the operator's) new activity, checked by
+    `activity_fields.check_activity`, stored and written in the audit log.
+
+    The chat, `buurtbot activities add` and the dashboard all make activities here;
+    `create_activity` alone is for drafts from a proposal and for made-up data.
+    """
+    activity = await create_activity(
+        session,
+        title=fields.title,
+        description=fields.description,
+        starts_at=fields.starts_at,
+        place=fields.place,
+        neighbourhoods=fields.neighbourhoods,
+        age_groups=fields.age_groups,
+        interests=fields.interests,
+        languages=languages,
+        capacity=fields.capacity,
+        created_by=created_by,
+        organisers=organisers,
+    )
+    await audit.record(session, actor, audit.ACTIVITY_CREATED, f"activity {activity.id}")
+    log.info("activity %s made by %s (%s)", activity.id, actor.pseudonym, actor.via)
     return activity
 
 
@@ -279,6 +314,8 @@ async def _start_plan(actions: Actions, wanted: str) -> None:
 
 
 async def plan_finished(actions: Actions, conversation: Conversation, state: State) -> None:
+    from bot.community.manage import update_activity  # manage builds on this module
+
     t = actions.t
     values = state.values
     try:
@@ -293,13 +330,18 @@ async def plan_finished(actions: Actions, conversation: Conversation, state: Sta
     if starts_at < utcnow():
         actions.say(t.gettext("That moment has already passed. Type /newactivity to try again."))
         return
-    draft.starts_at = starts_at
-    if values.get("rename") and str(values.get("name") or "").strip():
-        draft.title = as_worker_text(str(values["name"]).strip())
-    if values.get("place"):
-        draft.place = str(values["place"])[:200]
-    draft.capacity = int(values["capacity"]) if values.get("has_limit") else None
-    draft.status = PLANNED
+    name = str(values.get("name") or "").strip() if values.get("rename") else ""
+    await update_activity(
+        actions.session,
+        actions.parts,
+        draft,
+        actor=audit.Actor.worker(settings, actions.participant, audit.CHAT),
+        starts_at=starts_at,
+        title=as_worker_text(name) if name else None,
+        place=str(values["place"]) if values.get("place") else None,
+        capacity=int(values["capacity"]) if values.get("has_limit") else None,
+        plan=True,
+    )
     _saved(actions, draft)
 
 
@@ -308,34 +350,41 @@ async def new_activity_finished(actions: Actions, conversation: Conversation, st
     t = actions.t
     where = list(values.get("where") or [])
     try:
-        await roles.require_worker(actions, "new activity", where)
+        allowed = await roles.require_worker(actions, "new activity", where)
     except roles.Refused:
         actions.say(t.gettext("Sorry, you cannot make an activity there."))
         return
-    settings = actions.parts.settings
-    starts_at = local_moment(str(values["date"]), str(values["time"]), settings.timezone)
-    if starts_at < utcnow():
-        actions.say(t.gettext("That moment has already passed. Type /newactivity to try again."))
-        return
-    capacity = values.get("capacity") if values.get("has_limit") else None
+    parts = actions.parts
     description = str(values.get("description") or "")
-    activity = await create_activity(
-        actions.session,
-        title=worker_text(str(values["title"]), values.get("title_translations")),
-        description=worker_text(
-            description, values.get("description_translations") if description else None
-        ),
-        starts_at=starts_at,
+    checked = check_activity(
+        t,
+        settings=parts.settings,
+        deployment=parts.deployment,
+        allowed=allowed,
+        title={"_": str(values["title"]), **(values.get("title_translations") or {})},
+        description={"_": description, **(values.get("description_translations") or {})}
+        if description
+        else {},
+        day=str(values["date"]),
+        at=str(values["time"]),
         place=str(values.get("place") or ""),
         neighbourhoods=where,
         age_groups=values.get("ages") or [],
         interests=values.get("interests") or [],
+        capacity=values.get("capacity") if values.get("has_limit") else None,
+    )
+    if checked.fields is None:
+        actions.say(next(iter(checked.problems.values())))
+        actions.say(t.gettext("Type /newactivity to try again."))
+        return
+    activity = await add_activity(
+        actions.session,
+        audit.Actor.worker(parts.settings, actions.participant, audit.CHAT),
+        checked.fields,
         languages=values.get("languages") or [],
-        capacity=int(capacity) if capacity else None,
         created_by=actions.participant.id,
         organisers=[(actions.participant.id, "organiser")],
     )
-    log.info("activity %s made by participant %s", activity.id, actions.participant.id)
     _saved(actions, activity)
 
 

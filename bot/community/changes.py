@@ -24,6 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
+from bot.community import audit
 from bot.community.common import localised, log, notify, quiet_hours, translator, when
 from bot.i18n import bidi
 from bot.outbox.quiet_hours import hold
@@ -109,10 +110,11 @@ async def cancel_activity(
     parts: Parts,
     activity: Activity,
     *,
-    by: int | None = None,
+    actor: audit.Actor,
     now: datetime | None = None,
 ) -> Cancelled:
-    """Call an activity off: tell who said going or maybe, stop what is queued for it.
+    """Call an activity off: tell who said going or maybe, stop what is queued for it;
+    the audit log says who did it.
 
     The notice goes at once when the activity starts before quiet hours end (or it
     would come too late); otherwise it waits for the morning like other messages.
@@ -163,10 +165,12 @@ async def cancel_activity(
             dedupe_key=f"cancelled:{activity.id}:{person.id}",
         )
         done.told += queued is not None
+    await audit.record(session, actor, audit.ACTIVITY_CANCELLED, f"activity {activity.id}")
     log.info(
-        "activity %s cancelled by %s: %d told, %d queued messages stopped",
+        "activity %s cancelled by %s (%s): %d told, %d queued messages stopped",
         activity.id,
-        by if by is not None else "the command line",
+        actor.pseudonym,
+        actor.via,
         done.told,
         done.stopped,
     )

@@ -1,11 +1,13 @@
 """Changing an activity after it was made: from `/activities` in the chat (the
-`manage-activity` flow), and for the dashboard later.
+`manage-activity` flow), from `/newactivity <draft>` (planning an approved proposal), and
+from the dashboard's activity form.
 
-`update_activity` is the one place a change happens: invitations still queued get the
-new details (they are rendered when they are sent, from what was queued), and when the
-day, time or place changes, everyone who said going or maybe is told, in their language.
-A higher maximum gives the first people on the waiting list their place. Cancelling and
-stopping queued invitations are rules of their own (`bot.community.changes`).
+`update_activity` is the one place a change happens, and it writes the audit entry:
+invitations still queued get the new details (they are rendered when they are sent, from
+what was queued), and when the day, time or place changes, everyone who said going or
+maybe is told, in their language. A higher maximum gives the first people on the
+waiting list their place. Cancelling and stopping queued invitations are rules of their
+own (`bot.community.changes`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.community import changes, invitations, roles, rsvp
+from bot.community import audit, changes, invitations, roles, rsvp
 from bot.community.activities import label, local_moment, title_in, upcoming
 from bot.community.common import get_record, log, notify, translator, when, worker_text
 from bot.conversation.extensions import Actions, Extensions
@@ -49,14 +51,22 @@ async def update_activity(
     parts: Parts,
     activity: Activity,
     *,
+    actor: audit.Actor,
     starts_at: datetime | None = None,
     place: str | None = None,
     capacity: int | None = UNSET,
     title: dict[str, str] | None = None,
     description: dict[str, str] | None = None,
+    neighbourhoods: list[str] | None = None,
+    age_groups: list[str] | None = None,
+    interests: list[str] | None = None,
+    plan: bool = False,
     now: datetime | None = None,
 ) -> Updated:
-    """Change what is given; tell who it concerns. Raises ValueError for a past time."""
+    """Change what is given (None: unchanged; `capacity` None: no maximum); tell who it
+    concerns. `plan` makes a dated draft a planned activity. Raises ValueError for a
+    past time or a cancelled activity (the callers check first; this is the last guard).
+    """
     now = now or utcnow()
     done = Updated()
     if activity.status == CANCELLED:
@@ -77,7 +87,16 @@ async def update_activity(
         activity.title = title
     if description is not None:
         activity.description = description
+    if neighbourhoods is not None:
+        activity.neighbourhoods = sorted(set(neighbourhoods))
+    if age_groups is not None:
+        activity.age_groups = sorted(set(age_groups))
+    if interests is not None:
+        activity.interests = sorted(set(interests))
+    if plan and activity.status == DRAFT and activity.starts_at is not None:
+        activity.status = PLANNED
     await session.flush()
+    await audit.record(session, actor, audit.ACTIVITY_CHANGED, f"activity {activity.id}")
     done.refreshed = await _refresh_queued(session, parts, activity)
     if capacity is not UNSET:
         await rsvp.promote(session, parts, activity, now)
@@ -188,7 +207,12 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         if not values.get("cancel_sure"):
             actions.say(t.gettext("OK. Nothing was changed."))
             return
-        done = await changes.cancel_activity(session, parts, activity, by=actions.participant.id)
+        done = await changes.cancel_activity(
+            session,
+            parts,
+            activity,
+            actor=audit.Actor.worker(parts.settings, actions.participant, audit.CHAT),
+        )
         actions.say(
             bidi.fill(
                 t.ngettext(
@@ -230,7 +254,13 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         changed["title"] = worker_text(str(values["new_title"]))
         changed["description"] = worker_text(str(values.get("new_description") or ""))
     try:
-        done = await update_activity(session, parts, activity, **changed)
+        done = await update_activity(
+            session,
+            parts,
+            activity,
+            actor=audit.Actor.worker(parts.settings, actions.participant, audit.CHAT),
+            **changed,
+        )
     except ValueError:
         actions.say(t.gettext("Sorry, you cannot change this activity (any more)."))
         return

@@ -17,6 +17,7 @@ platform id or phone number; they reach the proposer only through the bot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.community import roles
+from bot.community import audit, roles
 from bot.community.activities import create_activity, places_text
 from bot.community.common import (
     get_record,
@@ -41,7 +42,9 @@ from bot.flows.engine import PREFILL
 from bot.flows.state import State
 from bot.flows.steps.base import Step
 from bot.flows.steps.dynamic_choice import option
+from bot.flows.steps.text import has_words
 from bot.flows.steps.yes_no import YesNoStep
+from bot.i18n.translator import Translator
 from bot.storage import conversations as convs
 from bot.storage.models import Answer, Conversation, OutboxMessage, Participant, utcnow
 from bot.storage.models.community import (
@@ -249,6 +252,24 @@ async def open_proposals(session: AsyncSession, allowed: frozenset[str] | None) 
     return [p for p in rows.scalars() if may_review(allowed, p)]
 
 
+STATUSES = (OPEN, ASKING, APPROVED, DECLINED)
+
+
+async def proposals_in_scope(
+    session: AsyncSession, allowed: frozenset[str] | None
+) -> dict[str, list[Proposal]]:
+    """Every proposal a worker with `allowed` neighbourhoods may review, by status
+    (open, asking, approved, declined), newest first."""
+    rows = await session.execute(
+        select(Proposal).order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    )
+    found: dict[str, list[Proposal]] = {status: [] for status in STATUSES}
+    for proposal in rows.scalars():
+        if proposal.status in found and may_review(allowed, proposal):
+            found[proposal.status].append(proposal)
+    return found
+
+
 async def list_proposals(actions: Actions, argument: str) -> None:
     t = actions.t
     allowed = await roles.require_worker(actions, "/proposals")
@@ -266,181 +287,240 @@ async def list_proposals(actions: Actions, argument: str) -> None:
 
 
 # ---- a worker decides ------------------------------------------------------------------
+#
+# The decisions are plain functions: the chat's `review-proposal` hook and the dashboard
+# both call them, so the young person hears the same thing, in their own language,
+# whichever was used, and each decision is written in the audit log once.
+
+NOTE_LONGEST = 1000  # as the `review-proposal` flow's question and reason
 
 
-async def _proposal_for(actions: Actions, proposal_id: Any, what: str) -> Proposal | None:
-    """The proposal a worker may review, checked again on the server."""
-    allowed = await roles.require_worker(actions, what)
-    proposal = await get_record(actions.session, Proposal, proposal_id)
+class NotReviewable(Exception):
+    """A proposal a worker cannot decide on (any more): why, as one of the reasons below."""
+
+    GONE, DECIDED, OUTSIDE = "gone", "decided", "outside"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def proposal_to_review(
+    session: AsyncSession,
+    allowed: frozenset[str] | None,
+    value: Any,
+    *,
+    who: int | None,
+    what: str,
+) -> Proposal:
+    """The proposal with id `value` that a worker with `allowed` neighbourhoods may
+    review, checked on the server; NotReviewable (logged when outside) if not."""
+    proposal = await get_record(session, Proposal, value)
     if proposal is None:
-        return None
+        raise NotReviewable(NotReviewable.GONE)
     if not may_review(allowed, proposal):
         log.warning(
             "%s refused: participant %s does not work in %s (proposal %s)",
             what,
-            actions.participant.id,
+            who if who is not None else "(the operator)",
             proposal.neighbourhood or "the whole town",
             proposal.id,
         )
-        raise roles.Refused("outside the worker's neighbourhoods")
+        raise NotReviewable(NotReviewable.OUTSIDE)
     return proposal
 
 
-async def review_finished(actions: Actions, conversation: Conversation, state: State) -> None:
-    t = actions.t
-    session = actions.session
-    parts = actions.parts
-    values = state.values
-    decision = values.get("decision")
-    try:
-        proposal = await _proposal_for(actions, values.get("proposal"), "review-proposal")
-    except roles.Refused:
-        actions.say(t.gettext("Sorry, only community workers of this neighbourhood can do that."))
-        return
-    if proposal is None:
-        actions.say(t.gettext("This idea is no longer there."))
-        return
+def check_note(t: Translator, text: str) -> str | None:
+    """What is wrong with a question or a reason for the young person, or None."""
+    text = text.strip()
+    if not text or not has_words(text):
+        return t.gettext("Write a few words for the young person.")
+    if len(text) > NOTE_LONGEST:
+        return t.ngettext(
+            "This is too long: at most {n} character.",
+            "This is too long: at most {n} characters.",
+            NOTE_LONGEST,
+        ).format(n=NOTE_LONGEST)
+    return None
+
+
+async def _open_with_proposer(session: AsyncSession, proposal: Proposal) -> Participant:
+    """The proposer of an idea still to decide; NotReviewable if decided or gone."""
     if proposal.status in (APPROVED, DECLINED):
-        actions.say(t.gettext("Another community worker already answered this idea."))
-        return
-    if decision == "later":
-        actions.say(t.gettext("OK. Type /proposals to see it again."))
-        return
+        raise NotReviewable(NotReviewable.DECIDED)
     proposer = await session.get(Participant, proposal.participant_id)
     if proposer is None:
-        actions.say(t.gettext("This idea is no longer there."))
-        return
-    worker = actions.participant
-    now = utcnow()
-    proposal.updated_at = now
+        raise NotReviewable(NotReviewable.GONE)
+    return proposer
+
+
+@dataclass
+class Approved:
+    """An approved idea: its draft activity, and whether the young person helps organise."""
+
+    activity: Activity
+    helps: bool
+
+
+async def approve_proposal(
+    session: AsyncSession,
+    parts: Parts,
+    proposal: Proposal,
+    *,
+    worker: Participant | None,
+    actor: audit.Actor,
+) -> Approved:
+    """The idea becomes a draft activity (the young person co-organises it when they
+    wanted to); they are told in their language. `worker` None: the operator."""
+    proposer = await _open_with_proposer(session, proposal)
+    details = proposal.details or {}
+    helps = details.get("organise") is True
+    organisers = [(worker.id, "organiser")] if worker is not None else []
+    if helps:
+        organisers.append((proposer.id, "co-organiser"))
+    activity = await create_activity(
+        session,
+        title=idea_of(proposal, 120),
+        description=str(details.get("what", "")),
+        starts_at=None,
+        place=str(details.get("where") or ""),
+        neighbourhoods=[proposal.neighbourhood] if proposal.neighbourhood else [],
+        status=DRAFT,
+        created_by=worker.id if worker is not None else None,
+        organisers=organisers,
+    )
+    proposal.status = APPROVED
+    proposal.decided_by = worker.id if worker is not None else None
+    proposal.activity_id = activity.id
+    proposal.updated_at = utcnow()
+    author = worker.id if worker is not None else None
+    session.add(ProposalNote(proposal_id=proposal.id, author_id=author, kind="approve"))
     their_t = translator(parts, proposer)
     idea = idea_of(proposal)
-    if decision == "approve":
-        details = proposal.details or {}
-        helps = details.get("organise") is True
-        organisers = [(worker.id, "organiser")]
-        if helps:
-            organisers.append((proposer.id, "co-organiser"))
-        activity = await create_activity(
-            session,
-            title=idea_of(proposal, 120),
-            description=str(details.get("what", "")),
-            starts_at=None,
-            place=str(details.get("where") or ""),
-            neighbourhoods=[proposal.neighbourhood] if proposal.neighbourhood else [],
-            status=DRAFT,
-            created_by=worker.id,
-            organisers=organisers,
-        )
-        proposal.status = APPROVED
-        proposal.decided_by = worker.id
-        proposal.activity_id = activity.id
-        session.add(ProposalNote(proposal_id=proposal.id, author_id=worker.id, kind="approve"))
-        await notify(
-            session,
-            parts.settings,
-            proposer.id,
-            outbox.text(
-                their_t.gettext(
-                    'Good news! The community workers like your idea "{idea}". '
-                    "It becomes an activity, and you help organise it. "
-                    "A community worker will contact you here."
-                ).format(idea=idea)
-                if helps
-                else their_t.gettext(
-                    'Good news! The community workers like your idea "{idea}". '
-                    "It becomes an activity. Type /myproposals to see when it is planned."
-                ).format(idea=idea)
-            ),
-        )
-        actions.say(
-            t.gettext(
-                "Approved. Draft activity {id} is made, with the young person as co-organiser."
-            ).format(id=activity.id)
+    await notify(
+        session,
+        parts.settings,
+        proposer.id,
+        outbox.text(
+            their_t.gettext(
+                'Good news! The community workers like your idea "{idea}". '
+                "It becomes an activity, and you help organise it. "
+                "A community worker will contact you here."
+            ).format(idea=idea)
             if helps
-            else t.gettext(
-                "Approved. Draft activity {id} is made. "
-                "The young person did not want to help organise it."
-            ).format(id=activity.id)
-        )
-        actions.say(
-            t.gettext("Type /newactivity {id} to give it a date, time and place.").format(
-                id=activity.id
-            )
-        )
-        log.info("proposal %s approved by %s: activity %s", proposal.id, worker.id, activity.id)
-    elif decision == "question":
-        question = str(values.get("question") or "").strip()
-        proposal.status = ASKING
-        session.add(
-            ProposalNote(
-                proposal_id=proposal.id, author_id=worker.id, kind="question", text=question
-            )
-        )
-        await notify(
-            session,
-            parts.settings,
-            proposer.id,
-            outbox.flow(
-                QUESTION_FLOW,
-                {"proposal_id": proposal.id, "idea": idea, "question": question},
-            ),
-        )
-        actions.say(t.gettext("Your question is sent. You will get the answer here."))
-        log.info("proposal %s: question from %s", proposal.id, worker.id)
-    elif decision == "decline":
-        reason = str(values.get("reason") or "").strip()
-        proposal.status = DECLINED
-        proposal.decided_by = worker.id
-        session.add(
-            ProposalNote(proposal_id=proposal.id, author_id=worker.id, kind="decline", text=reason)
-        )
-        await notify(
-            session,
-            parts.settings,
-            proposer.id,
-            outbox.text(
-                "\n".join(
-                    [
-                        their_t.gettext(
-                            'About your idea "{idea}": the community workers cannot do it '
-                            "this time."
-                        ).format(idea=idea),
-                        their_t.gettext("Their reason: {reason}").format(reason=reason),
-                        their_t.gettext(
-                            "Thank you for your idea! You can always propose a new one "
-                            "with /propose."
-                        ),
-                    ]
-                )
-            ),
-        )
-        actions.say(t.gettext("The young person is told, with your reason."))
-        log.info("proposal %s declined by %s", proposal.id, worker.id)
+            else their_t.gettext(
+                'Good news! The community workers like your idea "{idea}". '
+                "It becomes an activity. Type /myproposals to see when it is planned."
+            ).format(idea=idea)
+        ),
+    )
+    await audit.record(session, actor, audit.PROPOSAL_APPROVED, f"proposal {proposal.id}")
+    log.info("proposal %s approved by %s: activity %s", proposal.id, actor.pseudonym, activity.id)
+    return Approved(activity, helps)
 
 
-async def question_answered(actions: Actions, conversation: Conversation, state: State) -> None:
-    """The proposer answered a worker's question: it goes back to that worker."""
-    session = actions.session
-    parts = actions.parts
-    participant = actions.participant
-    proposal = await get_record(session, Proposal, state.variables.get("proposal_id"))
-    if proposal is None or proposal.participant_id != participant.id:
-        log.warning(
-            "proposal answer refused: participant %s does not own proposal %s",
-            participant.id,
-            state.variables.get("proposal_id"),
+async def ask_about_proposal(
+    session: AsyncSession,
+    parts: Parts,
+    proposal: Proposal,
+    question: str,
+    *,
+    worker: Participant | None,
+    actor: audit.Actor,
+) -> None:
+    """The young person gets the question (the `proposal-question` flow, in their
+    language); their answer goes back to the worker who asked."""
+    proposer = await _open_with_proposer(session, proposal)
+    question = question.strip()
+    proposal.status = ASKING
+    proposal.updated_at = utcnow()
+    session.add(
+        ProposalNote(
+            proposal_id=proposal.id,
+            author_id=worker.id if worker is not None else None,
+            kind="question",
+            text=question,
         )
-        return
-    reply = str(state.values.get("reply") or "").strip()
+    )
+    await notify(
+        session,
+        parts.settings,
+        proposer.id,
+        outbox.flow(
+            QUESTION_FLOW,
+            {"proposal_id": proposal.id, "idea": idea_of(proposal), "question": question},
+        ),
+    )
+    await audit.record(session, actor, audit.PROPOSAL_ASKED, f"proposal {proposal.id}")
+    log.info("proposal %s: question from %s", proposal.id, actor.pseudonym)
+
+
+async def decline_proposal(
+    session: AsyncSession,
+    parts: Parts,
+    proposal: Proposal,
+    reason: str,
+    *,
+    worker: Participant | None,
+    actor: audit.Actor,
+) -> None:
+    """The idea is declined; the young person is told why, in their language."""
+    proposer = await _open_with_proposer(session, proposal)
+    reason = reason.strip()
+    proposal.status = DECLINED
+    proposal.decided_by = worker.id if worker is not None else None
+    proposal.updated_at = utcnow()
+    session.add(
+        ProposalNote(
+            proposal_id=proposal.id,
+            author_id=worker.id if worker is not None else None,
+            kind="decline",
+            text=reason,
+        )
+    )
+    their_t = translator(parts, proposer)
+    await notify(
+        session,
+        parts.settings,
+        proposer.id,
+        outbox.text(
+            "\n".join(
+                [
+                    their_t.gettext(
+                        'About your idea "{idea}": the community workers cannot do it this time.'
+                    ).format(idea=idea_of(proposal)),
+                    their_t.gettext("Their reason: {reason}").format(reason=reason),
+                    their_t.gettext(
+                        "Thank you for your idea! You can always propose a new one with /propose."
+                    ),
+                ]
+            )
+        ),
+    )
+    await audit.record(session, actor, audit.PROPOSAL_DECLINED, f"proposal {proposal.id}")
+    log.info("proposal %s declined by %s", proposal.id, actor.pseudonym)
+
+
+async def answer_question(
+    session: AsyncSession, parts: Parts, proposal: Proposal, proposer: Participant, reply: str
+) -> int:
+    """The young person answered a worker's question: the answer is kept and goes back
+    to the worker who asked (if they still may review it), else to the neighbourhood's
+    workers. How many workers it was sent to."""
+    if proposal.participant_id != proposer.id:
+        raise NotReviewable(NotReviewable.OUTSIDE)
     notes = await notes_of(session, proposal.id)
     session.add(
-        ProposalNote(proposal_id=proposal.id, author_id=participant.id, kind="answer", text=reply)
+        ProposalNote(
+            proposal_id=proposal.id, author_id=proposer.id, kind="answer", text=reply.strip()
+        )
     )
     if proposal.status == ASKING:
         proposal.status = OPEN
     proposal.updated_at = utcnow()
     await session.flush()
+    if proposal.status in (APPROVED, DECLINED):
+        return 0
     asked_by = next((n.author_id for n in reversed(notes) if n.kind == "question"), None)
     workers = []
     if asked_by is not None:
@@ -453,9 +533,83 @@ async def question_answered(actions: Actions, conversation: Conversation, state:
             workers = [worker]
     if not workers:
         workers = await roles.workers_for(session, proposal.neighbourhood)
-    if proposal.status in (APPROVED, DECLINED):
-        return
-    await send_for_review(session, parts, proposal, workers, f"answer{len(notes) + 1}")
+    return await send_for_review(session, parts, proposal, workers, f"answer{len(notes) + 1}")
+
+
+# ---- the chat's review ---------------------------------------------------------------
+
+
+async def review_finished(actions: Actions, conversation: Conversation, state: State) -> None:
+    t = actions.t
+    session = actions.session
+    parts = actions.parts
+    values = state.values
+    decision = values.get("decision")
+    worker = actions.participant
+    try:
+        allowed = await roles.require_worker(actions, "review-proposal")
+        proposal = await proposal_to_review(
+            session, allowed, values.get("proposal"), who=worker.id, what="review-proposal"
+        )
+        if decision == "later":
+            if proposal.status in (APPROVED, DECLINED):
+                raise NotReviewable(NotReviewable.DECIDED)
+            actions.say(t.gettext("OK. Type /proposals to see it again."))
+            return
+        actor = audit.Actor.worker(parts.settings, worker, audit.CHAT)
+        if decision == "approve":
+            done = await approve_proposal(session, parts, proposal, worker=worker, actor=actor)
+            actions.say(
+                t.gettext(
+                    "Approved. Draft activity {id} is made, with the young person as co-organiser."
+                ).format(id=done.activity.id)
+                if done.helps
+                else t.gettext(
+                    "Approved. Draft activity {id} is made. "
+                    "The young person did not want to help organise it."
+                ).format(id=done.activity.id)
+            )
+            actions.say(
+                t.gettext("Type /newactivity {id} to give it a date, time and place.").format(
+                    id=done.activity.id
+                )
+            )
+        elif decision == "question":
+            question = str(values.get("question") or "")
+            await ask_about_proposal(session, parts, proposal, question, worker=worker, actor=actor)
+            actions.say(t.gettext("Your question is sent. You will get the answer here."))
+        elif decision == "decline":
+            reason = str(values.get("reason") or "")
+            await decline_proposal(session, parts, proposal, reason, worker=worker, actor=actor)
+            actions.say(t.gettext("The young person is told, with your reason."))
+    except roles.Refused:
+        actions.say(t.gettext("Sorry, only community workers of this neighbourhood can do that."))
+    except NotReviewable as refused:
+        if refused.reason == NotReviewable.OUTSIDE:
+            actions.say(
+                t.gettext("Sorry, only community workers of this neighbourhood can do that.")
+            )
+        elif refused.reason == NotReviewable.DECIDED:
+            actions.say(t.gettext("Another community worker already answered this idea."))
+        else:
+            actions.say(t.gettext("This idea is no longer there."))
+
+
+async def question_answered(actions: Actions, conversation: Conversation, state: State) -> None:
+    """The proposer answered a worker's question: it goes back to that worker."""
+    participant = actions.participant
+    proposal = await get_record(actions.session, Proposal, state.variables.get("proposal_id"))
+    try:
+        if proposal is None:
+            raise NotReviewable(NotReviewable.GONE)
+        reply = str(state.values.get("reply") or "")
+        await answer_question(actions.session, actions.parts, proposal, participant, reply)
+    except NotReviewable:
+        log.warning(
+            "proposal answer refused: participant %s does not own proposal %s",
+            participant.id,
+            state.variables.get("proposal_id"),
+        )
 
 
 # ---- /myproposals: the young person's own ideas -------------------------------------

@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from bot.community.logins import check_session
 from bot.dashboard import (
+    activities,
     audit,
     exports,
     flows,
@@ -28,6 +29,7 @@ from bot.dashboard import (
     news,
     overview,
     polls,
+    proposals,
     results,
     sending,
     workers,
@@ -167,7 +169,9 @@ def make_app(app: DashboardParts) -> web.Application:
         templates=environment(),
         languages=[(code, own_name(code)) for code in settings.language_list],
     )
-    web_app = web.Application(middlewares=[headers, language, session], client_max_size=64 * 1024)
+    # Forms only, no uploads; room for a form whose fields are each 10,000 characters of
+    # emoji (12 bytes each, encoded), so that is told beside the field, not refused whole.
+    web_app = web.Application(middlewares=[headers, language, session], client_max_size=1024 * 1024)
     web_app[DASHBOARD] = state
     web_app.router.add_get("/", overview.overview_page)
     web_app.router.add_get("/overview/broadcasts", overview.broadcasts_part)
@@ -192,6 +196,16 @@ def make_app(app: DashboardParts) -> web.Application:
     web_app.router.add_get("/polls", polls.polls_page)
     web_app.router.add_get("/polls/new", polls.new_poll_page)
     web_app.router.add_post("/polls/new", polls.create_poll)
+    web_app.router.add_get("/activities", activities.activities_page)
+    web_app.router.add_get("/activities/new", activities.new_activity_page)
+    web_app.router.add_post("/activities/new", activities.create_activity)
+    web_app.router.add_get(r"/activities/{id}/edit", activities.edit_activity_page)
+    web_app.router.add_post(r"/activities/{id}/edit", activities.save_activity)
+    web_app.router.add_get(r"/activities/{id}/cancel", activities.cancel_page)
+    web_app.router.add_post(r"/activities/{id}/cancel", activities.cancel_activity)
+    web_app.router.add_get("/proposals", proposals.proposals_page)
+    web_app.router.add_get(r"/proposals/{id}", proposals.proposal_page)
+    web_app.router.add_post(r"/proposals/{id}/{decision}", proposals.decide)
     web_app.router.add_get("/login/{token}", login.login_page)
     web_app.router.add_post("/login/{token}", login.log_in)
     web_app.router.add_post("/logout", login.log_out)

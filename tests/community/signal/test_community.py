@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.app import build
 from bot.channels.signal import start as start_signal
 from bot.channels.telegram import start as start_telegram
-from bot.community import activities, invitations
+from bot.community import activities, audit, invitations
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.scheduler import start as start_scheduler
 from bot.storage.models import OutboxMessage, Participant, utcnow
@@ -190,7 +190,9 @@ async def test_a_cancelled_activity_reaches_signal_residents_in_their_language(
 
     async with bot.app.database.transaction() as session:
         found = await session.get(Activity, activity_id)
-        done = await changes.cancel_activity(session, bot.app.parts, found)
+        done = await changes.cancel_activity(
+            session, bot.app.parts, found, actor=audit.Actor.operator()
+        )
         assert await changes.broadcast_refusal(session, found) == changes.IS_CANCELLED
     assert done.told == 2
     stats = await Dispatcher(bot.app, [bot.channel.sender]).run_once()
