@@ -125,12 +125,15 @@ async def _start_channel(name: str, app: App) -> Channel:
 
 async def _start_parts(app: App, channels: list[str], running: list[Running]) -> list[Running]:
     senders = []
+    start_link = None
     for name in channels:
         channel = await _start_channel(name, app)
         running.append(channel)
         senders.append(channel.sender)
+        # A channel that can open its chat with a payload (Telegram's t.me links) offers it.
+        start_link = start_link or getattr(channel, "start_link", None)
     running.append(await start_scheduler(app, senders))
-    dashboard = await start_dashboard(app)
+    dashboard = await start_dashboard(app, start_link)
     running.append(dashboard if dashboard is not None else SwitchedOff())
     log.info("Buurtbot is running: %s", ", ".join(channels))
     return running

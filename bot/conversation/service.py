@@ -74,6 +74,18 @@ class StartPayload:
     campaign: str | None = None
 
 
+#: Deep links that run a command: `t.me/<bot>?start=w-CODE` is `/worker CODE` (the
+#: dashboard's worker invites). Letter, then the command it stands for.
+START_COMMANDS = {"w": "worker"}
+
+
+def start_command(text: str) -> tuple[str, str] | None:
+    """The command a deep link's payload stands for, with its argument, or None."""
+    kind, dash, argument = text.strip().partition("-")
+    command = START_COMMANDS.get(kind)
+    return (command, argument) if command and dash and argument else None
+
+
 def parse_start_payload(text: str, deployment: Deployment) -> StartPayload | None:
     """`n-<neighbourhood>` and `c-<campaign>` parts, joined by `_`; unknown parts are ignored."""
     text = text.strip()
@@ -319,6 +331,9 @@ class ConversationService:
     async def _cmd_start(self, turn: _Turn, argument: str) -> None:
         """Begin, come back after /stop, or pick up an unfinished conversation."""
         participant = turn.participant
+        if (wanted := start_command(argument)) is not None and self.commands.get(wanted[0]):
+            await self._command_turn(turn, *wanted)
+            return
         t = self._t(participant)
         was_stopped = participant.opted_out_at is not None
         participant.opted_out_at = None

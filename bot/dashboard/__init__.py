@@ -62,15 +62,16 @@ class SwitchedOff:
         return Health(True, "off (BUURTBOT_DASHBOARD_LISTEN is empty)")
 
 
-async def start(app: DashboardParts) -> RunningDashboard | None:
+async def start(app: DashboardParts, start_link: str | None = None) -> RunningDashboard | None:
     """Serve the dashboard, or None when `BUURTBOT_DASHBOARD_LISTEN` is empty; when the
-    address cannot be had, a `RunningDashboard` that is not serving (the bot runs on)."""
+    address cannot be had, a `RunningDashboard` that is not serving (the bot runs on).
+    `start_link`: a chat link with `{payload}` (the Telegram channel's), for invites."""
     address = app.settings.dashboard_address
     if address is None:
         return None
     host, port = address
     shown = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    runner = web.AppRunner(make_app(app), access_log=None, handle_signals=False)
+    runner = web.AppRunner(make_app(app, start_link), access_log=None, handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

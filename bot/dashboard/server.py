@@ -72,6 +72,9 @@ class Dashboard:
     languages: list[tuple[str, str]]
     charts: ChartStore = field(default_factory=ChartStore)
     recent: Recent = field(default_factory=Recent)
+    #: A chat link that starts the bot with a payload (`{payload}` filled in), from the
+    #: running Telegram channel; None when there is none (the code alone is shown).
+    start_link: str | None = None
 
     @property
     def secure(self) -> bool:
@@ -160,7 +163,7 @@ async def _favicon(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
 
-def make_app(app: DashboardParts) -> web.Application:
+def make_app(app: DashboardParts, start_link: str | None = None) -> web.Application:
     """The aiohttp application of the dashboard for this bot."""
     settings = app.settings
     state = Dashboard(
@@ -168,6 +171,7 @@ def make_app(app: DashboardParts) -> web.Application:
         catalogs=Catalogs(default=settings.default_language),
         templates=environment(),
         languages=[(code, own_name(code)) for code in settings.language_list],
+        start_link=start_link,
     )
     # Forms only, no uploads; room for a form whose fields are each 10,000 characters of
     # emoji (12 bytes each, encoded), so that is told beside the field, not refused whole.

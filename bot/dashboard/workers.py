@@ -131,6 +131,8 @@ async def _render(
         neighbourhoods=[(n.key, n.name) for n in app.deployment.neighbourhoods],
         rows=rows,
         code=code,
+        # The chat opened with `/start w-CODE`, which works as `/worker CODE`.
+        link=state.start_link.format(payload=f"w-{code}") if code and state.start_link else "",
         invited=invited,
         invited_places=places,
         revoked=revoked,

@@ -47,6 +47,22 @@ async def test_a_new_person_with_a_code_is_asked_to_consent_first(app: App) -> N
         assert await roles.scope(session, p) is None  # the whole town
 
 
+async def test_an_invite_link_works_as_the_code(app: App) -> None:
+    """`t.me/<bot>?start=w-CODE` (the dashboard's invite link) sends `/start w-CODE`."""
+    code = await invite_code(app, ("centrum",))
+    person = Person(app.service, user_id="w8", hint="en")
+    reply = await person.say(f"/start w-{code}")
+    assert "community worker for Centrum" in reply and "get to know each other" in reply
+    assert person.question().step == "language"
+    again = Person(app.service, user_id="w7", hint="en")
+    assert "does not work" in await again.say(f"/start w-{code}"), "a code works once"
+    # Any other payload is a deep link as before, not a command.
+    other = Person(app.service, user_id="w6", hint="en")
+    await other.say("/start n-centrum")
+    assert other.question().step == "language"
+    assert not roles.is_worker(await participant(app, other))
+
+
 @pytest.mark.parametrize("command", ["/newactivity", "/invite", "/proposals", "/news"])
 async def test_residents_cannot_use_worker_commands(
     app: App, command: str, caplog: pytest.LogCaptureFixture

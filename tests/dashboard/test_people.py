@@ -92,8 +92,11 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
     shown = await page.locator(".invite-code").text_content()
     code = re.search(r"/worker ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", shown or "")
     assert code, shown
+    # The link opens the chat with `/start w-CODE` (Telegram sends the payload so).
+    link = await page.locator("a.invite-link").get_attribute("href")
+    assert link == f"https://t.me/{site.telegram.bot_username}?start=w-{code.group(1)}"
     fatima = site.telegram.user(7302, first_name="Fa", language_code="en")
-    fatima.send_text(f"/worker {code.group(1)}")
+    fatima.send_command("start", link.partition("?start=")[2])
     await site.said(fatima, "community worker for Centrum")
     await page.goto(site.url + "/workers")
     row = page.locator("table.workers tbody tr", has_text="Fatima, jongerenwerk")

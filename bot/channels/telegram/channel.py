@@ -159,6 +159,16 @@ class TelegramChannel:
     def webhook(self) -> bool:
         return bool(self.settings.telegram_webhook_url)
 
+    @property
+    def start_link(self) -> str | None:
+        """`https://t.me/<bot>?start={payload}`: opens the chat and sends `/start PAYLOAD`
+        when pressed (the dashboard's worker invites use it); None before the bot is known."""
+        try:
+            username = self.bot.username
+        except RuntimeError:  # python-telegram-bot: not initialised yet
+            return None
+        return f"https://t.me/{username}?start={{payload}}" if username else None
+
     def health(self) -> Health:
         """Works while updates come in (see `Poller.health`, `WebhookServer.health`)."""
         if self.source is None:
