@@ -23,8 +23,9 @@ def seed_command(
 ) -> None:
     """Fill an empty database with made-up residents, answers, activities and proposals."""
     settings = Settings()
-    library = FlowLibrary.load(settings.conversations_dir)
+    # The deployment first: outside the bot's folder, its one line says what to do.
     deployment = load_deployment(settings.deployment_file)
+    library = FlowLibrary.load(settings.conversations_dir)
     engine = open_database(settings)
     try:
         with engine.begin() as connection:

@@ -167,7 +167,8 @@ def test_a_deployment_file_without_a_town_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["activities list", "workers invite", "outbox status", "db upgrade", "run"]
+    "command",
+    ["activities list", "workers invite", "outbox status", "db upgrade", "run", "demo seed"],
 )
 def test_a_command_from_another_folder_finds_nothing_to_work_on(
     tmp_path: Path, command: str
