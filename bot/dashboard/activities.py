@@ -35,7 +35,7 @@ from bot.dashboard.forms import Form
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.languages import own_name
 from bot.dashboard.render import page
-from bot.dashboard.scope import Forbidden, choices, forbidden, viewer
+from bot.dashboard.scope import choices, forbidden, viewer
 from bot.flows.labels import Labels
 from bot.reports.protection import Cell
 from bot.storage.models import utcnow
@@ -56,10 +56,6 @@ class Listed:
     waiting: str
     invited: str
     missing: list[str]
-
-
-class Closed(Exception):
-    """The activity is cancelled or has started: it cannot be changed any more."""
 
 
 def _languages(settings) -> list[str]:
@@ -267,40 +263,32 @@ async def create_activity(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/activities?saved={made}")
 
 
-async def _changeable(request: web.Request, db) -> Activity | None:
-    """The activity in the address if the viewer may act on it, None if there is none;
-    Forbidden outside the viewer's neighbourhoods, Closed when over or cancelled."""
+async def _changeable(request: web.Request, db) -> Activity:
+    """The activity in the address if the viewer may act on it; otherwise the request
+    ends here: 404 when there is none, 403 outside the viewer's neighbourhoods, 409 when
+    it is over or cancelled."""
     activity = await get_record(db, Activity, request.match_info["id"])
     if activity is None:
-        return None
+        raise _ending(page(request, "error.html", status=404, reason="not_found"))
     if not roles.may_act_on(viewer(request).neighbourhoods, activity.neighbourhoods):
-        raise Forbidden(str(activity.id))
+        raise _ending(forbidden(request))
     if activity.status not in (PLANNED, DRAFT) or (
         activity.starts_at is not None and activity.starts_at <= utcnow()
     ):
-        raise Closed(activity.id)
+        raise _ending(page(request, "activity_closed.html", status=409))
     return activity
 
 
-def _refused(request: web.Request, error: Exception) -> web.Response:
-    if isinstance(error, Forbidden):
-        return forbidden(request)
-    return page(request, "activity_closed.html", status=409)
-
-
-def _not_found(request: web.Request) -> web.Response:
-    return page(request, "error.html", status=404, reason="not_found")
+def _ending(response: web.Response) -> web.HTTPException:
+    """A rendered error page as the exception that ends the request (aiohttp sends it)."""
+    kind = {403: web.HTTPForbidden, 404: web.HTTPNotFound, 409: web.HTTPConflict}
+    return kind[response.status](text=response.text, content_type=response.content_type)
 
 
 async def edit_activity_page(request: web.Request) -> web.StreamResponse:
     state = request.app[DASHBOARD]
     async with state.app.database.transaction() as db:
-        try:
-            activity = await _changeable(request, db)
-        except (Forbidden, Closed) as error:
-            return _refused(request, error)
-        if activity is None:
-            return _not_found(request)
+        activity = await _changeable(request, db)
         notice = ""
         if "approved" in request.query:
             t = request.app[DASHBOARD].catalogs(request[LANGUAGE])
@@ -317,12 +305,7 @@ async def save_activity(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     form = await Form.posted(request)
     async with app.database.transaction() as db:
-        try:
-            activity = await _changeable(request, db)
-        except (Forbidden, Closed) as error:
-            return _refused(request, error)
-        if activity is None:
-            return _not_found(request)
+        activity = await _changeable(request, db)
         allowed = who.neighbourhoods
         kept = [] if allowed is None else [k for k in activity.neighbourhoods if k not in allowed]
         checked = _check(request, form, kept)
@@ -364,12 +347,7 @@ async def cancel_page(request: web.Request) -> web.StreamResponse:
     language = request[LANGUAGE]
     t = state.catalogs(language)
     async with app.database.transaction() as db:
-        try:
-            activity = await _changeable(request, db)
-        except (Forbidden, Closed) as error:
-            return _refused(request, error)
-        if activity is None:
-            return _not_found(request)
+        activity = await _changeable(request, db)
         entry = (await counts(db, [activity.id]))[activity.id]
         return page(
             request,
@@ -386,12 +364,7 @@ async def cancel_activity(request: web.Request) -> web.StreamResponse:
     app = state.app
     who = viewer(request)
     async with app.database.transaction() as db:
-        try:
-            activity = await _changeable(request, db)
-        except (Forbidden, Closed) as error:
-            return _refused(request, error)
-        if activity is None:
-            return _not_found(request)
+        activity = await _changeable(request, db)
         actor = await audit.actor_of(db, app.settings, who.participant_id, audit.DASHBOARD)
         await changes.cancel_activity(db, app.parts, activity, actor=actor)
         cancelled = activity.id

@@ -10,12 +10,12 @@ test's own folder.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard.conftest import AXE, DESKTOP, PHONE, Site
+from tests.dashboard.axe import WIDTHS, checking_context, screenshot_folder, violations
+from tests.dashboard.conftest import AXE, Site
 
 PAGES = {
     "overview": "/",
@@ -24,22 +24,6 @@ PAGES = {
     "exports": "/exports",
     "flows": "/flows",
 }
-AXE_RUN = """
-async () => {
-  const found = await axe.run(document, {
-    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-  });
-  return found.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
-  }));
-}
-"""
-
-
-async def violations(page) -> list[dict]:
-    await page.add_script_tag(path=str(AXE))
-    return await page.evaluate(AXE_RUN)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -48,16 +32,10 @@ async def test_no_serious_accessibility_problem_on_any_page(
 ) -> None:
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm ci")
-    shots = Path(os.environ.get("BUURTBOT_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     problems: dict[str, list[dict]] = {}
-    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = await browser.new_context(
-            viewport=viewport,
-            bypass_csp=True,
-            is_mobile=width_name == "phone",
-            has_touch=width_name == "phone",
-        )
+    for width_name in WIDTHS:
+        context = await checking_context(browser, width_name)
         page = await context.new_page()
         link = await site.admin_link()
         await page.goto(link + "?lang=en")

@@ -5,7 +5,6 @@ form with its error messages too; their screenshots in docs/dashboard/ are made 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,8 @@ from sqlalchemy import select
 from bot.storage.db import Database
 from bot.storage.models import Participant
 from bot.storage.models.community import Proposal, ProposalNote
-from tests.dashboard.conftest import AXE, DESKTOP, PHONE, Site
-from tests.dashboard.test_accessibility import violations
+from tests.dashboard.axe import WIDTHS, checking_context, screenshot_folder, violations
+from tests.dashboard.conftest import AXE, Site
 from tests.dashboard.test_activities import local_day
 
 SHOTS = {"activities", "activity-form", "activity-cancel", "proposals", "proposal"}
@@ -110,16 +109,10 @@ async def test_no_serious_accessibility_problem_on_the_activity_pages(
         "proposals": "/proposals",
         "proposal": f"/proposals/{proposal_id}",
     }
-    shots = Path(os.environ.get("BUURTBOT_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     problems: dict[str, list[dict]] = {}
-    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = await browser.new_context(
-            viewport=viewport,
-            bypass_csp=True,
-            is_mobile=width_name == "phone",
-            has_touch=width_name == "phone",
-        )
+    for width_name in WIDTHS:
+        context = await checking_context(browser, width_name)
         page = await context.new_page()
         await page.goto(await site.admin_link() + "?lang=en")
         await page.get_by_role("button").last.click()

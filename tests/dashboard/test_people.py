@@ -13,15 +13,14 @@ against `buurtbot run` with the fake Bot API: the browser's action reaches peopl
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.community.telegram.test_end_to_end import onboard
+from tests.dashboard.axe import screenshot_folder, violations
 from tests.dashboard.conftest import AXE, DESKTOP, PHONE, Site
-from tests.dashboard.test_accessibility import violations
 
 pytestmark = pytest.mark.postgres
 
@@ -176,8 +175,7 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
 async def check_pages(site: Site, browser, tmp_path: Path) -> None:
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm ci")
-    shots = Path(os.environ.get("BUURTBOT_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     problems: dict[str, list[dict]] = {}
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context, page = await log_in(

@@ -7,7 +7,6 @@ axe-core on the new pages, and their screenshots."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,8 +15,8 @@ import pytest
 
 from bot.i18n import bidi
 from tests import processes
-from tests.dashboard.conftest import AXE, DESKTOP, PHONE, Site
-from tests.dashboard.test_accessibility import violations
+from tests.dashboard.axe import WIDTHS, checking_context, screenshot_folder, violations
+from tests.dashboard.conftest import AXE, DESKTOP, Site
 from tests.dashboard.test_browser import page_tables, report_tables
 from tests.fakes.signal_daemon import FakeSignalDaemon, FakeSignalPerson
 from tests.fakes.telegram_api import FakeUser
@@ -302,16 +301,10 @@ async def test_the_poll_pages_pass_axe_and_are_photographed(
 ) -> None:
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm ci")
-    shots = Path(os.environ.get("BUURTBOT_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     problems: dict[str, list[dict]] = {}
-    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = await browser.new_context(
-            viewport=viewport,
-            bypass_csp=True,
-            is_mobile=width_name == "phone",
-            has_touch=width_name == "phone",
-        )
+    for width_name in WIDTHS:
+        context = await checking_context(browser, width_name)
         page = await log_in(site, context)
         if width_name == "desktop":
             await page.goto(site.url + "/polls/new?lang=en")

@@ -9,7 +9,6 @@ no serious problem; the screenshots in docs/dashboard/ are made here.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections import Counter
 from datetime import timedelta
@@ -22,8 +21,8 @@ from bot.i18n.format import local
 from bot.storage.db import sync_url
 from bot.storage.models import Answer, OutboxMessage, utcnow
 from bot.storage.models.community import AuditEntry
+from tests.dashboard.axe import screenshot_folder, violations
 from tests.dashboard.conftest import AXE, DESKTOP, PEOPLE, PHONE, Site
-from tests.dashboard.test_accessibility import violations
 from tests.reports.seed import NEIGHBOURHOODS, SMALL, signal_number, telegram_id
 
 pytestmark = pytest.mark.postgres
@@ -310,8 +309,7 @@ async def test_a_scheduled_invitation_stopped_sends_nothing_and_pages_pass_axe(
     # axe-core, in Dutch and English, desktop and phone; the screenshots.
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm ci")
-    shots = Path(os.environ.get("BUURTBOT_SCREENSHOTS") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     problems: dict[str, list[dict]] = {}
     for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context = await browser.new_context(viewport=viewport, bypass_csp=True)
