@@ -280,10 +280,40 @@ class ConversationService:
             return
         origin = turn.incoming.conversation_id
         if _is_button(event) and origin is not None and origin != conversation.id:
+            await self._earlier_button(turn, conversation, origin, event)
+            return
+        await self._engine_turn(turn, conversation, event)
+
+    async def _earlier_button(
+        self, turn: _Turn, current: Conversation, origin: int, event: Event
+    ) -> None:
+        """A button of a conversation that waits behind the current one.
+
+        Two invitations in a row: the second pauses the first, yet the person may well
+        answer the first one's buttons. Their answer counts: that conversation takes
+        over, and the current one waits and is asked again after it. A button of a
+        conversation that ended, or of somebody else's, is stale.
+        """
+        earlier = await turn.session.get(Conversation, origin)
+        if (
+            earlier is None
+            or earlier.participant_id != turn.participant.id
+            or earlier.status != convs.PAUSED
+        ):
             log.info("stale or foreign button: conversation %s is not the active one", origin)
             self._stale(turn)
             return
-        await self._engine_turn(turn, conversation, event)
+        waited_since = earlier.updated_at
+        convs.set_status(current, convs.PAUSED)
+        convs.set_status(earlier, convs.ACTIVE)
+        await self._engine_turn(turn, earlier, event)
+        if turn.reply.stale:  # not its current question either: nothing changes
+            convs.set_status(earlier, convs.PAUSED)
+            earlier.updated_at = waited_since
+            convs.set_status(current, convs.ACTIVE)
+        elif self._active(turn) is None and current.status == convs.PAUSED:
+            # Its flow was gone (closed kindly): the current conversation goes on.
+            convs.set_status(current, convs.ACTIVE)
 
     def _command(self, text: str, participant: Participant) -> tuple[str, str] | None:
         parsed = parse_command(text)

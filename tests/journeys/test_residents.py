@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.community import activities, invitations, rsvp
 from bot.storage.models import Answer, utcnow
-from bot.storage.models.community import CANCELLED, NOT_GOING, Activity
+from bot.storage.models.community import CANCELLED, NOT_GOING, Activity, Rsvp
 from tests.channels.signal.conftest import option
 from tests.journeys.conftest import World
 
@@ -105,6 +105,70 @@ async def test_no_to_joining_changes_nothing(world: World) -> None:
 def day_after_at(starts: datetime, hour: int, minute: int = 0) -> datetime:
     day = starts.astimezone(AMSTERDAM).date() + timedelta(days=1)
     return datetime.combine(day, time(hour, minute), tzinfo=AMSTERDAM).astimezone(UTC)
+
+
+async def test_an_earlier_invitation_can_still_be_answered(world: World) -> None:
+    """Two invitations in a row: the first one's buttons still count, and the second
+    invitation is asked again after it; a press on an ended conversation stays stale."""
+    anouk = world.server.user(821, "Anouk", language_code="en")
+    await world.tg_onboard(anouk)
+    starts = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    async with world.app.database.transaction() as session:
+        made = [
+            await activities.create_activity(
+                session,
+                title={"en": title},
+                starts_at=starts + timedelta(hours=hours),
+                place="De Schakel",
+                neighbourhoods=["kerkelanden"],
+            )
+            for title, hours in (("Soup evening", 0), ("Bike repair", 2))
+        ]
+        people = await invitations.select_audience(
+            session, invitations.Audience.of(["kerkelanden"])
+        )
+        for activity in made:
+            await invitations.queue_invitations(session, world.app.parts, activity, people)
+    assert await world.deliver() == 2
+
+    sent = world.server.sent_messages(anouk.chat_id)
+    first, second = sorted(
+        (c for c in sent if "Soup evening" in (c.text or "") or "Bike repair" in (c.text or "")),
+        key=lambda c: c.result["message_id"],
+    )
+    earlier = next(a for a in made if a.title["en"] in (first.text or ""))
+    keyboard = first.params["reply_markup"]["inline_keyboard"]
+    can_not = next(
+        b["callback_data"] for row in keyboard for b in row if b["text"] == "I can't come"
+    )
+    later = next(a for a in made if a.title["en"] in (second.text or ""))
+    start = len(world.server.calls)
+    await world.tg(
+        anouk,
+        lambda: anouk.press("Yes, I will come", message_id=first.result["message_id"]),
+        "See you",
+    )
+    await world.server.wait_for(
+        lambda: later.title["en"] in world.tg_since(anouk, start) or None, timeout=15
+    )
+    async with world.app.database.transaction() as session:
+        answers = {r.activity_id: r.answer for r in (await session.execute(select(Rsvp))).scalars()}
+    assert answers == {earlier.id: "going"}
+
+    # The later invitation, asked again, is answered as usual.
+    await world.tg(anouk, lambda: anouk.press("Maybe"), "")
+    # The first invitation's buttons once more: that conversation has ended.
+    answered = len(world.server.calls_to("answerCallbackQuery"))
+    anouk.press_data(can_not, message_id=first.result["message_id"])
+    await world.server.wait_for_calls("answerCallbackQuery", answered + 1)
+    await world.server.wait_idle()
+    assert (
+        world.server.calls_to("answerCallbackQuery")[-1].params["text"]
+        == "This button is from an earlier question."
+    )
+    async with world.app.database.transaction() as session:
+        answers = {r.activity_id: r.answer for r in (await session.execute(select(Rsvp))).scalars()}
+    assert answers == {earlier.id: "going", later.id: "maybe"}
 
 
 async def test_going_gets_feedback_the_day_after(world: World) -> None:
