@@ -20,6 +20,7 @@ from bot.app import build
 from bot.storage.db import sync_url
 from bot.storage.models import Answer, OutboxMessage, Participant, utcnow
 from tests.conftest import make_settings
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BUURTBOT = Path(sys.executable).parent / "buurtbot"
@@ -41,6 +42,10 @@ class Chat:
             "BUURTBOT_DATABASE_URL": database_url,
             "BUURTBOT_DATA_DIR": str(tmp_path / "data"),
             "BUURTBOT_SECRET_KEY": "test",
+            # What is due shows at any hour of the test run (quiet hours hold it), and
+            # `run`'s dashboard takes a free port, not 8000, beside other test runs.
+            "BUURTBOT_QUIET_HOURS": "",
+            "BUURTBOT_DASHBOARD_LISTEN": f"127.0.0.1:{free_port()}",
         }
         self.process = subprocess.Popen(
             [str(BUURTBOT), *(command or ("chat", "--user", user, "--language", language))],

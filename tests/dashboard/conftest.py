@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from bot.storage.migrate import upgrade
 from tests import processes
 from tests.conftest import ROOT
 from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
+from tests.processes import free_port
 from tests.reports.seed import Seeded, seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,12 +27,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PEOPLE = 60  # 12 in each of 5 neighbourhoods, and 3 in haghoek (too few to show)
 SMALL = "haghoek"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

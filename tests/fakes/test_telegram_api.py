@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
-import socket
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -44,6 +43,7 @@ from telegram.ext import (
 )
 
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.processes import free_port
 
 Handler = Any
 
@@ -106,13 +106,6 @@ def retry_after_of(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return seconds(error.retry_after)
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago (for PTB's webhook server)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- polling with a real Application -------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from bot.conversation.turns import Reply
 from bot.delivery.sender import Status
 from bot.flows.events import Say
 from tests.conftest import ROOT, make_settings
+from tests.processes import free_port
 
 CACHE = ROOT / ".cache" / "signal-cli"
 SCRIPT = ROOT / "scripts" / "provision-signal-cli.sh"
@@ -55,12 +55,6 @@ def provision() -> tuple[Path, Path]:
         pytest.skip(f"signal-cli or Java 21 could not be downloaded: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     return launcher, java_home
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

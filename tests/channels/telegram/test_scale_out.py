@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import re
 import signal
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from bot.storage.db import sync_url
 from bot.storage.migrate import upgrade
 from tests import processes
 from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
+from tests.processes import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -47,18 +47,12 @@ ONBOARDING: list[tuple[Callable[[FakeUser], Any], int]] = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Proxy:
     """Round robin over the processes' webhook ports; skips one that does not answer."""
 
     def __init__(self, ports: list[int]):
         self.ports = ports
-        self.port = _free_port()
+        self.port = free_port()
         self.turn = itertools.count()
         self.sent: dict[int, int] = dict.fromkeys(ports, 0)
         self._runner: web.AppRunner | None = None
@@ -105,7 +99,7 @@ class Deployment:
         self.settings = settings
         self.url = url
         self.tmp_path = tmp_path
-        self.ports = [_free_port() for _ in range(count)]
+        self.ports = [free_port() for _ in range(count)]
         self.proxy = Proxy(self.ports)
         self.running: list[asyncio.subprocess.Process] = []
         self.logs = [tmp_path / f"process-{n}.log" for n in range(count)]
