@@ -26,6 +26,7 @@ from bot.community.common import get_record, log, notify, translator, when, work
 from bot.conversation.extensions import Actions, Extensions
 from bot.flows.state import State
 from bot.flows.steps.dynamic_choice import option
+from bot.flows.steps.language import language_name
 from bot.i18n import bidi
 from bot.storage.models import Conversation, OutboxMessage, Participant, utcnow
 from bot.storage.models.community import CANCELLED, DRAFT, GOING, MAYBE, PLANNED, Activity, Rsvp
@@ -240,6 +241,7 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         )
         return
     changed: dict[str, Any] = {}
+    outdated: list[str] = []
     if what == "time":
         moment = local_moment(str(values["date"]), str(values["time"]), parts.settings.timezone)
         if moment <= utcnow():
@@ -253,6 +255,7 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
     elif what == "text":
         changed["title"] = worker_text(str(values["new_title"]))
         changed["description"] = worker_text(str(values.get("new_description") or ""))
+        outdated = _translated(activity)
     try:
         done = await update_activity(
             session,
@@ -274,6 +277,16 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
             id=activity.id,
         )
     )
+    if outdated:
+        # The chat takes one text; translations of the old one would now say something
+        # else, so they went. The worker hears which, and where to write new ones.
+        actions.say(
+            t.gettext(
+                "The translations of the old text are removed: {languages}. "
+                "Until you add new ones on the dashboard (Activities, Change), "
+                "everyone gets your text."
+            ).format(languages=", ".join(language_name(code) for code in outdated))
+        )
     if done.told:
         actions.say(
             t.ngettext(
@@ -282,6 +295,18 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
                 done.told,
             ).format(n=done.told)
         )
+
+
+def _translated(activity: Activity) -> list[str]:
+    """The languages the activity's title or description has a translation in."""
+    codes = {
+        code
+        for text in (activity.title, activity.description)
+        if isinstance(text, dict)
+        for code, value in text.items()
+        if code != "_" and str(value or "").strip() and value != text.get("_")
+    }
+    return sorted(codes)
 
 
 async def worker_activities(actions: Actions) -> list[Activity]:

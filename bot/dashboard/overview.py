@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.community.activities import counts, title_in, upcoming
+from bot.community.common import when
 from bot.community.proposals import idea_of, open_proposals
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.languages import own_name
@@ -56,6 +57,8 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
             (
                 a,
                 title_in(a, language),
+                # In the town's own time and words, as the activities page and the chat.
+                when(app.parts, a.starts_at, language) if a.starts_at else "",
                 # As in the report's invitations section: 1 to 4 people are not a number.
                 [
                     Cell.of(n).text(t)

@@ -18,6 +18,7 @@ from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import choices, forbidden, viewer
 from bot.flows.labels import Labels
+from bot.i18n.format import format_day
 
 STARTING_ROWS = 3
 MORE = "more"
@@ -82,7 +83,9 @@ async def polls_page(request: web.Request) -> web.StreamResponse:
                 if value != "_skip"
             ],
             "neighbourhoods": [names.get(key, key) for key in summary.poll.neighbourhoods],
-            "created": summary.poll.created_at,
+            "created": format_day(
+                summary.poll.created_at, language, app.settings.timezone, with_year=True
+            ),
             "answered": summary.answered,
         }
         for summary in found

@@ -1,6 +1,7 @@
 """Pages from Jinja2 templates, in the viewer's language.
 
-Templates call `_()` and `ngettext()`, which are the viewer's translator; Babel's Jinja2
+Templates call `_()`, `ngettext()` and `pgettext()` (one English word, two meanings),
+which are the viewer's translator; Babel's Jinja2
 extractor (babel.cfg) puts their texts into the bot's catalogs.
 """
 
@@ -47,6 +48,7 @@ def page(request: web.Request, template: str, status: int = 200, **values: Any) 
         "_": t.gettext,
         "gettext": t.gettext,
         "ngettext": t.ngettext,
+        "pgettext": t.pgettext,
         "translator": t,
         "language": language,
         "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",

@@ -141,6 +141,12 @@ async def test_an_activity_made_in_the_dashboard_keeps_its_translations(
         assert 'Saved: "Buurtbarbecue"' in html
         # Counts only, and the languages still missing.
         assert "English" in html and "Türkçe" not in html.split("Not translated")[1]
+        # "Change" is a verb here, a difference on the results page: each its own word.
+        status, html = await browser.get("/activities?lang=nl")
+        assert f'href="/activities/{made.id}/edit"' in html
+        edit = html[html.index(f'href="/activities/{made.id}/edit"') :]
+        assert edit[edit.index(">") + 1 :].startswith("Wijzigen</a>")
+        assert "Verschil" not in html
     finally:
         await browser.client.close()
 

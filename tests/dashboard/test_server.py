@@ -241,3 +241,37 @@ async def test_the_overview_shows_coordinators_the_running_processes(app: App) -
     finally:
         await server.close()
         await presence.stop()
+
+
+async def test_the_overview_shows_activity_times_in_the_towns_own_time(app: App) -> None:
+    """Stored in UTC, shown as the town reads a clock: 18:30 UTC in December is 19:30
+    in Amsterdam, written out as the activities page and the chat write it."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.community.activities import create_activity
+    from bot.storage.models import utcnow
+
+    year = utcnow().year + (1 if utcnow().month == 12 else 0)
+    starts = datetime(year, 12, 12, 18, 30, tzinfo=UTC)
+    if starts - utcnow() > timedelta(days=300):
+        starts = starts.replace(year=year - 1)
+    async with app.database.transaction() as session:
+        await create_activity(
+            session,
+            title={"en": "Soup evening"},
+            starts_at=starts,
+            place="De Schakel",
+            neighbourhoods=["kerkelanden"],
+        )
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            async with client.get(server.make_url("/?lang=nl")) as response:
+                html = await response.text()
+        row = html[html.index("Soup evening") :]
+        row = row[: row.index("</tr>")]
+        assert "12 december om 19:30" in row, row
+        assert "18:30" not in row
+    finally:
+        await server.close()

@@ -250,3 +250,26 @@ async def test_skip_buttons_say_what_they_mean_for_the_worker(
     assert labels == ["No description"]
     # Typed, the words work as well as the button.
     await act(server, worker, lambda: worker.send_text("no description"), "which day")
+
+
+@pytest.mark.usefixtures("channel")
+async def test_a_new_text_in_the_chat_says_which_translations_went(
+    app: App, server: FakeTelegramServer, channel: TelegramChannel
+) -> None:
+    """The chat takes the new text in one language: the old Turkish and Polish
+    translations no longer fit and go, and the worker is told so, not left to find out."""
+    worker = await worker_of(app, server)
+    activity_id = await make_activity(app)
+    await act(server, worker, lambda: worker.send_command("activities"), "change or cancel")
+    await act(server, worker, press_nth(worker, server, 0), "What do you want to do?")
+    await act(server, worker, lambda: worker.press("Change the title and description"), "new title")
+    await act(server, worker, lambda: worker.send_text("Soup evening"), "new description")
+    start = len(server.calls)
+    await act(server, worker, lambda: worker.press("No description"), "Saved")
+    await server.wait_idle()
+    text = "\n".join(sent_to(server, worker, start))
+    assert "The translations of the old text are removed: Polski, Türkçe." in text
+    assert "(Activities, Change)" in text
+    async with app.database.transaction() as session:
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None and activity.title == {"_": "Soup evening"}
