@@ -79,18 +79,25 @@ async def _chat(
     running = None
     scheduler = None
     try:
+        if deliver:
+            # `run` in the terminal is a running bot like any other: it registers, so
+            # the dashboard's overview and `buurtbot health` show it and what it leads.
+            await app.presence.start()
         if dashboard:
             running = await _dashboard_for_operator(app)
         if deliver:
             from bot.delivery.scheduler import start as start_scheduler
 
             scheduler = await start_scheduler(app, [terminal.sender])
+            await app.presence.refresh()  # the jobs' lead, at once
         await terminal.run()
     finally:
         if scheduler is not None:
             await scheduler.stop()
         if running is not None:
             await running.stop()
+        if deliver:
+            await app.presence.stop()
         await app.close()
 
 
