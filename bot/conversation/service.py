@@ -62,6 +62,7 @@ UNDELIVERED_TEXT_KEPT = timedelta(hours=1)
 
 START_FLOW = "onboarding"
 RESUME_FLOW = "resume"
+MOVE_FLOW = "move"
 #: Subflows one turn may enter in a row (a flow that enters itself through another).
 MAX_SUBFLOWS = 8
 
@@ -368,6 +369,8 @@ class ConversationService:
         was_stopped = participant.opted_out_at is not None
         participant.opted_out_at = None
         turn.start_payload = parse_start_payload(argument, self.deployment)
+        if await self._ask_before_moving(turn):
+            return
         conversation = self._active(turn)
         if conversation is None:
             conversation = await convs.latest_unfinished(turn.session, participant.id)
@@ -406,6 +409,45 @@ class ConversationService:
             )
         else:
             self._say(turn, t.gettext("Hello again! Type /help to see what you can do."))
+
+    async def _ask_before_moving(self, turn: _Turn) -> bool:
+        """A link for another neighbourhood than the one a person gave: ask first.
+
+        People scan posters where they shop, work or visit, so a link does not move
+        anyone on its own. The `move` flow asks; its neighbourhood question is answered
+        from the link once they say yes. What they were doing waits and resumes after it.
+        True when the question was asked (the /start ends there).
+        """
+        payload = turn.start_payload
+        participant = turn.participant
+        if (
+            payload is None
+            or not payload.neighbourhood
+            or participant.consented_at is None
+            or participant.neighbourhood in (None, payload.neighbourhood)
+            or (flow := self.library.get(MOVE_FLOW)) is None
+        ):
+            return False
+        there = self.deployment.neighbourhood(payload.neighbourhood)
+        own = self.deployment.neighbourhood(participant.neighbourhood or "")
+        if there is None or own is None:  # "somewhere else" or gone from the list
+            return False
+        turn.start_payload = StartPayload(None, payload.campaign)
+        current = self._active(turn)
+        if current is not None and current.flow_id == MOVE_FLOW:
+            convs.set_status(current, convs.ABANDONED)  # a second link: this one asks
+        elif current is not None:
+            self._payload_into(turn, current)  # the campaign still counts
+        await self._interrupt(
+            turn,
+            flow,
+            {
+                "link_neighbourhood": there.name,
+                "own_neighbourhood": own.name,
+                PREFILL: {"neighbourhood": there.key},
+            },
+        )
+        return True
 
     def _payload_into(self, turn: _Turn, conversation: Conversation) -> None:
         """A deep link scanned mid-conversation counts too: its neighbourhood (on the

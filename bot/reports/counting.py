@@ -55,7 +55,7 @@ from bot.reports.model import Scope
 from bot.reports.periods import Period
 from bot.storage.models import Answer, Conversation, Participant
 
-NOT_IN_REPORTS = frozenset({"language", "forget", "resume"})
+NOT_IN_REPORTS = frozenset({"language", "forget", "resume", "move"})
 """The system's own flows: what they hold is no one's opinion."""
 
 COMPLETED, ANSWERING, STOPPED, ANONYMISED = "completed", "answering", "stopped", "anonymised"

@@ -49,11 +49,35 @@ async def test_a_deep_link_counts_in_the_middle_of_a_conversation(world: World) 
         assert conversation is not None
         assert State.from_json(conversation.state).variables["campaign"] == "poster"
 
-    # After consent: the profile's neighbourhood changes at once.
+    # After consent: asked first (people scan posters where they shop or work too).
     bram = world.server.user(962, "Bram", language_code="en")
-    await world.tg_onboard(bram)
-    await world.tg(bram, lambda: bram.send_command("start", "n-hofkamp_c-flyer"), "")
+    await world.tg_onboard(bram)  # lives in Kerkelanden, in the middle of what-matters
+    asked = await world.tg(
+        bram, lambda: bram.send_command("start", "n-hofkamp_c-flyer"), "Do you live in"
+    )
+    assert "This link is for Hofkamp. We have Kerkelanden as your neighbourhood." in asked
+    assert (await world.participant("telegram", str(bram.user_id))).neighbourhood == "kerkelanden"
+    said = await world.tg(bram, lambda: bram.press("No"), "What is good")
+    assert "Your neighbourhood stays Kerkelanden." in said  # and what-matters goes on
+    assert (await world.participant("telegram", str(bram.user_id))).neighbourhood == "kerkelanden"
+    # The same link again, and yes: the neighbourhood is the link's, without its question.
+    await world.tg(bram, lambda: bram.send_command("start", "n-hofkamp"), "Do you live in")
+    said = await world.tg(bram, lambda: bram.press("Yes"), "What is good")
+    assert "OK! Hofkamp is now your neighbourhood." in said
+    assert "Which neighbourhood" not in said
     assert (await world.participant("telegram", str(bram.user_id))).neighbourhood == "hofkamp"
+    # A link for the neighbourhood they have asks nothing.
+    said = await world.tg(bram, lambda: bram.send_command("start", "n-hofkamp"), "")
+    assert "Do you live in" not in said
+
+    # On Signal, typed: the same question, answered by its number.
+    emre = world.daemon.person("Emre")
+    await world.sg_onboard(emre)
+    reply = await world.sg(emre, "/start n-centrum")
+    assert "This link is for Centrum." in reply
+    reply = await world.sg(emre, option(reply, "Yes"))
+    assert "Centrum is now your neighbourhood" in reply
+    assert (await world.participant("signal", emre.uuid)).neighbourhood == "centrum"
 
 
 async def test_stop_then_start_greets_once_and_mydata_speaks_in_words(world: World) -> None:
