@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.community import audit, changes, polls, roles
 from bot.community.activities import upcoming
 from bot.community.common import get_record, log, quiet_hours
@@ -49,7 +50,6 @@ from bot.outbox.quiet_hours import hold
 from bot.outbox.status import Progress, broadcast_progress
 from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.community import DRAFT, PLANNED, Activity, Invitation
-from bot.storage.models.outbox import CANCELLED as STOPPED
 from bot.storage.models.outbox import QUEUED
 
 if TYPE_CHECKING:
@@ -442,22 +442,9 @@ async def stop_batch(
     found = await batch(session, batch_id, allowed)
     if found is None:
         return 0
-    queued = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.participant_id).where(
-            OutboxMessage.batch_id == batch_id, OutboxMessage.status == QUEUED
-        )
-    )
-    rows = queued.all()
-    if not rows:
+    people = await outbox.stop(session, batch_id=batch_id)
+    if not people:
         return 0
-    ids = [row_id for row_id, _ in rows]
-    people = [pid for _, pid in rows]
-    # The dedupe key goes too, so a new round can queue them again.
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
-        .values(status=STOPPED, last_error="stopped before it went out", dedupe_key=None)
-    )
     if found.kind == INVITATION_KIND:
         await session.execute(
             delete(Invitation).where(
@@ -465,6 +452,6 @@ async def stop_batch(
             )
         )
     action = audit.INVITATION_STOPPED if found.kind == INVITATION_KIND else audit.POLL_STOPPED
-    await audit.record(session, actor, action, f"batch {batch_id}: {len(ids)} stopped")
-    log.info("batch %s: %d queued messages stopped", batch_id, len(ids))
-    return len(ids)
+    await audit.record(session, actor, action, f"batch {batch_id}: {len(people)} stopped")
+    log.info("batch %s: %d queued messages stopped", batch_id, len(people))
+    return len(people)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
@@ -39,7 +39,6 @@ from bot.storage.models.community import (
     Invitation,
     Rsvp,
 )
-from bot.storage.models.outbox import CANCELLED as STOPPED
 from bot.storage.models.outbox import QUEUED
 
 if TYPE_CHECKING:
@@ -197,31 +196,19 @@ async def pending_batches(session: AsyncSession, activity_id: int) -> dict[str, 
     return found
 
 
-async def stop_invitations(session: AsyncSession, activity_id: int) -> int:
+async def stop_invitations(session: AsyncSession, activity_id: int, actor: audit.Actor) -> int:
     """Stop the activity's invitations that have not gone out; their people can be
-    invited again. How many were stopped."""
-    prefix = invitation_key_prefix(activity_id)
-    queued = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.participant_id).where(
-            OutboxMessage.status == QUEUED,
-            OutboxMessage.dedupe_key.startswith(prefix, autoescape=True),
-        )
-    )
-    found = queued.all()
-    if not found:
+    invited again. Recorded in the audit log; how many were stopped."""
+    people = await outbox.stop(session, dedupe_prefix=invitation_key_prefix(activity_id))
+    if not people:
         return 0
-    ids = [row_id for row_id, _ in found]
-    people = [pid for _, pid in found]
-    # The dedupe key goes too, so a new invitation round can queue them again.
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
-        .values(status=STOPPED, last_error="stopped before it went out", dedupe_key=None)
-    )
     await session.execute(
         delete(Invitation).where(
             Invitation.activity_id == activity_id, Invitation.participant_id.in_(people)
         )
     )
-    log.info("activity %s: %d queued invitations stopped", activity_id, len(ids))
-    return len(ids)
+    await audit.record(
+        session, actor, audit.INVITATION_STOPPED, f"activity {activity_id}: {len(people)} stopped"
+    )
+    log.info("activity %s: %d queued invitations stopped", activity_id, len(people))
+    return len(people)

@@ -233,7 +233,11 @@ async def manage_finished(actions: Actions, conversation: Conversation, state: S
         if not values.get("stop_sure"):
             actions.say(t.gettext("OK. Nothing was changed."))
             return
-        stopped = await changes.stop_invitations(session, activity.id)
+        stopped = await changes.stop_invitations(
+            session,
+            activity.id,
+            audit.Actor.worker(parts.settings, actions.participant, audit.CHAT),
+        )
         actions.say(
             t.ngettext(
                 "{n} invitation was stopped.", "{n} invitations were stopped.", stopped

@@ -41,6 +41,7 @@ from bot.outbox.queue import (
     flow,
     on_enqueue,
     question,
+    stop,
     text,
 )
 from bot.outbox.status import (
@@ -72,5 +73,6 @@ __all__ = [
     "record",
     "requeue_stale",
     "status_counts",
+    "stop",
     "text",
 ]

@@ -195,6 +195,33 @@ async def cancel(
     return result.rowcount or 0
 
 
+async def stop(
+    session: AsyncSession, *, batch_id: str | None = None, dedupe_prefix: str | None = None
+) -> list[int]:
+    """Stop queued messages before they go out (a worker's "stop"): they show as
+    stopped, and their dedupe key goes, so a new round can queue the same people again.
+
+    The people's ids, one a stopped message. Stopped is `cancelled` with its reason.
+    """
+    conditions = [TABLE.c.status == QUEUED]
+    if batch_id is not None:
+        conditions.append(TABLE.c.batch_id == batch_id)
+    if dedupe_prefix is not None:
+        conditions.append(TABLE.c.dedupe_key.startswith(dedupe_prefix, autoescape=True))
+    if len(conditions) == 1:
+        raise ValueError("say what to stop")
+    found = (
+        await session.execute(select(TABLE.c.id, TABLE.c.participant_id).where(*conditions))
+    ).all()
+    if found:
+        await session.execute(
+            update(TABLE)
+            .where(TABLE.c.id.in_([row_id for row_id, _ in found]), TABLE.c.status == QUEUED)
+            .values(status=CANCELLED, last_error="stopped before it went out", dedupe_key=None)
+        )
+    return [person for _, person in found]
+
+
 # ---- waking the dispatcher of this process ------------------------------------------------
 
 _listeners: list[Callable[[], None]] = []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
-from bot.community import activities
+from bot.community import activities, audit
 from bot.storage.models import Answer, OutboxMessage, utcnow
 from bot.storage.models.community import Activity, Rsvp
 from tests.community.helpers import cli, invite_code
@@ -150,6 +150,13 @@ async def test_a_scheduled_invitation_is_stopped_before_it_goes_out(
         rows = (await session.execute(select(OutboxMessage))).scalars().all()
         found = await session.get(Activity, activity_id)
     assert {r.status for r in rows} == {"cancelled"} and found.status == "planned"
+    async with app.database.transaction() as session:
+        [entry, *_] = await audit.entries(session)
+    assert (entry.action, entry.via, entry.subject) == (
+        audit.INVITATION_STOPPED,
+        audit.CHAT,
+        f"activity {activity_id}: 2 stopped",
+    )
     # They can be invited again, now.
     result = await cli(app, "broadcast", "--activity", str(activity_id))
     assert result.output.strip().splitlines()[-1] == "2"
