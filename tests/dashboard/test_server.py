@@ -218,13 +218,17 @@ async def test_the_overview_shows_coordinators_the_running_processes(app: App) -
     try:
         async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
             await _logged_in(app, server, client)
+            async with client.get(server.make_url("/?lang=nl")) as response:
+                dutch = await response.text()
             async with client.get(server.make_url("/?lang=en")) as response:
                 html = await response.text()
         assert response.status == 200
         section = html[html.index('id="h-processes"') :]
         row = section[section.index("<tbody>") : section.index("</tbody>")]
         assert f"{presence.id} · <bdi>{socket.gethostname()}</bdi>" in row
-        assert "Running" in row and JOBS in row and " s ago" in row
+        assert "Running" in row and "Scheduled jobs" in row and " s ago" in row
+        assert f">{JOBS}<" not in row  # the role's name in words, not its code
+        assert "Geplande taken" in dutch[dutch.index('id="h-processes"') :]
         # A worker of one neighbourhood does not see them.
         from tests.community.helpers import make_worker, participant
 
@@ -273,5 +277,33 @@ async def test_the_overview_shows_activity_times_in_the_towns_own_time(app: App)
         row = row[: row.index("</tr>")]
         assert "12 december om 19:30" in row, row
         assert "18:30" not in row
+    finally:
+        await server.close()
+
+
+async def test_messages_on_their_way_are_named_in_words(app: App) -> None:
+    """The overview's outbox line says what waits in the viewer's language, not the
+    outbox's own kind codes."""
+    from bot import outbox
+    from bot.storage.models import Participant, utcnow
+
+    async with app.database.transaction() as session:
+        person = Participant(channel="telegram", channel_user_id="7", consented_at=utcnow())
+        session.add(person)
+        await session.flush()
+        await outbox.enqueue(session, person.id, "nudge", outbox.text("Nog even?"))
+    server = await _serve(app)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+            await _logged_in(app, server, client)
+            async with client.get(server.make_url("/?lang=nl")) as response:
+                html = await response.text()
+            async with client.get(
+                server.make_url("/overview/broadcasts?lang=en"), headers={"HX-Request": "true"}
+            ) as response:
+                part = await response.text()
+        assert "Herinneringen om een gesprek af te maken: 1" in html
+        assert "nudge" not in html
+        assert "Reminders to finish a conversation: 1" in part
     finally:
         await server.close()
