@@ -256,6 +256,9 @@ def seed(
             "language": "nl",
             "neighbourhood": None,
             "role": "worker",
+            # Made-up names, as a real worker gives one with their invite.
+            "worker_name": ("Fatima, jongerenwerk", "Henk, opbouwwerk")[k],
+            "worker_since": start,
             "consented_at": start,
             "consent_version": "demo",
             "created_at": start,

@@ -178,3 +178,18 @@ def test_the_commands(database_url: str, tmp_path: Path, monkeypatch: pytest.Mon
     assert "| Totaal |" in text and "minder dan 5" in text
     cleared = runner.invoke(app, ["demo", "clear"])
     assert cleared.exit_code == 0 and "82 demo people" in cleared.stdout
+
+
+def test_demo_workers_have_the_names_a_real_invite_gives(
+    engine: Engine, library: FlowLibrary, deployment: Deployment
+) -> None:
+    """The workers page and the audit log show who a worker is; the demo's show a name."""
+    seeded(engine, library, deployment, people=50)
+    with engine.connect() as connection:
+        names = connection.execute(
+            select(Participant.worker_name, Participant.worker_since).where(
+                Participant.role == "worker"
+            )
+        ).all()
+    assert len(names) == 2
+    assert all(name and since for name, since in names)

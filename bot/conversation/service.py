@@ -481,7 +481,9 @@ class ConversationService:
         return variables
 
     def _not_allowed(self, turn: _Turn, name: str) -> None:
-        log.warning("/%s refused: participant %s is not allowed", name, turn.participant.id)
+        # A resident trying a worker's command is ordinary, not a fault: not a warning
+        # (warnings interrupt the terminal chat on the operator's screen).
+        log.info("/%s refused: participant %s is not allowed", name, turn.participant.id)
         t = self._t(turn.participant)
         self._say(turn, t.gettext("Sorry, only community workers can do that."))
 
