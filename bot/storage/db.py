@@ -113,8 +113,20 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        if not self.is_sqlite:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite: closed in place. SQLAlchemy closes a session it leaves in a task of its
+        # own, shielded, so that a cancellation cannot cut the close short; on SQLite the
+        # close never lets the loop run anything else (`inline_sqlite`), so nothing can
+        # cut it, and the task was a tenth of a conversation turn's session work.
+        session = self.sessions()
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
 
     async def close(self) -> None:
         await self.engine.dispose()
