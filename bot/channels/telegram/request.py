@@ -6,8 +6,9 @@ optional `sniffio`, in a failed import on every request). aiohttp, already a Buu
 dependency, does the same work in a fraction of the time, so the bot answers more
 people on the same core (see benchmarks/README.md).
 
-The mapping follows `HTTPXRequest`: form-encoded parameters, multipart for uploads,
-the connect/read/write/pool timeouts, `TimedOut` for timeouts and `NetworkError` for
+The mapping follows `HTTPXRequest`: form-encoded parameters (a JSON body for the
+channel's own `CallParameters`), multipart for uploads, the connect/read/write/pool
+timeouts, `TimedOut` for timeouts and `NetworkError` for
 every other transport failure. HTTP statuses and Telegram's JSON answers are PTB's
 business (`BaseRequest.post`).
 """
