@@ -88,6 +88,10 @@ class FlowContext:
         if own is not None:
             return own
         text = self.t.pgettext(context, source)
+        if "{" not in text and "}" not in text:
+            # Nothing to fill in (most labels and many questions): the deployment's values
+            # are not gathered for it. `fill` would return such a text as it is.
+            return bidi.rtl_lines(text) if bidi.is_rtl(self.language) else text
         if bidi.is_rtl(self.language):
             # Values keep their own direction; lines stay right-to-left.
             return bidi.rtl_lines(fill(text, bidi.isolate_values(self.values())))

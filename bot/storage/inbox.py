@@ -64,7 +64,7 @@ async def exchange(
     done = sorted(set(handled))
     if not rows and not done:
         return
-    async with database.engine.begin() as connection:
+    async with database.begin() as connection:
         if done:
             await connection.execute(_FORGET, {"channel": channel, "positions": done})
         if rows:

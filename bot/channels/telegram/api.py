@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram import Bot
 
-from bot.channels.telegram.request import FormParameters
+from bot.channels.telegram.request import CallParameters
 
 Markup = dict[str, Any]
 NO_PREVIEW = {"is_disabled": True}
@@ -33,7 +33,7 @@ class BotApi:
     async def call(self, method: str, **parameters: Any) -> Any:
         """Call `method`; parameters that are None are left out. Raises PTB's errors."""
         url = f"{self.bot.base_url}/{method}"
-        return await self.bot.request.post(url, FormParameters(parameters))
+        return await self.bot.request.post(url, CallParameters(parameters))
 
     async def send_message(
         self, chat_id: int, text: str, markup: Markup | None = None

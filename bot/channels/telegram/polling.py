@@ -23,7 +23,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.channels.telegram.errors import retry_after_seconds
 from bot.channels.telegram.intake import Intake
-from bot.channels.telegram.request import AiohttpRequest, FormParameters
+from bot.channels.telegram.request import AiohttpRequest, CallParameters
 from bot.health import Health
 from bot.storage.errors import describe
 from bot.storage.processes import TELEGRAM_UPDATES
@@ -133,7 +133,7 @@ class Poller:
                 self._offset = fetched[-1]["update_id"] + 1
 
     async def _fetch(self, *, timeout: float, limit: int) -> list[dict[str, Any]]:
-        parameters = FormParameters(
+        parameters = CallParameters(
             {
                 "offset": self._offset,
                 "limit": limit,

@@ -6,8 +6,9 @@ optional `sniffio`, in a failed import on every request). aiohttp, already a Buu
 dependency, does the same work in a fraction of the time, so the bot answers more
 people on the same core (see benchmarks/README.md).
 
-The mapping follows `HTTPXRequest`: form-encoded parameters, multipart for uploads,
-the connect/read/write/pool timeouts, `TimedOut` for timeouts and `NetworkError` for
+The mapping follows `HTTPXRequest`: form-encoded parameters (a JSON body for the
+channel's own `CallParameters`), multipart for uploads, the connect/read/write/pool
+timeouts, `TimedOut` for timeouts and `NetworkError` for
 every other transport failure. HTTP statuses and Telegram's JSON answers are PTB's
 business (`BaseRequest.post`).
 """
@@ -24,24 +25,24 @@ from telegram.request import BaseRequest, RequestData
 
 Timeout = Any  # a number of seconds, None (no limit) or BaseRequest.DEFAULT_NONE
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
 
 
-class FormParameters(RequestData):
+class CallParameters(RequestData):
     """Parameters of one Bot API call, ready for `BaseRequest.post` (see `api.BotApi`).
 
-    PTB builds its request data from its own objects; these are plain values: strings
-    as they are, everything else as JSON, the way PTB encodes them. No files.
+    PTB builds its request data from its own objects; these are plain values. No files.
+    `AiohttpRequest` sends them as one JSON body (the Bot API takes `application/json`
+    for every call without files): one `json.dumps`, in C, where a form needs a JSON
+    string for each value that is not one and then the form encoding of them all, in
+    Python. Any other `BaseRequest` reads them as PTB's own (`json_parameters`).
     """
 
     __slots__ = ("_values",)
 
     def __init__(self, values: dict[str, Any]):
         super().__init__()
-        self._values = {
-            name: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            for name, value in values.items()
-            if value is not None
-        }
+        self._values = {name: value for name, value in values.items() if value is not None}
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -49,7 +50,14 @@ class FormParameters(RequestData):
 
     @property
     def json_parameters(self) -> dict[str, str]:
-        return self._values
+        return {
+            name: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            for name, value in self._values.items()
+        }
+
+    @property
+    def json_payload(self) -> bytes:
+        return json.dumps(self._values, ensure_ascii=False).encode()
 
 
 def _seconds(value: Timeout, default: float | None) -> float | None:
@@ -117,13 +125,18 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        parameters = request_data.json_parameters if request_data else None
-        # Encoded here rather than by aiohttp: its form class costs more than the call.
-        data: Any = urlencode(parameters).encode() if parameters else None
-        headers = _FORM if parameters else None
+        data: Any = None
+        headers: dict[str, str] | None = None
+        if isinstance(request_data, CallParameters):
+            data, headers = request_data.json_payload, _JSON
+        elif request_data is not None:
+            parameters = request_data.json_parameters
+            if parameters:
+                # Encoded here rather than by aiohttp: its form class costs more than the call.
+                data, headers = urlencode(parameters).encode(), _FORM
         if files:
             form = aiohttp.FormData()
-            for name, value in (parameters or {}).items():
+            for name, value in (request_data.json_parameters if request_data else {}).items():
                 form.add_field(name, value)
             for name, (filename, content, mime_type) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime_type)
