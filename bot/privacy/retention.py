@@ -55,7 +55,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.labels import FREE_TEXT_KINDS
 from bot.privacy.erasure import vacuum_after_erase
-
 from bot.storage import answer_order, receipts
 from bot.storage.models import Answer, Conversation, OutboxMessage, utcnow
 from bot.storage.models.community import Activity, Invitation, Proposal, ProposalNote, Rsvp

@@ -232,9 +232,7 @@ class _Queries:
         )
         if self.until is not None:
             latest_run = latest_run.where(run.started_at < self.until)
-        latest_run = (
-            latest_run.order_by(run.started_at.desc(), run.id.desc()).limit(1).correlate(a)
-        )
+        latest_run = latest_run.order_by(run.started_at.desc(), run.id.desc()).limit(1).correlate(a)
         step = aliased(Answer, name="step")
         last_step = (
             select(step.step_key)
