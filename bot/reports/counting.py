@@ -279,14 +279,30 @@ class _Queries:
         )
         return self._of_age(statement, a)
 
-    def everything(self) -> Any:
+    def everything(self, only_outcomes: bool = False) -> Any:
         """The steps, outcomes and moments in one statement (one round trip): rows of
         (kind, flow, step, group, answer, skipped, people, person, hour, status, last),
-        each kind filling its own columns."""
+        each kind filling its own columns. `only_outcomes`: the outcomes alone (who
+        answered and how their run ended: a funnel, as two periods compared need)."""
         text, number, flag = literal(None, String), literal(None, Integer), literal(None, Boolean)
         steps = self.steps().subquery("steps_part").c
         outcomes = self.outcomes().subquery("outcomes_part").c
         moments = self.moments().subquery("moments_part").c
+        outcome_rows = select(
+            literal("o"),
+            outcomes.flow_id,
+            text,
+            outcomes.grp,
+            text,
+            flag,
+            outcomes.n,
+            number,
+            text,
+            outcomes.status,
+            outcomes.last,
+        )
+        if only_outcomes:
+            return outcome_rows
         return union_all(
             select(
                 literal("s"),
@@ -301,19 +317,7 @@ class _Queries:
                 text,
                 text,
             ),
-            select(
-                literal("o"),
-                outcomes.flow_id,
-                text,
-                outcomes.grp,
-                text,
-                flag,
-                outcomes.n,
-                number,
-                text,
-                outcomes.status,
-                outcomes.last,
-            ),
+            outcome_rows,
             select(
                 literal("m"),
                 moments.flow_id,
@@ -336,6 +340,8 @@ class _Queries:
         (an unknown question counts as free text, as in `Labels.is_free_text`)."""
         s = self.scoped.c
         flows = labels.library.flows
+        if scope.flow is not None:  # the other flows' rules would only be read in vain
+            flows = {k: v for k, v in flows.items() if k == scope.flow}
         free = [
             and_(
                 s.flow_id == flow_id,
@@ -357,7 +363,7 @@ class _Queries:
                 func.min(s.id),
             )
             .where(s.skipped == false(), s.grp.in_(sorted(scope.free_text)), s.raw.is_not(None))
-            .where(or_(s.flow_id.not_in(list(flows)), *free))
+            .where(or_(s.flow_id.not_in(list(labels.library.flows)), *free))
             .group_by(s.flow_id, s.step_key, s.grp, s.raw, s.language)
         )
 
@@ -373,10 +379,16 @@ def _value(raw: str | None) -> Any:
 
 
 def count(
-    connection: Connection, scope: Scope, labels: Labels, zone: ZoneInfo
+    connection: Connection,
+    scope: Scope,
+    labels: Labels,
+    zone: ZoneInfo,
+    *,
+    only_outcomes: bool = False,
 ) -> dict[str, FlowCount]:
     """Everything in `scope`'s period and flows, for every neighbourhood (the view of
-    some neighbourhoods is taken later, from tables protected for all of them)."""
+    some neighbourhoods is taken later, from tables protected for all of them).
+    `only_outcomes`: the people and how their runs ended, nothing else (a funnel)."""
     flows: dict[str, FlowCount] = defaultdict(FlowCount)
     queries = _Queries(connection, scope, labels.library, zone)
     free: dict[tuple[str, str], bool] = {}
@@ -391,7 +403,7 @@ def count(
     seen: dict[str, tuple[str, str]] = {}
     months: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
     weeks: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
-    rows = connection.execute(queries.everything())
+    rows = connection.execute(queries.everything(only_outcomes))
     for kind, flow_id, step_key, key, raw, skipped, n, person, hour, status, last in rows:
         acc = flows[flow_id]
         if kind == "o":
@@ -436,7 +448,7 @@ def count(
             into = getattr(flows[flow_id], target)
             for period, people in periods.items():
                 into[period] = Counter(people.values())
-    if scope.free_text:
+    if scope.free_text and not only_outcomes:
         _texts(connection, queries, scope, labels, flows, is_free)
     return dict(flows)
 
