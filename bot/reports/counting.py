@@ -233,14 +233,14 @@ class _Queries:
         if self.until is not None:
             latest_run = latest_run.where(run.started_at < self.until)
         latest_run = latest_run.order_by(run.started_at.desc(), run.id.desc()).limit(1).correlate(a)
+        # The last answer of the run by the (conversation, step) index: ordering answers
+        # by id made PostgreSQL walk the primary key backwards for every run.
         step = aliased(Answer, name="step")
-        last_step = (
-            select(step.step_key)
-            .where(step.conversation_id == Conversation.id)
-            .order_by(step.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+        last_id = (
+            select(func.max(step.id)).where(step.conversation_id == Conversation.id)
+        ).scalar_subquery()
+        final = aliased(Answer, name="final")
+        last_step = select(final.step_key).where(final.id == last_id).scalar_subquery()
         grp = func.coalesce(a.neighbourhood, "")
         statement = (
             select(

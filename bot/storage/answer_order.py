@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -92,3 +93,8 @@ def order_everyone(connection: Connection) -> None:
         )
         .values(next_in_step_at=None, next_in_flow_at=None)
     )
+    if connection.dialect.name == "postgresql":
+        # After a bulk load the planner's statistics are those of an empty table until
+        # autovacuum comes by; the reports' joins would be planned as if for one row.
+        connection.execute(text("ANALYZE answers"))
+        connection.execute(text("ANALYZE conversations"))
