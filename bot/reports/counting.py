@@ -14,13 +14,14 @@ age group is not known, anonymised answers included). Its tables are then protec
 their own, like a report of one period.
 
 The database does the grouping: "each person's latest" is a filter on when the person
-next answered, kept on each answer (`bot.storage.answer_order`), and what comes back
-is a row a (question, neighbourhood, answer) with its number of people, not a row an
-answer. Only the months and weeks come back a
-row a person an hour (an hour in UTC is one local month and week in any time zone
-whose offset is whole hours; elsewhere a minute). Only the flows residents answer
-are counted (a flow's `audience`), unless one flow is asked for by name; the system's
-own flows (language, forget, resume) never are.
+next answered, kept on each answer (`bot.storage.answer_order`): the latest answer
+before a period's end is the one answered before it and not followed before it. What
+comes back is a row a (question, neighbourhood, answer) with its number of people,
+not a row an answer. Only the months and weeks come back a row a person an hour (an
+hour in UTC is one local month and week in any time zone whose offset is whole hours;
+elsewhere a minute). Only the flows residents answer are counted (a flow's
+`audience`), unless one flow is asked for by name; the system's own flows (language,
+forget, resume) never are.
 """
 
 from __future__ import annotations
