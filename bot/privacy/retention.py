@@ -180,9 +180,9 @@ async def purge(
             .values(**detached)
             .execution_options(synchronize_session=False)
         )
-        if people:
-            # What they still have was answered after what went: ordered again.
-            await session.execute(answer_order.of_people(people))
+        # What they still have is ordered again (a bound parameter an id: in chunks).
+        for start in range(0, len(people), 500):
+            await session.execute(answer_order.of_people(people[start : start + 500]))
         forget: dict[int, set[str]] = {}
         for conversation_id, step_key in survivors:
             forget.setdefault(conversation_id, set()).add(step_key)
