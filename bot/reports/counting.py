@@ -238,10 +238,18 @@ class _Queries:
         # by id made PostgreSQL walk the primary key backwards for every run.
         step = aliased(Answer, name="step")
         last_id = (
-            select(func.max(step.id)).where(step.conversation_id == Conversation.id)
-        ).scalar_subquery()
+            select(func.max(step.id))
+            .where(step.conversation_id == Conversation.id)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
         final = aliased(Answer, name="final")
-        last_step = select(final.step_key).where(final.id == last_id).scalar_subquery()
+        last_step = (
+            select(final.step_key)
+            .where(final.id == last_id)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
         grp = func.coalesce(a.neighbourhood, "")
         statement = (
             select(
