@@ -46,6 +46,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -234,11 +235,12 @@ class _Queries:
         if self.until is not None:
             latest_run = latest_run.where(run.started_at < self.until)
         latest_run = latest_run.order_by(run.started_at.desc(), run.id.desc()).limit(1).correlate(a)
-        # The last answer of the run by the (conversation, step) index: ordering answers
-        # by id made PostgreSQL walk the primary key backwards for every run.
+        # The last answer of the run, found by the (conversation, step) index. `id + 0`:
+        # for a plain max(id) PostgreSQL walks the primary key backwards from the newest
+        # answer until one of the run turns up (seconds at 10,000 people).
         step = aliased(Answer, name="step")
         last_id = (
-            select(func.max(step.id))
+            select(func.max(step.id + 0))
             .where(step.conversation_id == Conversation.id)
             .correlate(Conversation)
             .scalar_subquery()
@@ -400,6 +402,11 @@ def count(
     `only_outcomes`: the people and how their runs ended, nothing else (a funnel)."""
     flows: dict[str, FlowCount] = defaultdict(FlowCount)
     queries = _Queries(connection, scope, labels.library, zone)
+    if connection.dialect.name == "postgresql":
+        # The correlated subqueries make the planner's estimate look large enough for
+        # its JIT compiler, which then took 0.3 s to compile a 0.1 s query. For this
+        # transaction only.
+        connection.execute(text("SET LOCAL jit = off"))
     free: dict[tuple[str, str], bool] = {}
 
     def is_free(flow_id: str, step_key: str) -> bool:
