@@ -179,10 +179,15 @@ class _Queries:
     def _of_age(self, statement: Any, answer: Any) -> Any:
         if self.scope.age_group is None:
             return statement
-        person = aliased(Participant)
-        return statement.outerjoin(person, person.id == answer.participant_id).where(
-            func.coalesce(person.age_group, "") == self.scope.age_group
+        # The people of the age group as a set to look answers up in (a semi-join), not
+        # a join a row: an anonymised answer's age group is not known ("").
+        of_age = select(Participant.id).where(
+            func.coalesce(Participant.age_group, "") == self.scope.age_group
         )
+        found = answer.participant_id.in_(of_age)
+        if self.scope.age_group == "":
+            found = or_(answer.participant_id.is_(None), found)
+        return statement.where(found)
 
     def _grouped(self, answer: Any) -> tuple[Any, ColumnElement[bool], ColumnElement[Any]]:
         """The answers `answer` (an alias) joined with their person's latest answer in
