@@ -26,6 +26,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from bot.deployment import Deployment
 from bot.flows.library import FlowLibrary
 from bot.flows.model import Flow
+from bot.storage import answer_order
 from bot.storage.models import Answer, Conversation, OutboxMessage, Participant
 from bot.storage.models.community import (
     APPROVED,
@@ -347,6 +348,7 @@ def seed(
             )
     for begin in range(0, len(answer_rows), BATCH):
         connection.execute(insert(Answer), answer_rows[begin : begin + BATCH])
+    answer_order.order_everyone(connection)
     result.answers = len(answer_rows)
     # Interests steer invitations: keep them on the person, as onboarding does.
     for pid, person in zip(ids, rows, strict=True):

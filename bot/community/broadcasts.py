@@ -38,9 +38,9 @@ from bot.community.activities import upcoming
 from bot.community.common import get_record, log, quiet_hours
 from bot.community.invitations import (
     Audience,
+    count_audience,
     preview_messages,
     queue_invitations,
-    reach,
     select_audience,
 )
 from bot.flows import engine
@@ -129,7 +129,6 @@ class Plan:
     request: Request
     audience: Audience
     activity: Activity | None = None
-    people: list[Participant] = field(default_factory=list)
     per_language: Counter[str] = field(default_factory=Counter)
     due_at: datetime | None = None
     goes_at: datetime | None = None
@@ -141,7 +140,9 @@ class Plan:
 
     @property
     def reach(self) -> int:
-        return len(self.people)
+        """How many people it reaches (`invitations.count_audience`: the people `send`
+        queues, counted without loading them)."""
+        return sum(self.per_language.values())
 
     def refusal(self, name: str) -> Refusal | None:
         return next((r for r in self.refusals if r.field == name), None)
@@ -217,11 +218,14 @@ async def plan(
         found.refusals.append(Refusal(AT, AFTER_START))
     found.due_at = due
     found.goes_at = hold(quiet_hours(parts.settings), due, urgent=False)
-    found.people = await select_audience(
-        session, audience, activity_id=activity.id if activity is not None else None, now=now
+    found.per_language = await count_audience(
+        session,
+        audience,
+        parts.settings.default_language,
+        activity_id=activity.id if activity is not None else None,
+        now=now,
     )
-    found.per_language = reach(found.people, parts.settings.default_language)
-    if not found.people and not found.refusal(WHAT):
+    if not found.reach and not found.refusal(WHAT):
         found.refusals.append(Refusal(AUDIENCE, NOBODY))
     return found
 
@@ -242,12 +246,18 @@ async def send(
         return found, None
     assert found.due_at is not None and found.goes_at is not None
     due = request.at  # None: as soon as may be
+    people = await select_audience(
+        session,
+        found.audience,
+        activity_id=found.activity.id if found.activity is not None else None,
+        now=now,
+    )
     if found.activity is not None:
         queued, batch_id = await queue_invitations(
             session,
             parts,
             found.activity,
-            found.people,
+            people,
             due_at=due,
             invited_by=actor.participant_id,
         )
@@ -256,7 +266,7 @@ async def send(
     else:
         assert request.flow_id is not None
         queued, batch_id = await polls.queue_poll(
-            session, parts.settings, parts.library, request.flow_id, found.people, due_at=due
+            session, parts.settings, parts.library, request.flow_id, people, due_at=due
         )
         subject = f"flow {request.flow_id}"
         action = audit.POLL_SENT

@@ -17,6 +17,7 @@ chat's `/invite` in `invite.py`, `buurtbot broadcast` and the dashboard alike).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,8 +25,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Text, and_, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from bot import outbox
 from bot.community import changes, roles
@@ -93,16 +95,10 @@ class Audience:
         return cls.of(**data)
 
 
-async def select_audience(
-    session: AsyncSession,
-    audience: Audience,
-    *,
-    activity_id: int | None = None,
-    now: datetime | None = None,
-) -> list[Participant]:
-    """The people an invitation reaches, each once, by id; those already invited to
-    `activity_id` are left out."""
-    now = now or utcnow()
+def _conditions(
+    audience: Audience, activity_id: int | None, now: datetime
+) -> list[ColumnElement[bool]]:
+    """Who may be reached, as SQL: every criterion of `audience` but the interests."""
     conditions = [
         Participant.consented_at.is_not(None),
         Participant.opted_out_at.is_(None),
@@ -136,12 +132,57 @@ async def select_audience(
                 )
             )
         )
+    return conditions
+
+
+def _interested(audience: Audience, wants_activities: bool, interests: Any) -> bool:
+    """The interests criterion (none given: everyone). Who said yes to joining an
+    activity is interested in any of their neighbourhood."""
+    if not audience.interests:
+        return True
+    return bool(wants_activities or set(audience.interests) & set(interests or []))
+
+
+async def select_audience(
+    session: AsyncSession,
+    audience: Audience,
+    *,
+    activity_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Participant]:
+    """The people an invitation reaches, each once, by id; those already invited to
+    `activity_id` are left out."""
+    conditions = _conditions(audience, activity_id, now or utcnow())
     rows = await session.execute(select(Participant).where(*conditions).order_by(Participant.id))
-    found = list(rows.scalars())
+    return [p for p in rows.scalars() if _interested(audience, p.wants_activities, p.interests)]
+
+
+async def count_audience(
+    session: AsyncSession,
+    audience: Audience,
+    default_language: str,
+    *,
+    activity_id: int | None = None,
+    now: datetime | None = None,
+) -> Counter[str]:
+    """How many people `select_audience` finds, by the language they get it in: counted
+    by the database (a row a language, or a language and set of interests when
+    interests are asked for), so that a preview of the reach does not load the town."""
+    conditions = _conditions(audience, activity_id, now or utcnow())
+    columns: list[Any] = [Participant.language]
     if audience.interests:
-        wanted = set(audience.interests)
-        # Who said yes to joining an activity is interested in any of their neighbourhood.
-        found = [p for p in found if p.wants_activities or wanted & set(p.interests or [])]
+        columns += [Participant.wants_activities, cast(Participant.interests, Text)]
+    found: Counter[str] = Counter()
+    rows = await session.execute(
+        select(*columns, func.count()).where(*conditions).group_by(*columns)
+    )
+    for row in rows:
+        language, n = row[0], row[-1]
+        if audience.interests:
+            interests = json.loads(row[2]) if row[2] is not None else None
+            if not _interested(audience, row[1], interests):
+                continue
+        found[language or default_language] += n
     return found
 
 

@@ -55,7 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.labels import FREE_TEXT_KINDS
 from bot.privacy.erasure import vacuum_after_erase
-from bot.storage import receipts
+from bot.storage import answer_order, receipts
 from bot.storage.models import Answer, Conversation, OutboxMessage, utcnow
 from bot.storage.models.community import Activity, Invitation, Proposal, ProposalNote, Rsvp
 from bot.storage.models.outbox import FINAL_STATUSES
@@ -138,8 +138,26 @@ async def purge(
     due = and_(
         linked, or_(Answer.created_at < cutoff, Answer.conversation_id.in_(old_conversations))
     )
-    detached = {"participant_id": None, "conversation_id": None, "raw": None}
+    detached = {
+        "participant_id": None,
+        "conversation_id": None,
+        "raw": None,
+        # An anonymised answer is a person of its own (see `bot.storage.answer_order`).
+        "next_in_step_at": None,
+        "next_in_flow_at": None,
+    }
     async with database.transaction() as session:
+        people = (
+            (
+                await session.execute(
+                    select(Answer.participant_id)
+                    .where(due, Answer.participant_id.is_not(None))
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
         # Conversations that stay (still going) but hold old answers in their state.
         survivors = (
             await session.execute(
@@ -162,6 +180,9 @@ async def purge(
             .values(**detached)
             .execution_options(synchronize_session=False)
         )
+        # What they still have is ordered again (a bound parameter an id: in chunks).
+        for start in range(0, len(people), 500):
+            await session.execute(answer_order.of_people(people[start : start + 500]))
         forget: dict[int, set[str]] = {}
         for conversation_id, step_key in survivors:
             forget.setdefault(conversation_id, set()).add(step_key)

@@ -138,6 +138,21 @@ def _flow(
     )
 
 
+def _funnel_only(builder: Builder, flow_id: str, acc: FlowCount, labels: Labels) -> FlowResult:
+    made_funnel = funnel(builder, flow_id, acc, labels)
+    return FlowResult(
+        flow_id,
+        labels.flow_title(flow_id),
+        participation(made_funnel),
+        made_funnel,
+        [],
+        None,
+        None,
+        None,
+        [],
+    )
+
+
 def _results(
     connection: Connection,
     scope: Scope,
@@ -147,8 +162,11 @@ def _results(
     *,
     sections: bool,
     language: str,
+    funnels_only: bool = False,
 ) -> Results:
-    counted = count(connection, scope, labels, zone)
+    """`funnels_only`: each flow's participation and funnel alone, as a comparison of
+    two periods reads them (the same tables, counted and protected the same way)."""
+    counted = count(connection, scope, labels, zone, only_outcomes=funnels_only)
     town = _town(counted, labels, deployment)
     groups = _shown(scope, town, labels)
     builder = Builder(town, labels, groups)
@@ -157,7 +175,12 @@ def _results(
     results = Results(
         scope,
         groups,
-        [_flow(builder, f, counted[f], labels, scope, groups) for f in flow_ids],
+        [
+            _funnel_only(builder, f, counted[f], labels)
+            if funnels_only
+            else _flow(builder, f, counted[f], labels, scope, groups)
+            for f in flow_ids
+        ],
         generated_at=datetime.now(zone),
     )
     if scope.age_group is not None:
@@ -219,6 +242,7 @@ def _compare(
             zone,
             sections=False,
             language="",
+            funnels_only=True,
         )
         for period in periods
     ]

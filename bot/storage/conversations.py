@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.events import Answer as EngineAnswer
 from bot.flows.state import State
+from bot.storage import answer_order
 from bot.storage.db import dialect_of, insert_for
 from bot.storage.models import Answer, Conversation, utcnow
 
@@ -134,6 +135,11 @@ async def store_answers(
         for answer in answers
     }
     await session.execute(_upsert(dialect_of(session)), list(rows.values()))
+    # Which answer is the person's latest changed: the reports' counts read it.
+    await session.execute(
+        answer_order.ONE_PERSON_FLOW,
+        {"participant": conversation.participant_id, "flow": conversation.flow_id},
+    )
 
 
 ANSWERS = Answer.__table__

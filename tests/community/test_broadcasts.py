@@ -6,19 +6,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot.app import App
 from bot.community import audit, broadcasts, roles
-from bot.community.invitations import Audience
+from bot.community.invitations import Audience, select_audience
 from bot.flows.buttons import DONE, SKIP, button_rows
 from bot.flows.events import Ask, Option
 from bot.flows.numbered import numbered
 from bot.i18n.catalogs import Catalogs
-from bot.storage.models import utcnow
+from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.community import Activity, AuditEntry, Invitation
-from tests.community.helpers import activity_id, cli, invite, make_worker, new_activity, queued
+from tests.community.helpers import (
+    activity_id,
+    cli,
+    invite,
+    make_worker,
+    new_activity,
+    onboard,
+    participant,
+    queued,
+)
 from tests.community.test_invitations import residents
+from tests.helpers import Person
 
 pytestmark = pytest.mark.postgres
 
@@ -269,3 +279,79 @@ async def test_a_poll_written_in_the_dashboard_is_listed_and_sent_like_any_flow(
     # The three in Kerkelanden who may get it (see `residents`).
     assert not found.refusals and sent is not None and sent.queued == 3
     assert {"nl", "tr", "pl", "elsewhere"} <= set(people)
+
+
+async def test_the_reach_shown_is_the_number_queued(app: App) -> None:
+    """`plan` counts the reach in the database (`count_audience`); `send` queues the
+    people `select_audience` loads: for every kind of audience, the same people."""
+    worker = await make_worker(app)
+    people = await residents(app)
+    # Someone who said yes to joining an activity counts for any interest; someone
+    # with other interests, and someone with none.
+    keen = Person(app.service, user_id="r-keen")
+    await onboard(keen, language="ar", neighbourhood="centrum", interests=("sport",))
+    other = Person(app.service, user_id="r-other")
+    await onboard(other, language="uk", interests=("cooking",))
+    none = Person(app.service, user_id="r-none")
+    await onboard(none, language="en", neighbourhood="centrum", interests=())
+    async with app.database.transaction() as session:
+        found = await participant(app, keen)
+        await session.execute(
+            update(Participant).where(Participant.id == found.id).values(wants_activities=True)
+        )
+    await new_activity(worker)
+    activity = await activity_id(app)
+    actor = audit.Actor.operator(audit.DASHBOARD)
+    audiences = [
+        Audience(),
+        KERKELANDEN,
+        Audience.of(interests=["green"]),
+        Audience.of(interests=["cooking", "sport"]),
+        Audience.of(interests=["nothing-anyone-chose"]),
+        Audience.of(languages=["tr", "ar"]),
+        Audience.of(neighbourhoods=["centrum"], interests=["green"]),
+        Audience.of(age_groups=["18-27"], languages=["nl", "uk"]),
+    ]
+    reached = []
+    for audience in audiences:
+        for request in (
+            broadcasts.Request(flow_id="what-matters", audience=audience),
+            # The second round of invitations reaches nobody: all were invited.
+            broadcasts.Request(activity_id=activity, audience=audience),
+            broadcasts.Request(activity_id=activity, audience=audience),
+        ):
+            async with app.database.transaction() as session:
+                plan = await broadcasts.plan(session, app.parts, request, allowed=None)
+                loaded = await select_audience(
+                    session,
+                    plan.audience,
+                    activity_id=request.activity_id,
+                )
+                assert plan.reach == len(loaded)
+                found, sent = await broadcasts.send(
+                    session, app.parts, request, actor, allowed=None
+                )
+                assert found.per_language == plan.per_language
+                if not plan.reach:
+                    assert sent is None and plan.refusal(broadcasts.AUDIENCE)
+                    reached.append(0)
+                    continue
+                assert sent is not None and sent.queued == plan.reach
+                rows = (
+                    await session.execute(
+                        select(Participant.language, func.count())
+                        .join(OutboxMessage, OutboxMessage.participant_id == Participant.id)
+                        .where(OutboxMessage.batch_id == sent.batch_id)
+                        .group_by(Participant.language)
+                    )
+                ).all()
+                assert dict(rows) == dict(plan.per_language)
+                reached.append(plan.reach)
+                if request.flow_id:
+                    await broadcasts.stop_batch(session, sent.batch_id, actor, allowed=None)
+        # The activity's invitations go for the next audience.
+        async with app.database.transaction() as session:
+            for batch in await broadcasts.batches(session, None):
+                await broadcasts.stop_batch(session, batch.batch_id, actor, allowed=None)
+    assert reached == [7, 7, 0, 4, 4, 0, 5, 5, 0, 5, 5, 0, 1, 1, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0]
+    assert people  # the residents' helper's people are among them

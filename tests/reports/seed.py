@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert
 
+from bot.storage import answer_order
 from bot.storage.db import configure, sync_url
 from bot.storage.models import Answer, Conversation, Participant
 
@@ -179,6 +180,7 @@ def seed(
                 )
         for chunk in range(0, len(answers), 5000):
             connection.execute(insert(Answer), answers[chunk : chunk + 5000])
+        answer_order.order_everyone(connection)
     engine.dispose()
     result.participants = len(ids)
     result.conversations = len(cids)

@@ -68,10 +68,21 @@ class Conversation(Base):
 
 
 class Answer(Base):
-    """One answer to one step in one conversation; stored once (unique per step)."""
+    """One answer to one step in one conversation; stored once (unique per step).
+
+    `next_in_step_at` and `next_in_flow_at` are when the same person next answered the
+    same question of the same flow, or anything in that flow (None: not since; always
+    None for an anonymised answer, which is a person of its own). Reports count each
+    person's latest answer in a period; with these, "latest before `until`" is a plain
+    filter (`next IS NULL OR next >= until`) instead of a sort of every answer. They
+    are kept by `bot.storage.answer_order` wherever answers are written or anonymised.
+    """
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("conversation_id", "step_key"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "step_key"),
+        Index("ix_answers_latest_in_flow", "flow_id", "participant_id", "next_in_flow_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int | None] = mapped_column(
@@ -89,6 +100,8 @@ class Answer(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     neighbourhood: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_in_step_at: Mapped[datetime | None]
+    next_in_flow_at: Mapped[datetime | None]
 
 
 class InboundReceipt(Base):
