@@ -248,17 +248,19 @@ async def test_the_overview_shows_coordinators_the_running_processes(app: App) -
 
 
 async def test_the_overview_shows_activity_times_in_the_towns_own_time(app: App) -> None:
-    """Stored in UTC, shown as the town reads a clock: 18:30 UTC in December is 19:30
-    in Amsterdam, written out as the activities page and the chat write it."""
-    from datetime import UTC, datetime, timedelta
+    """Stored in UTC, shown as the town reads a clock (18:30 UTC is 19:30 or 20:30 in
+    Amsterdam), written out as the activities page and the chat write it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import get_month_names
 
     from bot.community.activities import create_activity
     from bot.storage.models import utcnow
 
-    year = utcnow().year + (1 if utcnow().month == 12 else 0)
-    starts = datetime(year, 12, 12, 18, 30, tzinfo=UTC)
-    if starts - utcnow() > timedelta(days=300):
-        starts = starts.replace(year=year - 1)
+    starts = (utcnow() + timedelta(days=7)).replace(hour=18, minute=30, second=0, microsecond=0)
+    local = starts.astimezone(ZoneInfo(app.settings.timezone))
+    month = get_month_names("wide", locale="nl")[local.month]
     async with app.database.transaction() as session:
         await create_activity(
             session,
@@ -275,7 +277,7 @@ async def test_the_overview_shows_activity_times_in_the_towns_own_time(app: App)
                 html = await response.text()
         row = html[html.index("Soup evening") :]
         row = row[: row.index("</tr>")]
-        assert "12 december om 19:30" in row, row
+        assert f"{local.day} {month} om {local:%H:%M}" in row, row
         assert "18:30" not in row
     finally:
         await server.close()
