@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, make_url, text
 
+from bot.settings import SettingsError
 from bot.storage.db import ensure_sqlite_folder, sync_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -36,6 +37,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         with engine.connect() as connection:
             schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+            if schema is None:
+                raise SettingsError(
+                    "BUURTBOT_DATABASE_URL: PostgreSQL has no schema to keep the tables in "
+                    "(the search_path names none that exists). Create it first "
+                    "(CREATE SCHEMA name), or leave out the search_path option."
+                )
             key = {"lock": MIGRATION_LOCK, "schema": zlib.crc32(schema.encode()) & 0x3FFFFFFF}
             connection.execute(text("SELECT pg_advisory_lock(:lock, :schema)"), key)
             try:

@@ -299,3 +299,28 @@ async def test_cancel_from_the_command_line_stops_queued_invitations(app: App) -
         found = await session.get(Activity, activity_id)
         assert found is not None and found.status == "cancelled"
     assert {r.status for r in rows if r.kind == "invitation"} == {"cancelled"}
+
+
+def test_a_search_path_without_a_schema_is_one_clear_line(tmp_path: Path) -> None:
+    """`?options=-csearch_path=name` for a schema that does not exist: PostgreSQL has
+    nowhere to put the tables. Said in one line, not an AttributeError's traceback."""
+    base = os.environ.get("BUURTBOT_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("BUURTBOT_TEST_DATABASE_URL is not set")
+    url = base.split("?")[0] + "?options=-csearch_path%3Dno_such_schema_here"
+    env = {**os.environ, **untouched_env(tmp_path, BUURTBOT_DATABASE_URL=url)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "BUURTBOT_DATABASE_URL: PostgreSQL has no schema to keep the tables in (the "
+        "search_path names none that exists). Create it first (CREATE SCHEMA name), or "
+        "leave out the search_path option."
+    ]
