@@ -191,3 +191,18 @@ async def test_the_audit_log_pages_back_newest_first(app: App) -> None:
         # A forged page number is the first page, not an error.
         async with client.get(server.make_url("/audit?before=abc")) as response:
             assert response.status == 200
+
+
+async def test_the_audit_log_names_neighbourhoods(app: App) -> None:
+    """Recorded by key (`de-riet`, `*`), read by name, in the viewer's language."""
+    async with app.database.transaction() as session:
+        operator = audit.Actor.operator()
+        await audit.record(session, operator, audit.WORKER_INVITED, "centrum, de-riet")
+        await audit.record(session, operator, audit.WORKER_GRANTED, "P-KTNAZVK3FR: *")
+    async with (
+        logged_in(app) as (server, client),
+        client.get(server.make_url("/audit?lang=nl")) as response,
+    ):
+        html = await response.text()
+    about = re.findall(r'<td class="text" dir="auto">([^<]*)</td>', html)
+    assert about == ["P-KTNAZVK3FR: de hele stad", "Centrum, De Riet / Nieuwland"]
