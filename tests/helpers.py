@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.channels.terminal import render
 from bot.conversation.service import ConversationService
@@ -10,6 +12,17 @@ from bot.conversation.turns import Incoming, Reply
 from bot.flows.events import Ask, Done, Event, Pick, Text, Toggle
 
 _keys = itertools.count(1)
+
+TOWN = ZoneInfo("Europe/Amsterdam")  # BUURTBOT_TIMEZONE's default, which the tests run with
+
+
+def town_today() -> date:
+    """Today where the town is, the day the bot counts "tomorrow" from.
+
+    Not `date.today()`: CI's clock is UTC, and between 23:00 and midnight UTC
+    it is already tomorrow in Amsterdam.
+    """
+    return datetime.now(TOWN).date()
 
 
 class Person:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
@@ -20,6 +20,7 @@ from bot.app import build
 from bot.storage.db import sync_url
 from bot.storage.models import Answer, OutboxMessage, Participant, RunningProcess, utcnow
 from tests.conftest import make_settings
+from tests.helpers import town_today
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,7 +199,7 @@ def test_typing_only_in_arabic_in_the_terminal(database_url: str, tmp_path: Path
     assert values["interests"] == ["green", "sport"]
     assert values["for_whom"] == ["youth", "families"]
     assert values["needs"] == []
-    assert values["when"] == (date.today() + timedelta(days=1)).isoformat()
+    assert values["when"] == (town_today() + timedelta(days=1)).isoformat()
 
 
 def test_run_in_terminal_mode_shows_the_outbox_when_it_is_due(

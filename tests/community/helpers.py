@@ -135,9 +135,11 @@ async def cli(app: App, *args: str) -> Any:
 
 def future_day(days: int = 30) -> str:
     """A day to type, `dd-mm-yyyy`, some days from now."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    return (date.today() + timedelta(days=days)).strftime("%d-%m-%Y")
+    from tests.helpers import town_today
+
+    return (town_today() + timedelta(days=days)).strftime("%d-%m-%Y")
 
 
 async def new_activity(

@@ -14,6 +14,7 @@ import pytest
 from bidi import get_display
 
 from tests.channels.signal.conftest import Bot
+from tests.helpers import town_today
 
 pytestmark = pytest.mark.postgres
 
@@ -59,7 +60,7 @@ async def test_an_arabic_resident_proposes_by_typing_only(bot: Bot) -> None:
     assert stored["onboarding.age_group"] == "18-27"
     assert stored["onboarding.interests"] == ["green", "sport"]
     assert stored["propose.for_whom"] == ["youth", "families"]
-    assert stored["propose.when"] == (date.today() + timedelta(days=1)).isoformat()
+    assert stored["propose.when"] == (town_today() + timedelta(days=1)).isoformat()
     assert stored["propose.needs"] == []
     assert stored["propose.organise"] is True
 
