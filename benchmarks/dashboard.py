@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,7 @@ from bot.community.logins import create_link  # noqa: E402
 from bot.dashboard.keys import DASHBOARD  # noqa: E402
 from bot.dashboard.recent import Recent  # noqa: E402
 from bot.dashboard.server import make_app  # noqa: E402
+from bot.reports.protection import _suppressed  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import sync_url  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
@@ -64,6 +66,12 @@ PAGES = {
     "send, reach and previews (whole town)": "/send/summary?what=flow:what-matters",
     "export download (CSV)": "/exports/answers?format=csv&neighbourhood=centrum",
 }
+_today = date.today()
+OWN_PERIOD = (
+    "/results?flow=what-matters"
+    f"&since={_today - timedelta(days=60)}&until={_today - timedelta(days=30)}"
+)
+PAGES["results, a period of one's own (not counted ahead)"] = OWN_PERIOD
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -100,7 +108,11 @@ def as_known_to_this_build(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list[float]]]:
+async def measure(
+    url: str, repeat: int, data_dir: Path
+) -> tuple[list[tuple[str, list[float]]], list[tuple[str, list[float]]]]:
+    """Each page as a coordinator meets it (with the results counted ahead, where the
+    build does that), then each results page counted when asked (nothing kept)."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=url,
@@ -116,6 +128,8 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()
     found: list[tuple[str, list[float]]] = []
+    cold: list[tuple[str, list[float]]] = []
+    counted = getattr(web_app[DASHBOARD], "counted", None)  # builds before 2026-12-06 have none
     try:
         async with app.database.transaction() as session:
             token = await create_link(session, settings.secret, admin=True)
@@ -129,6 +143,13 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
                     body = await response.read()
                     assert response.status == 200, (path, response.status)
                 return (time.perf_counter() - began) * 1000, body.decode("utf-8", "replace")
+
+            if counted is not None:
+                began = time.perf_counter()
+                await fetch("/")  # a coordinator logs in: the counting ahead begins
+                while counted.rounds < 1:
+                    await asyncio.sleep(0.05)
+                print(f"counted ahead in {time.perf_counter() - began:.1f} s", flush=True)
 
             html = ""
             for name, path in PAGES.items():
@@ -149,10 +170,19 @@ async def measure(url: str, repeat: int, data_dir: Path) -> list[tuple[str, list
             again = [(await fetch(f"/charts/{key}.svg"))[0] for key in charts[:repeat]]
             found.append(("a chart, drawn (SVG)", first))
             found.append(("a chart, again", again))
+            for name, path in PAGES.items() if counted is not None else ():
+                if not path.startswith("/results"):
+                    continue
+                times = []
+                for _ in range(repeat):
+                    counted.kept.clear()
+                    _suppressed.cache_clear()  # the protection decided again, too
+                    times.append((await fetch(path))[0])
+                cold.append((name, times))
     finally:
         await server.close()
         await app.close()
-    return found
+    return found, cold
 
 
 def seed_demo(url: str, people: int, months: int) -> None:
@@ -173,9 +203,19 @@ def seed_demo(url: str, people: int, months: int) -> None:
     engine.dispose()
 
 
-def show(results: list[tuple[str, list[float]]]) -> None:
+def show(
+    results: list[tuple[str, list[float]]], cold: list[tuple[str, list[float]]] | None = None
+) -> None:
     print(f"{'page':32} {'n':>3} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for name, times in results:
+    rows = list(results)
+    if cold:
+        rows.append(("--- counted when asked, nothing kept:", []))
+        rows += cold
+    for name, times in rows:
+        if not times:
+            if name.startswith("---"):
+                print(name)
+            continue
         if not times:
             continue
         print(
@@ -210,7 +250,7 @@ def main() -> None:
         print(f"{url.split(':')[0]}: {people:,} people, {answers:,} answers; build {CODE}")
         if args.against is None:
             with as_known_to_this_build(url):
-                show(asyncio.run(measure(url, args.repeat, Path(folder) / "data")))
+                show(*asyncio.run(measure(url, args.repeat, Path(folder) / "data")))
             return
         import subprocess
 

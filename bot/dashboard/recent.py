@@ -1,8 +1,10 @@
-"""Results counted a moment ago, kept for a minute, so that paging back and forth, and
-several coordinators looking at the same thing, do not count 100,000 answers each time.
+"""Results pages' tables made a moment ago, kept for a minute, so that paging back and
+forth, and several coordinators looking at the same thing, do not build and protect the
+same tables again.
 
-Keyed by everything the counting depends on (scope, periods, language), so a worker
-never gets the results counted for someone with another scope.
+Keyed by everything the tables depend on (scope, periods, language, and the marks of
+the counts they were made of: `bot.dashboard.counted`), so a worker never gets tables
+made for someone with another scope, nor tables of older data.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.community import polls
+from bot.dashboard.counted import Key
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
 from bot.dashboard.render import page
 from bot.dashboard.scope import Forbidden, choices, forbidden, neighbourhood_filter, viewer
@@ -147,22 +148,31 @@ async def results_page(request: web.Request) -> web.StreamResponse:
         free_text=readable,
         age_group=age,
     )
-    key = (scope, periods, request[LANGUAGE])
+    counted = state.counted
+    wanted = [Key(flow_id, period, age)]
+    wanted += [Key(flow_id, p, age, funnels_only=True) for p in periods or ()]
+    counts, marks = {}, []
+    for want in wanted:
+        counts[want], now = await counted.counts(want)
+        marks.append(now)
+    # Tables made of the same counts for the same viewer are the same: kept a minute.
+    key = (scope, periods, request[LANGUAGE], tuple(marks))
     found = state.recent.get(key)
     if found is None:
-        async with app.database.engine.connect() as connection:
-            found = await connection.run_sync(
-                lambda sync: aggregate(
-                    sync,
-                    library=app.library,
-                    deployment=app.deployment,
-                    translator=t,
-                    scope=scope,
-                    timezone=app.settings.timezone,
-                    compare=periods,
-                    sections=False,
-                )
+        found = await asyncio.to_thread(
+            partial(
+                aggregate,
+                None,
+                library=app.library,
+                deployment=app.deployment,
+                translator=t,
+                scope=scope,
+                timezone=app.settings.timezone,
+                compare=periods,
+                sections=False,
+                counter=counted.counter(counts),
             )
+        )
         state.recent.put(key, found)
     group = focus(found) if found.groups else TOTAL
     flow = found.flows[0] if found.flows else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from bot.dashboard import (
 )
 from bot.dashboard.charts import ChartStore
 from bot.dashboard.cookies import SESSION_COOKIE
+from bot.dashboard.counted import Counted
 from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
 from bot.dashboard.languages import COOKIE, choose, own_name
 from bot.dashboard.parts import DashboardParts
@@ -70,6 +71,7 @@ class Dashboard:
     catalogs: Catalogs
     templates: Environment
     languages: list[tuple[str, str]]
+    counted: Counted
     charts: ChartStore = field(default_factory=ChartStore)
     recent: Recent = field(default_factory=Recent)
     #: A chat link that starts the bot with a payload (`{payload}` filled in), from the
@@ -166,17 +168,32 @@ async def _favicon(request: web.Request) -> web.StreamResponse:
 def make_app(app: DashboardParts, start_link: str | None = None) -> web.Application:
     """The aiohttp application of the dashboard for this bot."""
     settings = app.settings
+    catalogs = Catalogs(default=settings.default_language)
     state = Dashboard(
         app=app,
-        catalogs=Catalogs(default=settings.default_language),
+        catalogs=catalogs,
         templates=environment(),
         languages=[(code, own_name(code)) for code in settings.language_list],
+        counted=Counted(
+            settings.database_url,
+            app.library,
+            app.deployment,
+            catalogs(settings.default_language),
+            settings.timezone,
+        ),
         start_link=start_link,
     )
     # Forms only, no uploads; room for a form whose fields are each 10,000 characters of
     # emoji (12 bytes each, encoded), so that is told beside the field, not refused whole.
     web_app = web.Application(middlewares=[headers, language, session], client_max_size=1024 * 1024)
     web_app[DASHBOARD] = state
+
+    async def counting_ahead(_: web.Application) -> AsyncIterator[None]:
+        state.counted.start(lambda: [flow for flow, _ in results.reported_flows(app.library)])
+        yield
+        await state.counted.close()
+
+    web_app.cleanup_ctx.append(counting_ahead)
     web_app.router.add_get("/", overview.overview_page)
     web_app.router.add_get("/overview/broadcasts", overview.broadcasts_part)
     web_app.router.add_get("/results", results.results_page)

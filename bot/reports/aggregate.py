@@ -12,6 +12,7 @@ with the hidden cells decided; `Table.n()` its base and `Table.percent()` its sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,10 @@ from bot.reports.tables import (
     themes,
     trend,
 )
+
+Counting = Callable[[Scope, bool], dict[str, FlowCount]]
+"""Counts a scope (its funnels only when True): `count` on the connection, or counts
+kept by the caller (the dashboard's, `bot.dashboard.counted`)."""
 
 __all__ = [
     "ALL_TIME",
@@ -154,7 +159,8 @@ def _funnel_only(builder: Builder, flow_id: str, acc: FlowCount, labels: Labels)
 
 
 def _results(
-    connection: Connection,
+    connection: Connection | None,
+    counter: Counting,
     scope: Scope,
     labels: Labels,
     deployment: Deployment,
@@ -166,7 +172,7 @@ def _results(
 ) -> Results:
     """`funnels_only`: each flow's participation and funnel alone, as a comparison of
     two periods reads them (the same tables, counted and protected the same way)."""
-    counted = count(connection, scope, labels, zone, only_outcomes=funnels_only)
+    counted = counter(scope, funnels_only)
     town = _town(counted, labels, deployment)
     groups = _shown(scope, town, labels)
     builder = Builder(town, labels, groups)
@@ -186,6 +192,7 @@ def _results(
     if scope.age_group is not None:
         results.age_label = age_label(labels, scope.age_group)
     if sections:
+        assert connection is not None, "the sections are read from the database"
         results.sections = invitations(connection, builder, scope, labels, zone, language)
         if not results.sections:
             results.skipped_sections = ["invitations"]
@@ -193,7 +200,7 @@ def _results(
 
 
 def aggregate(
-    connection: Connection,
+    connection: Connection | None,
     *,
     library: FlowLibrary,
     deployment: Deployment,
@@ -203,27 +210,43 @@ def aggregate(
     compare: tuple[Period, Period] | None = None,
     sections: bool = True,
     language: str = "",
+    counter: Counting | None = None,
 ) -> Results:
     """Count everything in `scope`; compare two periods when `compare` is given.
 
     Without a flow in `scope`, only the flows residents answer are counted (a flow's
     `audience`); `language` picks activity titles in that language where a worker
-    gave one.
+    gave one. `counter`: counts made already (then `connection` is only read for the
+    sections).
     """
     scope = scope or Scope()
     zone = ZoneInfo(timezone)
     labels = Labels(library, deployment, translator)
+    if counter is None:
+        assert connection is not None, "nothing to count with"
+        on = connection
+
+        def counter(scope: Scope, funnels_only: bool) -> dict[str, FlowCount]:
+            return count(on, scope, labels, zone, only_outcomes=funnels_only)
+
     results = _results(
-        connection, scope, labels, deployment, zone, sections=sections, language=language
+        connection,
+        counter,
+        scope,
+        labels,
+        deployment,
+        zone,
+        sections=sections,
+        language=language,
     )
     if compare is not None:
         results.periods = compare
-        results.comparison = _compare(connection, scope, labels, deployment, zone, results, compare)
+        results.comparison = _compare(counter, scope, labels, deployment, zone, results, compare)
     return results
 
 
 def _compare(
-    connection: Connection,
+    counter: Counting,
     scope: Scope,
     labels: Labels,
     deployment: Deployment,
@@ -235,7 +258,8 @@ def _compare(
     t = labels.t
     each = [
         _results(
-            connection,
+            None,
+            counter,
             Scope(scope.neighbourhoods, scope.flow, period, frozenset(), scope.age_group),
             labels,
             deployment,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linprog
@@ -323,7 +324,23 @@ def suppress(
     `sums` are the additions a reader can rely on; `small_groups` the columns of groups
     of 1 to 4 people (nothing of them is shown), whose people are counted in `base_row`;
     `keep` positions that are never chosen for secondary suppression.
+
+    The same numbers are protected the same way, so the answer is kept by value (most
+    of a results page's time was the audit's linear programs, made again for the same
+    table on every view and in every language).
     """
+    found = _suppressed(tuple(map(tuple, grid)), tuple(sums), small_groups, keep, base_row)
+    return [list(row) for row in found]
+
+
+@lru_cache(maxsize=4096)
+def _suppressed(
+    grid: tuple[tuple[int, ...], ...],
+    sums: tuple[Sum, ...],
+    small_groups: frozenset[int],
+    keep: frozenset[Position],
+    base_row: int | None,
+) -> tuple[tuple[Cell, ...], ...]:
     rows = len(grid)
     cols = len(grid[0]) if rows else 0
     status = [[SHOWN] * cols for _ in range(rows)]
@@ -361,13 +378,13 @@ def suppress(
                                 progress = True
             if not progress:
                 break
-    return [
-        [
+    return tuple(
+        tuple(
             Cell(grid[i][j]) if status[i][j] == SHOWN else Cell(None, status[i][j])
             for j in range(cols)
-        ]
+        )
         for i in range(rows)
-    ]
+    )
 
 
 def _partner(

@@ -1,0 +1,188 @@
+"""Counts kept for the results pages: served while the data is the same, counted again
+as soon as anything a count reads has changed, and counted ahead in the background."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import App
+from bot.dashboard.counted import Counted, Key
+from bot.delivery import reminders
+from bot.flows.labels import Labels
+from bot.i18n.catalogs import Catalogs
+from bot.privacy import retention
+from bot.reports.aggregate import aggregate
+from bot.reports.counting import count
+from bot.reports.periods import Period, parse_compare
+from bot.reports.protection import suppress, table_sums
+from bot.storage.models import Conversation
+from tests.community.helpers import onboard, participant
+from tests.helpers import Person
+from tests.reports.seed import engine_for, seed
+
+pytestmark = pytest.mark.postgres
+
+WHOLE = Period(None, None, "")
+ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture
+async def counted(app: App) -> AsyncIterator[Counted]:
+    seed(app.settings.database_url, participants=40, extra_flows=False)
+    made = Counted(
+        app.settings.database_url,
+        app.library,
+        app.deployment,
+        Catalogs()("en"),
+        app.settings.timezone,
+    )
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+def counted_now(app: App, made: Counted, key: Key):
+    """The same count, made afresh on a connection of its own."""
+    engine = engine_for(app.settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return count(
+                connection,
+                key.scope(made.readable),
+                Labels(app.library, app.deployment, made.translator),
+                ZONE,
+                only_outcomes=key.funnels_only,
+            )
+    finally:
+        engine.dispose()
+
+
+async def test_a_kept_count_is_served_until_the_data_changes(app: App, counted: Counted) -> None:
+    key = Key("what-matters", WHOLE)
+    first, mark = await counted.counts(key)
+    assert first == counted_now(app, counted, key) and first["what-matters"].people
+    again, same = await counted.counts(key)
+    assert again is first and same == mark  # served, not counted again
+
+    # Someone answers: the next view counts again, and shows them.
+    person = Person(app.service, user_id="r-new")
+    await onboard(person, neighbourhood="centrum")
+    await person.say("Een speeltuin voor de kleintjes")
+    after, moved = await counted.counts(key)
+    assert moved != mark and after is not first
+    assert after == counted_now(app, counted, key)
+    assert after["what-matters"].people["centrum"] == first["what-matters"].people["centrum"] + 1
+
+    # Their run expires (it ends without a new answer): how it ended changes.
+    found = await participant(app, person)
+    async with app.database.transaction() as session:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.participant_id == found.id)
+            .values(updated_at=datetime.now(UTC) - timedelta(days=60))
+        )
+    assert await reminders.expire_idle(app) >= 1
+    expired, _ = await counted.counts(key)
+    assert expired is not after and expired == counted_now(app, counted, key)
+    assert expired["what-matters"].outcomes != after["what-matters"].outcomes
+
+    # Retention anonymises answers: each becomes a person of its own.
+    await retention.purge(app.database, app.library, days=30)
+    anonymised, _ = await counted.counts(key)
+    assert anonymised is not expired and anonymised == counted_now(app, counted, key)
+
+
+async def test_an_age_groups_count_changes_when_someone_gives_their_age(
+    app: App, counted: Counted
+) -> None:
+    key = Key("onboarding", WHOLE, "65+")
+    before, _ = await counted.counts(key)
+    person = Person(app.service, user_id="r-old")
+    await onboard(person, neighbourhood="centrum", age="65+")
+    after, _ = await counted.counts(key)
+    assert after == counted_now(app, counted, key) != before
+
+
+async def test_counting_ahead_keeps_each_flows_pages(app: App, counted: Counted) -> None:
+    flows = ["what-matters", "onboarding"]
+    await counted.round(flows)
+    months = parse_compare("this-month", ZONE)
+    for flow in flows:
+        assert Key(flow, WHOLE) in counted.kept
+        assert Key(flow, WHOLE, "18-27") in counted.kept
+        assert all(Key(flow, p, None, True) in counted.kept for p in months)
+    kept = counted.kept[Key("what-matters", WHOLE)].counts
+    served, _ = await counted.counts(Key("what-matters", WHOLE))
+    assert served is kept  # a first view after counting ahead counts nothing
+
+    # A round with nothing changed counts nothing again; a change is counted again.
+    await counted.round(flows)
+    assert counted.kept[Key("what-matters", WHOLE)].counts is kept
+    person = Person(app.service, user_id="r-round")
+    await onboard(person)
+    await person.say("Meer bankjes")
+    await counted.round(flows)
+    assert counted.kept[Key("what-matters", WHOLE)].counts is not kept
+    assert counted.kept[Key("what-matters", WHOLE)].counts == counted_now(
+        app, counted, Key("what-matters", WHOLE)
+    )
+
+
+async def test_tables_made_of_kept_counts_leave_them_as_they_were(
+    app: App, counted: Counted
+) -> None:
+    key = Key("what-matters", WHOLE)
+    counts, _ = await counted.counts(key)
+    months = parse_compare("this-month", ZONE)
+    found = {key: counts}
+    for period in months:
+        found[Key("what-matters", period, None, True)] = (
+            await counted.counts(Key("what-matters", period, None, True))
+        )[0]
+    before = copy.deepcopy(found)
+    for language in ("en", "ar"):
+        made = aggregate(
+            None,
+            library=app.library,
+            deployment=app.deployment,
+            translator=Catalogs()(language),
+            scope=key.scope(frozenset({"centrum"})),
+            compare=months,
+            sections=False,
+            counter=counted.counter(found),
+        )
+        assert made.flows and made.comparison
+    assert found == before
+
+
+def test_protection_is_kept_by_value_and_handed_out_as_copies() -> None:
+    grid = [[12, 3, 9], [7, 2, 5], [5, 1, 4]]
+    sums = table_sums(3, 3, total_col=0)
+    first = suppress(grid, sums)
+    first[0][0] = None  # type: ignore[call-overload]
+    second = suppress([row[:] for row in grid], sums)
+    assert second[0][0] is not None and second[0][0].value == 12
+    # 3 and 2 are small; 9 and 5 hidden with them, or the totals would give them away.
+    assert [[c.status for c in row] for row in second] == [
+        ["shown", "small", "hidden"],
+        ["shown", "small", "hidden"],
+        ["shown", "small", "small"],
+    ]
+
+
+async def test_closing_waits_for_a_count_and_closes_the_connections(
+    app: App, counted: Counted
+) -> None:
+    await counted.counts(Key("what-matters", WHOLE))
+    assert counted._engine is not None
+    await counted.close()
+    assert counted._engine is None
+    async with app.database.transaction() as session:
+        assert (await session.execute(select(Conversation.id).limit(1))).first() is not None
