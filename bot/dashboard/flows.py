@@ -13,6 +13,7 @@ from bot.dashboard.render import page
 from bot.flows.check import check_folder
 from bot.flows.coverage import coverage
 from bot.i18n.catalogs import LOCALES_DIR
+from bot.settings import Settings
 
 
 def _flows(folder: Path, languages: list[str]) -> list[dict[str, object]]:
@@ -47,6 +48,11 @@ def _flows_as_of(
             }
         )
     return found
+
+
+async def made_ahead(settings: Settings) -> None:
+    """The flows page's table, made before anyone asks (it reads every catalog)."""
+    await asyncio.to_thread(_flows, settings.conversations_dir, settings.language_list)
 
 
 async def flows_page(request: web.Request) -> web.StreamResponse:

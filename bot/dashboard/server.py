@@ -9,6 +9,7 @@ is refused (403).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -190,7 +191,10 @@ def make_app(app: DashboardParts, start_link: str | None = None) -> web.Applicat
 
     async def counting_ahead(_: web.Application) -> AsyncIterator[None]:
         state.counted.start(lambda: [flow for flow, _ in results.reported_flows(app.library)])
+        # The flows page reads every catalog the first time: done now, not while one waits.
+        made = asyncio.ensure_future(flows.made_ahead(settings))
         yield
+        await asyncio.gather(made, return_exceptions=True)
         await state.counted.close()
 
     web_app.cleanup_ctx.append(counting_ahead)
