@@ -29,7 +29,6 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     language = request[LANGUAGE]
     t = state.catalogs(language)
-    state.counted.touch()  # the page people land on: the results' counting may begin
     offered = app.settings.language_list
     async with app.database.engine.connect() as connection:
         numbers = await connection.run_sync(

@@ -138,6 +138,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
             response.del_cookie(SESSION_COOKIE, path="/")
         return response
     request[VIEWER] = viewer
+    state.counted.touch()  # someone uses the dashboard: its results are counted ahead
     if request.method not in ("GET", "HEAD"):
         try:
             form = await request.post()

@@ -3,6 +3,7 @@ as soon as anything a count reads has changed, and counted ahead in the backgrou
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -133,6 +134,18 @@ async def test_counting_ahead_keeps_each_flows_pages(app: App, counted: Counted)
     assert counted.kept[Key("what-matters", WHOLE)].counts == counted_now(
         app, counted, Key("what-matters", WHOLE)
     )
+
+
+async def test_the_dashboard_in_use_starts_counting_ahead(app: App, counted: Counted) -> None:
+    counted.start(lambda: ["what-matters"])
+    await asyncio.sleep(0.2)
+    assert counted.rounds == 0 and not counted.kept  # nobody has used it yet
+    counted.touch()
+    async with asyncio.timeout(60):
+        while counted.rounds < 1:
+            await asyncio.sleep(0.05)
+    assert Key("what-matters", WHOLE) in counted.kept
+    assert Key("onboarding", WHOLE) not in counted.kept  # only the flows it was given
 
 
 async def test_tables_made_of_kept_counts_leave_them_as_they_were(
