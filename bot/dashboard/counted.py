@@ -101,9 +101,8 @@ class Counted:
         self.readable = frozenset(n.key for n in deployment.neighbourhoods)
         self.kept: dict[Key, Kept] = {}
         self.used = float("-inf")
-        self.ahead = True
-        self._engine: Engine | None = None
         self.rounds = 0
+        self._engine: Engine | None = None
         self._running: dict[Key, asyncio.Future[Kept]] = {}
         self._threads: set[asyncio.Future[Any]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -248,7 +247,7 @@ class Counted:
     async def keep(self, flows: Callable[[], list[str]]) -> None:
         """Count ahead while the dashboard is in use, until cancelled."""
         while True:
-            if not self.ahead or time.monotonic() - self.used > IN_USE:
+            if time.monotonic() - self.used > IN_USE:
                 self._wake.clear()
                 await self._wake.wait()  # until someone uses the dashboard again
                 continue
