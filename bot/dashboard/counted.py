@@ -195,11 +195,7 @@ class Counted:
             *(Key(flow, Period(None, None, ""), age) for flow in busiest for age in ages),
             *(Key(flow, period, None, True) for flow in busiest for period in months),
         ]
-        keys: list[Key] = []
-        for key in [*whole, *viewed, *more]:
-            if key not in keys:
-                keys.append(key)
-        return keys
+        return list(dict.fromkeys([*whole, *viewed, *more]))
 
     async def round(self, flows: list[str]) -> None:
         """Count again what is wanted and changed."""
