@@ -72,6 +72,9 @@ OWN_PERIOD = (
     f"&since={_today - timedelta(days=60)}&until={_today - timedelta(days=30)}"
 )
 PAGES["results, a period of one's own (not counted ahead)"] = OWN_PERIOD
+PAGES["results, two periods of one's own compared (not counted ahead)"] = (
+    f"{OWN_PERIOD}&compare=previous"
+)
 
 
 def percentile(values: list[float], share: float) -> float:

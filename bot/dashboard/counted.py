@@ -14,8 +14,12 @@ whole town, per age group, and this month against last. A round recounts only wh
 changed, busiest flow first, and the next round waits ten times as long as the last
 took (at least `PAUSE` seconds), so keeping counts takes at most a tenth of the time.
 
-Counting runs in a thread with its own connection, never on the event loop: the bot
-goes on answering people while a page is counted.
+Counting runs in threads with their own connections, never on the event loop: the bot
+goes on answering people while a page is counted. A page someone waits for is counted
+by its statements side by side, each on a connection of its own (about 1.7 times as fast
+on two cores); that is the count of one moment when the mark is the same before and
+after them, and is counted again in one go when it is not. Counting ahead runs one
+statement at a time, so as to leave the rest of the machine to the bot.
 """
 
 from __future__ import annotations
@@ -28,18 +32,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection
 
 from bot.deployment import Deployment
 from bot.flows.labels import Labels
 from bot.flows.library import FlowLibrary
 from bot.i18n.translator import Translator
 from bot.reports.aggregate import age_groups, aggregate
-from bot.reports.counting import FlowCount, count, mark
+from bot.reports.counting import FlowCount, Statements, count, mark, prepare
 from bot.reports.model import Scope
 from bot.reports.overview import answers_per_flow
 from bot.reports.periods import Period, parse_compare
-from bot.storage.db import configure, sync_url
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +90,13 @@ class Counted:
 
     def __init__(
         self,
-        url: str,
+        database: Database,
         library: FlowLibrary,
         deployment: Deployment,
         translator: Translator,
         timezone: str,
     ):
-        self.url = url
+        self.database = database
         self.library, self.deployment = library, deployment
         self.translator, self.timezone = translator, timezone
         self.labels = Labels(library, deployment, translator)
@@ -102,9 +106,7 @@ class Counted:
         self.kept: dict[Key, Kept] = {}
         self.used = float("-inf")
         self.rounds = 0
-        self._engine: Engine | None = None
         self._running: dict[Key, asyncio.Future[Kept]] = {}
-        self._threads: set[asyncio.Future[Any]] = set()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -139,11 +141,15 @@ class Counted:
 
         return counter
 
-    async def _count(self, key: Key) -> Kept:
-        """Count `key` (once, however many ask at the same time) and keep it."""
+    async def _count(self, key: Key, waited_for: bool = True) -> Kept:
+        """Count `key` (once, however many ask at the same time) and keep it.
+        `waited_for`: someone waits for it, so its statements run side by side."""
         running = self._running.get(key)
         if running is None:
-            running = asyncio.ensure_future(self._in_thread(lambda c: self._counted(c, key)))
+            if waited_for:
+                running = asyncio.ensure_future(self._alongside(key))
+            else:
+                running = asyncio.ensure_future(self._in_thread(lambda c: self._counted(c, key)))
             self._running[key] = running
             running.add_done_callback(lambda _: self._running.pop(key, None))
         kept = await asyncio.shield(running)
@@ -163,22 +169,28 @@ class Counted:
         counts = count(connection, scope, self.labels, self.zone, only_outcomes=key.funnels_only)
         return Kept(found, counts, float("-inf"))
 
+    async def _alongside(self, key: Key) -> Kept:
+        """Count `key` with its statements side by side, each on its own connection.
+
+        Statements on several connections are not one snapshot, and the protection
+        relies on their numbers adding up. Nothing written between a mark before them
+        and one after (the same mark) means every statement read the same data."""
+        scope = key.scope(self.readable)
+        before = await self._in_thread(lambda c: mark(c, scope))
+        statements = Statements(self.database.engine.dialect.name, scope, self.labels, self.zone)
+        written = statements.texts(key.funnels_only)
+        *parts, texts = await asyncio.gather(
+            *(self._in_thread(_rows(s)) for s in statements.parts(key.funnels_only)),
+            self._in_thread(_rows(written)) if written is not None else _nothing(),
+        )
+        after = await self._in_thread(lambda c: mark(c, scope))
+        if after != before:
+            return await self._in_thread(lambda c: self._counted(c, key))
+        counts = statements.fold((row for rows in parts for row in rows), texts)
+        return Kept(before, counts, float("-inf"))
+
     async def _in_thread(self, work: Callable[[Connection], Any]) -> Any:
-        if self._engine is None:
-            self._engine = create_engine(sync_url(self.url), pool_size=2, max_overflow=2)
-            configure(self._engine)
-        engine = self._engine
-
-        def run() -> Any:
-            with engine.connect() as connection:
-                return work(connection)
-
-        # Shielded: a page closed or a task cancelled leaves the thread running; `close`
-        # waits for it before the connections go.
-        thread = asyncio.ensure_future(asyncio.to_thread(run))
-        self._threads.add(thread)
-        thread.add_done_callback(self._threads.discard)
-        return await asyncio.shield(thread)
+        return await self.database.in_thread(work)
 
     # -- counting ahead -----------------------------------------------------------
 
@@ -211,7 +223,7 @@ class Counted:
                     marks[which] = await self._in_thread(lambda c, s=scope: mark(c, s))
                 if marks[which] == kept.mark:
                     continue
-            await self._count(key)
+            await self._count(key, waited_for=False)
             await asyncio.to_thread(self._protect, key)
 
     def _protect(self, key: Key) -> None:
@@ -259,13 +271,21 @@ class Counted:
         self._task = asyncio.get_running_loop().create_task(self.keep(flows))
 
     async def close(self) -> None:
-        """Stop counting ahead; wait for a count in a thread to end (it holds a
-        connection), then close the connections."""
+        """Stop counting ahead (a count in a thread ends with the database's `close`)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._threads:
-            await asyncio.gather(*self._threads, return_exceptions=True)
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+
+
+def _rows(statement: Any) -> Callable[[Connection], list[Any]]:
+    """A statement of a count, to run on a connection of its own."""
+
+    def run(connection: Connection) -> list[Any]:
+        prepare(connection)
+        return list(connection.execute(statement))
+
+    return run
+
+
+async def _nothing() -> list[Any]:
+    return []

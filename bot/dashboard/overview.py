@@ -30,18 +30,17 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
     language = request[LANGUAGE]
     t = state.catalogs(language)
     offered = app.settings.language_list
-    async with app.database.engine.connect() as connection:
-        numbers = await connection.run_sync(
-            lambda sync: overview(
-                sync,
-                deployment=app.deployment,
-                translator=t,
-                neighbourhoods=who.neighbourhoods,
-                languages=offered,
-                language_names={code: own_name(code) for code in offered},
-                timezone=app.settings.timezone,
-            )
+    numbers = await app.database.in_thread(
+        lambda sync: overview(
+            sync,
+            deployment=app.deployment,
+            translator=t,
+            neighbourhoods=who.neighbourhoods,
+            languages=offered,
+            language_names={code: own_name(code) for code in offered},
+            timezone=app.settings.timezone,
         )
+    )
     async with app.database.transaction() as db:
         coming = (await upcoming(db, allowed=who.neighbourhoods))[:ACTIVITIES]
         answered = await counts(db, [a.id for a in coming])

@@ -99,8 +99,7 @@ async def _busiest(app, flows: list[tuple[str, str]], neighbourhoods) -> str:
     """The flow with the most answers, which a page without a chosen flow opens."""
     if not flows:
         return ""
-    async with app.database.engine.connect() as connection:
-        counts = await connection.run_sync(lambda sync: answers_per_flow(sync, neighbourhoods))
+    counts = await app.database.in_thread(lambda sync: answers_per_flow(sync, neighbourhoods))
     return max(flows, key=lambda flow: counts.get(flow[0], 0))[0]
 
 

@@ -177,7 +177,7 @@ def make_app(app: DashboardParts, start_link: str | None = None) -> web.Applicat
         templates=environment(),
         languages=[(code, own_name(code)) for code in settings.language_list],
         counted=Counted(
-            settings.database_url,
+            app.database,
             app.library,
             app.deployment,
             catalogs(settings.default_language),

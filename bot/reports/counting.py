@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,12 +131,18 @@ def _whole_hours(zone: ZoneInfo) -> bool:
     return all(o is not None and o % timedelta(hours=1) == timedelta(0) for o in offsets)
 
 
-class _Queries:
-    """The statements of one count: the answers in scope, and each person's group."""
+class Statements:
+    """The statements of one count (the answers in scope, and each person's group) and
+    how their rows add up to a count (`fold`).
 
-    def __init__(self, connection: Connection, scope: Scope, library: FlowLibrary, zone: ZoneInfo):
-        self.sqlite = connection.dialect.name == "sqlite"
-        self.scope, self.library, self.period = scope, library, scope.period
+    `count` runs them on one connection; the dashboard runs `parts` side by side on
+    several (`bot.dashboard.counted`), which gives the same rows when nothing was
+    written meanwhile."""
+
+    def __init__(self, dialect: str, scope: Scope, labels: Labels, zone: ZoneInfo):
+        self.sqlite = dialect == "sqlite"
+        self.labels = labels
+        self.scope, self.library, self.period = scope, labels.library, scope.period
         self.until = scope.period.until
         self.zone = zone
         self.hours = _whole_hours(zone)
@@ -154,7 +161,7 @@ class _Queries:
             )
             .select_from(Answer)
             .where(*_period_filter(Answer.created_at, scope.period))
-            .where(_flows_filter(Answer.flow_id, scope, library))
+            .where(_flows_filter(Answer.flow_id, scope, self.library))
         )
         if scope.age_group is not None:
             age = func.coalesce(Participant.age_group, "")
@@ -295,15 +302,13 @@ class _Queries:
         )
         return self._of_age(statement, a)
 
-    def everything(self, only_outcomes: bool = False) -> Any:
-        """The steps, outcomes and moments in one statement (one round trip): rows of
-        (kind, flow, step, group, answer, skipped, people, person, hour, status, last),
-        each kind filling its own columns. `only_outcomes`: the outcomes alone (who
-        answered and how their run ended: a funnel, as two periods compared need)."""
+    def parts(self, only_outcomes: bool = False) -> list[Any]:
+        """The steps, outcomes and moments, each a statement of rows (kind, flow, step,
+        group, answer, skipped, people, person, hour, status, last), each kind filling
+        its own columns. `only_outcomes`: the outcomes alone (who answered and how their
+        run ended: a funnel, as two periods compared need)."""
         text, number, flag = literal(None, String), literal(None, Integer), literal(None, Boolean)
-        steps = self.steps().subquery("steps_part").c
         outcomes = self.outcomes().subquery("outcomes_part").c
-        moments = self.moments().subquery("moments_part").c
         outcome_rows = select(
             literal("o"),
             outcomes.flow_id,
@@ -318,8 +323,10 @@ class _Queries:
             outcomes.last,
         )
         if only_outcomes:
-            return outcome_rows
-        return union_all(
+            return [outcome_rows]
+        steps = self.steps().subquery("steps_part").c
+        moments = self.moments().subquery("moments_part").c
+        return [
             select(
                 literal("s"),
                 steps.flow_id,
@@ -347,13 +354,23 @@ class _Queries:
                 text,
                 text,
             ),
-        )
+        ]
 
-    def texts(self, scope: Scope, labels: Labels) -> Any:
+    def everything(self, only_outcomes: bool = False) -> Any:
+        """The `parts` in one statement: one round trip, and on PostgreSQL one snapshot
+        (the protection relies on the steps and the people adding up)."""
+        parts = self.parts(only_outcomes)
+        return parts[0] if len(parts) == 1 else union_all(*parts)
+
+    def texts(self, only_outcomes: bool = False) -> Any | None:
         """(flow, step, group, text, language, answers, newest, first id): every
         free-text answer (not only each person's latest) of the neighbourhoods whose
-        workers ask, written alike grouped. Questions with options are left out here
-        (an unknown question counts as free text, as in `Labels.is_free_text`)."""
+        workers ask, written alike grouped; None when none are asked for. Questions with
+        options are left out here (an unknown question counts as free text, as in
+        `Labels.is_free_text`)."""
+        scope, labels = self.scope, self.labels
+        if not scope.free_text or only_outcomes:
+            return None
         s = self.scoped.c
         flows = labels.library.flows
         if scope.flow is not None:  # the other flows' rules would only be read in vain
@@ -388,6 +405,92 @@ class _Queries:
         moment = datetime.fromisoformat(hour).replace(tzinfo=UTC).astimezone(self.zone)
         year, week, _ = moment.isocalendar()
         return f"{moment.year:04d}-{moment.month:02d}", f"{year}-W{week:02d}"
+
+    def fold(
+        self, rows: Iterable[Sequence[Any]], written: Iterable[Sequence[Any]]
+    ) -> dict[str, FlowCount]:
+        """A count from the rows of the `parts` (in any order, any number of
+        statements) and of `texts`."""
+        labels = self.labels
+        flows: dict[str, FlowCount] = defaultdict(FlowCount)
+        free: dict[tuple[str, str], bool] = {}
+
+        def is_free(flow_id: str, step_key: str) -> bool:
+            key = (flow_id, step_key)
+            if key not in free:
+                free[key] = labels.is_free_text(flow_id, step_key)
+            return free[key]
+
+        decoded: dict[tuple[str | None, str], tuple[list[str], float | None]] = {}
+        seen: dict[str, tuple[str, str]] = {}
+        months: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
+        weeks: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
+        for kind, flow_id, step_key, key, raw, skipped, n, person, hour, status, last in rows:
+            acc = flows[flow_id]
+            if kind == "o":
+                acc.people[key] += n
+                if status is None:
+                    what = ANONYMISED
+                elif status == "finished":
+                    what = COMPLETED
+                else:
+                    what = ANSWERING if status == "active" else STOPPED
+                stop = (last or "") if what in (ANSWERING, STOPPED) else ""
+                acc.outcomes[(what, stop, key)] += n
+            elif kind == "m":
+                found_keys = seen.get(hour)
+                if found_keys is None:
+                    found_keys = seen[hour] = self.period_keys(hour)
+                month, week = found_keys
+                months[flow_id][month][person] = key
+                weeks[flow_id][week][person] = key
+            else:
+                step = acc.steps[step_key]
+                step.answered[key] += n
+                if skipped:
+                    codes, scale = [SKIPPED], None
+                elif is_free(flow_id, step_key):
+                    codes, scale = [], None
+                else:
+                    kind_of = labels.kind(flow_id, step_key) or ""
+                    found = decoded.get((raw, kind_of))
+                    if found is None:
+                        value = _value(raw)
+                        number = kind_of == "scale" and isinstance(value, int | float)
+                        found = (option_keys(value), float(value) if number else None)
+                        decoded[(raw, kind_of)] = found
+                    codes, scale = found
+                for code in codes:
+                    step.chose[code][key] += n
+                if scale is not None:
+                    step.scale[key][scale] += n
+        for target, per in (("months", months), ("weeks", weeks)):
+            for flow_id, periods in per.items():
+                into = getattr(flows[flow_id], target)
+                for period, people in periods.items():
+                    into[period] = Counter(people.values())
+        self._texts(written, flows, is_free)
+        return dict(flows)
+
+    def _texts(
+        self, written: Iterable[Sequence[Any]], flows: dict[str, FlowCount], is_free: Any
+    ) -> None:
+        """What was written, per question and neighbourhood, redacted as in the exports."""
+        redacted: dict[str, str | None] = {}
+        for row in written:
+            flow_id, step_key, grp, raw, language, n, newest, first = row
+            if flow_id not in flows or not is_free(flow_id, step_key):
+                continue
+            if raw not in redacted:
+                text = free_text_of(_value(raw))
+                redacted[raw] = redact(text) if text else None
+            text = redacted[raw]
+            if text is None:
+                continue
+            if newest.tzinfo is None:  # SQLite gives the aggregate back as written
+                newest = newest.replace(tzinfo=UTC)
+            step = flows[flow_id].steps[step_key]
+            step.texts[grp].append(Written(text, language, n, newest, first))
 
 
 def mark(connection: Connection, scope: Scope) -> tuple[Any, ...]:
@@ -429,6 +532,15 @@ def _value(raw: str | None) -> Any:
     return json.loads(raw) if raw is not None else None
 
 
+def prepare(connection: Connection) -> None:
+    """Set up a connection's transaction for counting."""
+    if connection.dialect.name == "postgresql":
+        # The correlated subqueries make the planner's estimate look large enough for
+        # its JIT compiler, which then took 0.3 s to compile a 0.1 s query. For this
+        # transaction only.
+        connection.execute(text("SET LOCAL jit = off"))
+
+
 def count(
     connection: Connection,
     scope: Scope,
@@ -440,95 +552,8 @@ def count(
     """Everything in `scope`'s period and flows, for every neighbourhood (the view of
     some neighbourhoods is taken later, from tables protected for all of them).
     `only_outcomes`: the people and how their runs ended, nothing else (a funnel)."""
-    flows: dict[str, FlowCount] = defaultdict(FlowCount)
-    queries = _Queries(connection, scope, labels.library, zone)
-    if connection.dialect.name == "postgresql":
-        # The correlated subqueries make the planner's estimate look large enough for
-        # its JIT compiler, which then took 0.3 s to compile a 0.1 s query. For this
-        # transaction only.
-        connection.execute(text("SET LOCAL jit = off"))
-    free: dict[tuple[str, str], bool] = {}
-
-    def is_free(flow_id: str, step_key: str) -> bool:
-        key = (flow_id, step_key)
-        if key not in free:
-            free[key] = labels.is_free_text(flow_id, step_key)
-        return free[key]
-
-    decoded: dict[tuple[str | None, str], tuple[list[str], float | None]] = {}
-    seen: dict[str, tuple[str, str]] = {}
-    months: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
-    weeks: dict[str, defaultdict[str, dict[int, Key]]] = defaultdict(lambda: defaultdict(dict))
-    rows = connection.execute(queries.everything(only_outcomes))
-    for kind, flow_id, step_key, key, raw, skipped, n, person, hour, status, last in rows:
-        acc = flows[flow_id]
-        if kind == "o":
-            acc.people[key] += n
-            if status is None:
-                what = ANONYMISED
-            elif status == "finished":
-                what = COMPLETED
-            else:
-                what = ANSWERING if status == "active" else STOPPED
-            stop = (last or "") if what in (ANSWERING, STOPPED) else ""
-            acc.outcomes[(what, stop, key)] += n
-        elif kind == "m":
-            found_keys = seen.get(hour)
-            if found_keys is None:
-                found_keys = seen[hour] = queries.period_keys(hour)
-            month, week = found_keys
-            months[flow_id][month][person] = key
-            weeks[flow_id][week][person] = key
-        else:
-            step = acc.steps[step_key]
-            step.answered[key] += n
-            if skipped:
-                codes, scale = [SKIPPED], None
-            elif is_free(flow_id, step_key):
-                codes, scale = [], None
-            else:
-                kind_of = labels.kind(flow_id, step_key) or ""
-                found = decoded.get((raw, kind_of))
-                if found is None:
-                    value = _value(raw)
-                    number = kind_of == "scale" and isinstance(value, int | float)
-                    found = (option_keys(value), float(value) if number else None)
-                    decoded[(raw, kind_of)] = found
-                codes, scale = found
-            for code in codes:
-                step.chose[code][key] += n
-            if scale is not None:
-                step.scale[key][scale] += n
-    for target, per in (("months", months), ("weeks", weeks)):
-        for flow_id, periods in per.items():
-            into = getattr(flows[flow_id], target)
-            for period, people in periods.items():
-                into[period] = Counter(people.values())
-    if scope.free_text and not only_outcomes:
-        _texts(connection, queries, scope, labels, flows, is_free)
-    return dict(flows)
-
-
-def _texts(
-    connection: Connection,
-    queries: _Queries,
-    scope: Scope,
-    labels: Labels,
-    flows: dict[str, FlowCount],
-    is_free: Any,
-) -> None:
-    """What was written, per question and neighbourhood, redacted as in the exports."""
-    redacted: dict[str, str | None] = {}
-    for row in connection.execute(queries.texts(scope, labels)):
-        flow_id, step_key, grp, raw, language, n, newest, first = row
-        if flow_id not in flows or not is_free(flow_id, step_key):
-            continue
-        if raw not in redacted:
-            text = free_text_of(_value(raw))
-            redacted[raw] = redact(text) if text else None
-        text = redacted[raw]
-        if text is None:
-            continue
-        if newest.tzinfo is None:  # SQLite gives the aggregate back as written
-            newest = newest.replace(tzinfo=UTC)
-        flows[flow_id].steps[step_key].texts[grp].append(Written(text, language, n, newest, first))
+    statements = Statements(connection.dialect.name, scope, labels, zone)
+    prepare(connection)
+    rows = connection.execute(statements.everything(only_outcomes))
+    written = statements.texts(only_outcomes)
+    return statements.fold(rows, connection.execute(written) if written is not None else ())

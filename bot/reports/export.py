@@ -448,18 +448,17 @@ async def export_document(
     if not neighbourhoods:
         neighbourhoods = [n.key for n in deployment.neighbourhoods]
     flt = Filter(flow, tuple(neighbourhoods), since, until)
-    async with database.engine.connect() as connection:
-        data = await connection.run_sync(
-            lambda sync: export_bytes(
-                sync,
-                fmt=fmt,
-                library=library,
-                secret=secret,
-                timezone=timezone,
-                flt=flt,
-                free_text=True,
-            )
+    data = await database.in_thread(
+        lambda sync: export_bytes(
+            sync,
+            fmt=fmt,
+            library=library,
+            secret=secret,
+            timezone=timezone,
+            flt=flt,
+            free_text=True,
         )
+    )
     names = ", ".join(
         (found.name if (found := deployment.neighbourhood(key)) else key) for key in neighbourhoods
     )

@@ -439,18 +439,17 @@ async def results_messages(
         flow=flow,
         free_text=frozenset(neighbourhoods),
     )
-    async with database.engine.connect() as connection:
-        results = await connection.run_sync(
-            lambda sync: aggregate(
-                sync,
-                library=library,
-                deployment=deployment,
-                translator=translator,
-                scope=scope,
-                compare=periods,
-                timezone=timezone,
-            )
+    results = await database.in_thread(
+        lambda sync: aggregate(
+            sync,
+            library=library,
+            deployment=deployment,
+            translator=translator,
+            scope=scope,
+            compare=periods,
+            timezone=timezone,
         )
+    )
     made = await asyncio.to_thread(charts, results, translator, limit=max_charts)
     out: list[Outgoing] = [Say(text) for text in summary(results, translator)]
     out += [

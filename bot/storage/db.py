@@ -3,16 +3,19 @@
 The runtime uses async sessions (aiosqlite, psycopg 3); Alembic and the command line
 use the same URL through a sync engine. SQLite files are opened through
 `inline_sqlite`: their statements run on the event loop's thread, not aiosqlite's.
+Long reads (counting results, exports) run in worker threads on a sync engine of their
+own (`Database.in_thread`), so that every chat goes on being answered meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +28,11 @@ from sqlalchemy.ext.asyncio import (
 
 from bot import keyfile
 from bot.storage import errors, inline_sqlite
+
+T = TypeVar("T")
+
+READERS = 4
+"""Connections for reading in worker threads, at most (`Database.in_thread`)."""
 
 
 def async_url(url: str) -> str:
@@ -106,6 +114,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **engine_args)
         configure(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers: Engine | None = None
+        self._threads: set[asyncio.Future[Any]] = set()
 
     @property
     def is_sqlite(self) -> bool:
@@ -146,5 +156,38 @@ class Database:
         finally:
             await connection.close()
 
+    async def in_thread(self, work: Callable[[Connection], T]) -> T:
+        """`work` on a connection of its own, in a worker thread: for a long read that
+        would otherwise hold up the event loop, and with it every chat (on SQLite the
+        loop runs the statements itself; on PostgreSQL it would run the Python that
+        counts or writes the file). At most `READERS` at a time; more wait their turn.
+
+        Reads see what was committed when their statements ran, as any connection
+        does. A page closed or a task cancelled leaves the thread running: `close`
+        waits for it before the connections go."""
+        if self.is_sqlite and sqlite_file(self.url) is None:  # in memory: one connection
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(work)
+        if self._readers is None:
+            self._readers = create_engine(
+                sync_url(self.url), pool_size=READERS, max_overflow=0, hide_parameters=True
+            )
+            configure(self._readers)
+        readers = self._readers
+
+        def run() -> T:
+            with readers.connect() as connection:
+                return work(connection)
+
+        thread = asyncio.ensure_future(asyncio.to_thread(run))
+        self._threads.add(thread)
+        thread.add_done_callback(self._threads.discard)
+        return await asyncio.shield(thread)
+
     async def close(self) -> None:
+        if self._threads:
+            await asyncio.gather(*self._threads, return_exceptions=True)
+        if self._readers is not None:
+            self._readers.dispose()
+            self._readers = None
         await self.engine.dispose()

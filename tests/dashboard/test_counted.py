@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.app import App
 from bot.dashboard.counted import Counted, Key
@@ -20,6 +20,7 @@ from bot.i18n.catalogs import Catalogs
 from bot.privacy import retention
 from bot.reports.aggregate import aggregate
 from bot.reports.counting import count
+from bot.reports.counting import mark as count_mark
 from bot.reports.periods import Period, parse_compare
 from bot.reports.protection import suppress, table_sums
 from bot.storage.models import Conversation
@@ -37,7 +38,7 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 async def counted(app: App) -> AsyncIterator[Counted]:
     seed(app.settings.database_url, participants=40, extra_flows=False)
     made = Counted(
-        app.settings.database_url,
+        app.database,
         app.library,
         app.deployment,
         Catalogs()("en"),
@@ -109,6 +110,61 @@ async def test_an_age_groups_count_changes_when_someone_gives_their_age(
     await onboard(person, neighbourhood="centrum", age="65+")
     after, _ = await counted.counts(key)
     assert after == counted_now(app, counted, key) != before
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        Key("what-matters", WHOLE),
+        Key("what-matters", parse_compare("this-month", ZONE)[1], None, True),
+        Key("onboarding", WHOLE, "18-27"),
+        Key("what-matters", Period(datetime.now(UTC) - timedelta(days=45), None, "")),
+    ],
+    ids=["whole town", "a funnel", "an age group", "a period"],
+)
+async def test_a_page_waited_for_is_counted_side_by_side_as_in_one_go(
+    app: App, counted: Counted, key: Key
+) -> None:
+    side_by_side, _ = await counted.counts(key)
+    one_go = await counted._in_thread(lambda c: counted._counted(c, key))
+    assert side_by_side == one_go.counts == counted_now(app, counted, key)
+    assert side_by_side[key.flow].people
+
+
+class WrittenMeanwhile(Counted):
+    """Someone answers while the statements of a count are on their way."""
+
+    person: Person | None = None
+    calls = 0
+
+    async def _in_thread(self, work):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 3 and self.person is not None:  # after the mark and one statement
+            await self.person.say("Een bankje bij de bushalte")
+        return await super()._in_thread(work)
+
+
+async def test_an_answer_while_counting_side_by_side_is_counted_in_one_go(app: App) -> None:
+    seed(app.settings.database_url, participants=40, extra_flows=False)
+    person = Person(app.service, user_id="r-meanwhile")
+    await onboard(person, neighbourhood="centrum")
+    made = WrittenMeanwhile(
+        app.database,
+        app.library,
+        app.deployment,
+        Catalogs()("en"),
+        app.settings.timezone,
+    )
+    made.person = person
+    key = Key("what-matters", WHOLE)
+    try:
+        counts, mark = await made.counts(key)
+        # Not a mix of before and after: the count of after, with after's mark.
+        assert counts == counted_now(app, made, key)
+        assert mark == await made._in_thread(lambda c: count_mark(c, key.scope(made.readable)))
+        assert made.calls > 4  # the statements, then the count in one go
+    finally:
+        await made.close()
 
 
 async def test_counting_ahead_keeps_each_flows_pages(app: App, counted: Counted) -> None:
@@ -188,14 +244,3 @@ def test_protection_is_kept_by_value_and_handed_out_as_copies() -> None:
         ["shown", "small", "hidden"],
         ["shown", "small", "small"],
     ]
-
-
-async def test_closing_waits_for_a_count_and_closes_the_connections(
-    app: App, counted: Counted
-) -> None:
-    await counted.counts(Key("what-matters", WHOLE))
-    assert counted._engine is not None
-    await counted.close()
-    assert counted._engine is None
-    async with app.database.transaction() as session:
-        assert (await session.execute(select(Conversation.id).limit(1))).first() is not None
