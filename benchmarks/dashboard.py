@@ -7,11 +7,13 @@
 
 The database is filled by `buurtbot demo seed`'s own function (`bot.demo.seed`), then
 the dashboard is served as `buurtbot run` serves it (aiohttp, same process) and each
-page is fetched `--repeat` times, one after the other, by an operator's session.
-Results counted are kept for a minute (`bot/dashboard/recent.py`); here they are not
-kept (`cold`), so every fetch of a results page is a first view: what a coordinator
-waits for the first time. Times are from request to the last byte, on 127.0.0.1: the
-server's time. A chart is an SVG drawn on first request and kept, so both are shown.
+page is fetched `--repeat` times, one after the other, by an operator's session, once
+the first round of counting ahead is done (`bot/dashboard/counted.py`). Then each
+results page again with nothing kept: "counted when asked", what a page nobody counted
+before costs. Times are from request to the last byte, on 127.0.0.1: the server's time.
+A chart is an SVG drawn on first request and kept, so both are shown. "loop waited" is
+the longest the event loop (the bot's, in `buurtbot run`) was kept from other work
+while that page was fetched: how long a resident's message could have waited.
 
 `--against DIR` (a checkout of another build, e.g. `git worktree add /tmp/old main`)
 measures that build and this one on the same database, in turns (old, new, old, new),
@@ -43,6 +45,7 @@ from aiohttp import ClientSession, CookieJar  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from bot import collector  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.community.logins import create_link  # noqa: E402
 from bot.dashboard.keys import DASHBOARD  # noqa: E402
@@ -75,6 +78,28 @@ PAGES["results, a period of one's own (not counted ahead)"] = OWN_PERIOD
 PAGES["results, two periods of one's own compared (not counted ahead)"] = (
     f"{OWN_PERIOD}&compare=previous"
 )
+
+
+class Stalls:
+    """How late the event loop wakes a task that sleeps 5 ms at a time: the longest
+    any other work (a resident's message) waited for the loop."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task = asyncio.ensure_future(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.longest = max(self.longest, (time.perf_counter() - began - 0.005) * 1000)
+
+    def take(self) -> float:
+        found, self.longest = self.longest, 0.0
+        return found
+
+    def stop(self) -> None:
+        self._task.cancel()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -111,9 +136,11 @@ def as_known_to_this_build(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-async def measure(
-    url: str, repeat: int, data_dir: Path
-) -> tuple[list[tuple[str, list[float]]], list[tuple[str, list[float]]]]:
+Measured = list[tuple[str, list[float], float]]
+"""A page, its times and how long the loop waited at most meanwhile (ms)."""
+
+
+async def measure(url: str, repeat: int, data_dir: Path) -> tuple[Measured, Measured]:
     """Each page as a coordinator meets it (with the results counted ahead, where the
     build does that), then each results page counted when asked (nothing kept)."""
     settings = Settings(
@@ -127,11 +154,14 @@ async def measure(
     )
     app = build(settings)
     web_app = make_app(app)
+    if hasattr(collector, "settle"):
+        collector.settle()  # as `buurtbot run` does once started
     web_app[DASHBOARD].recent = Recent(ttl=0)  # every results page a first view
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()
-    found: list[tuple[str, list[float]]] = []
-    cold: list[tuple[str, list[float]]] = []
+    found: Measured = []
+    cold: Measured = []
+    stalls = Stalls()
     counted = getattr(web_app[DASHBOARD], "counted", None)  # builds before 2026-12-06 have none
     try:
         async with app.database.transaction() as session:
@@ -160,29 +190,32 @@ async def measure(
                 if CODE != ROOT:
                     async with client.get(server.make_url(path)) as response:
                         if response.status == 404:  # an older build without that page
-                            found.append((name, times))
+                            found.append((name, times, 0.0))
                             continue
+                stalls.take()
                 for _ in range(repeat):
                     ms, text = await fetch(path)
                     times.append(ms)
                     if name == "results":
                         html = text
-                found.append((name, times))
+                found.append((name, times, stalls.take()))
             charts = re.findall(r"/charts/([\w-]+)\.svg", html)
             first = [(await fetch(f"/charts/{key}.svg"))[0] for key in charts[:repeat]]
+            found.append(("a chart, drawn (SVG)", first, stalls.take()))
             again = [(await fetch(f"/charts/{key}.svg"))[0] for key in charts[:repeat]]
-            found.append(("a chart, drawn (SVG)", first))
-            found.append(("a chart, again", again))
+            found.append(("a chart, again", again, stalls.take()))
             for name, path in PAGES.items() if counted is not None else ():
                 if not path.startswith("/results"):
                     continue
                 times = []
+                stalls.take()
                 for _ in range(repeat):
                     counted.kept.clear()
                     _suppressed.cache_clear()  # the protection decided again, too
                     times.append((await fetch(path))[0])
-                cold.append((name, times))
+                cold.append((name, times, stalls.take()))
     finally:
+        stalls.stop()
         await server.close()
         await app.close()
     return found, cold
@@ -206,25 +239,24 @@ def seed_demo(url: str, people: int, months: int) -> None:
     engine.dispose()
 
 
-def show(
-    results: list[tuple[str, list[float]]], cold: list[tuple[str, list[float]]] | None = None
-) -> None:
-    print(f"{'page':32} {'n':>3} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    rows = list(results)
+def show(results: Measured, cold: Measured | None = None) -> None:
+    print(
+        f"{'page':32} {'n':>3} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
+        f" {'loop waited ms':>15}"
+    )
+    rows: list[tuple[str, list[float], float] | str] = [*results]
     if cold:
-        rows.append(("--- counted when asked, nothing kept:", []))
-        rows += cold
-    for name, times in rows:
-        if not times:
-            if name.startswith("---"):
-                print(name)
+        rows += ["--- counted when asked, nothing kept:", *cold]
+    for row in rows:
+        if isinstance(row, str):
+            print(row)
             continue
-        if not times:
-            continue
-        print(
-            f"{name:32} {len(times):3d} {times[0]:9.0f} {statistics.median(times):8.0f} "
-            f"{percentile(times, 0.95):8.0f} {max(times):8.0f}"
-        )
+        name, times, waited = row
+        if times:
+            print(
+                f"{name:32} {len(times):3d} {times[0]:9.0f} {statistics.median(times):8.0f} "
+                f"{percentile(times, 0.95):8.0f} {max(times):8.0f} {waited:15.0f}"
+            )
 
 
 def main() -> None:

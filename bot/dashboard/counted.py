@@ -282,7 +282,7 @@ def _rows(statement: Any) -> Callable[[Connection], list[Any]]:
 
     def run(connection: Connection) -> list[Any]:
         prepare(connection)
-        return list(connection.execute(statement))
+        return [tuple(row) for row in connection.execute(statement)]
 
     return run
 

@@ -31,7 +31,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import Connection, select
 
 from bot.deployment import Deployment
 from bot.flows.events import Document
@@ -88,17 +88,12 @@ def _where(flt: Filter, library: FlowLibrary) -> list[Any]:
     if flt.until is not None:
         where.append(Conversation.started_at < flt.until)
     if flt.neighbourhoods is not None:
-        inside = (
-            select(Answer.id)
-            .where(
-                and_(
-                    Answer.conversation_id == Conversation.id,
-                    Answer.neighbourhood.in_(flt.neighbourhoods),
-                )
-            )
-            .correlate(Conversation)
+        # The runs with an answer there, found once (a list to look runs up in), not
+        # looked for again for every answer of every run.
+        inside = select(Answer.conversation_id).where(
+            Answer.neighbourhood.in_(flt.neighbourhoods)
         )
-        where.append(exists(inside))
+        where.append(Conversation.id.in_(inside))
     return where
 
 
