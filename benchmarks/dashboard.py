@@ -154,8 +154,10 @@ async def measure(url: str, repeat: int, data_dir: Path) -> tuple[Measured, Meas
     )
     app = build(settings)
     web_app = make_app(app)
-    if hasattr(collector, "settle"):
-        collector.settle()  # as `buurtbot run` does once started
+    if hasattr(app, "settle"):
+        app.settle()  # as `buurtbot run` does once started
+    elif hasattr(collector, "settle"):
+        collector.settle()
     web_app[DASHBOARD].recent = Recent(ttl=0)  # every results page a first view
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

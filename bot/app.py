@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot import collector
 from bot.community import register as register_community
 from bot.conversation.extensions import Extensions
 from bot.conversation.parts import Parts
@@ -36,6 +37,18 @@ class App:
     def parts(self) -> Parts:
         """What the community functions are handed (settings, deployment, flows, ...)."""
         return self.service.parts
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """The translations of every part: the chats and the dashboard read the same."""
+        return self.service.catalogs
+
+    def settle(self) -> None:
+        """Once started: read now what a first message or page in each offered language
+        would otherwise read while someone waits (the catalogs), then let the garbage
+        collector leave all that alone (`collector.settle`)."""
+        self.catalogs.load(self.settings.language_list)
+        collector.settle()
 
     async def close(self) -> None:
         await self.database.close()

@@ -15,7 +15,7 @@ import logging
 import signal
 from typing import Protocol
 
-from bot import collector, health
+from bot import health
 from bot.app import App
 from bot.channels.base import Channel
 from bot.dashboard import SwitchedOff
@@ -62,7 +62,7 @@ async def serve(app: App, channels: list[str]) -> None:
     except Exception as error:
         log.warning("processes: roles are taken at the next heartbeat (%s)", error)
     heartbeat.start()
-    collector.settle()
+    app.settle()
     try:
         reason = await _until_stopped(stop, running)
     finally:

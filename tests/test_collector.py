@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot import collector
+from bot.app import App
 
 
 @pytest.fixture
@@ -25,3 +26,12 @@ def test_settle_freezes_what_exists_and_collects_less_often() -> None:
     collector.settle()
     assert gc.get_freeze_count() >= len(kept)
     assert gc.get_threshold()[0] == collector.YOUNGEST
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_a_started_bot_reads_every_offered_language_first(app: App) -> None:
+    offered = app.settings.language_list
+    assert len(offered) > 1 and not set(offered) & set(app.catalogs._cache)
+    app.settle()
+    assert set(offered) <= set(app.catalogs._cache)  # no first message waits for a file
+    assert gc.get_freeze_count() > 0

@@ -7,7 +7,6 @@ import logging
 
 import typer
 
-from bot import collector
 from bot.app import build, configure_logging
 from bot.channels.terminal import TerminalChannel
 from bot.cli import preflight
@@ -91,7 +90,7 @@ async def _chat(
 
             scheduler = await start_scheduler(app, [terminal.sender])
             await app.presence.refresh()  # the jobs' lead, at once
-            collector.settle()  # as a bot on a chat platform does once started
+            app.settle()  # as a bot on a chat platform does once started
         await terminal.run()
     finally:
         if scheduler is not None:

@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.conversation.parts import Parts
 from bot.deployment import Deployment
 from bot.flows.library import FlowLibrary
+from bot.i18n.catalogs import Catalogs
 from bot.settings import Settings
 from bot.storage.db import Database
 
@@ -26,6 +27,8 @@ class DashboardParts(Protocol):
     def deployment(self) -> Deployment: ...
     @property
     def library(self) -> FlowLibrary: ...
+    @property
+    def catalogs(self) -> Catalogs: ...
     @property
     def parts(self) -> Parts:
         """What the community functions the dashboard calls are handed."""

@@ -170,7 +170,7 @@ async def _favicon(request: web.Request) -> web.StreamResponse:
 def make_app(app: DashboardParts, start_link: str | None = None) -> web.Application:
     """The aiohttp application of the dashboard for this bot."""
     settings = app.settings
-    catalogs = Catalogs(default=settings.default_language)
+    catalogs = app.catalogs
     state = Dashboard(
         app=app,
         catalogs=catalogs,

@@ -90,9 +90,7 @@ def _where(flt: Filter, library: FlowLibrary) -> list[Any]:
     if flt.neighbourhoods is not None:
         # The runs with an answer there, found once (a list to look runs up in), not
         # looked for again for every answer of every run.
-        inside = select(Answer.conversation_id).where(
-            Answer.neighbourhood.in_(flt.neighbourhoods)
-        )
+        inside = select(Answer.conversation_id).where(Answer.neighbourhood.in_(flt.neighbourhoods))
         where.append(Conversation.id.in_(inside))
     return where
 
