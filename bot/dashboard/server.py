@@ -42,7 +42,7 @@ from bot.dashboard.keys import DASHBOARD, LANGUAGE, VIEWER
 from bot.dashboard.languages import COOKIE, choose, own_name
 from bot.dashboard.parts import DashboardParts
 from bot.dashboard.recent import Recent
-from bot.dashboard.render import environment, page
+from bot.dashboard.render import compile_all, environment, page
 from bot.i18n.catalogs import Catalogs
 
 log = logging.getLogger(__name__)
@@ -192,10 +192,14 @@ def make_app(app: DashboardParts, start_link: str | None = None) -> web.Applicat
 
     async def counting_ahead(_: web.Application) -> AsyncIterator[None]:
         state.counted.start(lambda: [flow for flow, _ in results.reported_flows(app.library)])
-        # The flows page reads every catalog the first time: done now, not while one waits.
-        made = asyncio.ensure_future(flows.made_ahead(settings))
+        # The flows page reads every catalog the first time, and each page's template is
+        # compiled the first time it is shown: done now, not while one waits.
+        made = [
+            asyncio.ensure_future(flows.made_ahead(settings)),
+            asyncio.ensure_future(asyncio.to_thread(compile_all, state.templates)),
+        ]
         yield
-        await asyncio.gather(made, return_exceptions=True)
+        await asyncio.gather(*made, return_exceptions=True)
         await state.counted.close()
 
     web_app.cleanup_ctx.append(counting_ahead)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import App, build
 from bot.community.logins import create_link
+from bot.dashboard.keys import DASHBOARD
 from bot.dashboard.languages import choose, from_header
 from bot.dashboard.server import CSP, make_app
 from tests.conftest import ROOT, make_settings
@@ -307,5 +309,18 @@ async def test_messages_on_their_way_are_named_in_words(app: App) -> None:
         assert "Herinneringen om een gesprek af te maken: 1" in html
         assert "nudge" not in html
         assert "Reminders to finish a conversation: 1" in part
+    finally:
+        await server.close()
+
+
+async def test_every_template_is_compiled_before_anyone_asks(app: App) -> None:
+    server = await _serve(app)
+    try:
+        env = server.app[DASHBOARD].templates
+        names = set(env.list_templates())
+        async with asyncio.timeout(10):
+            while {name for _, name in env.cache} != names:  # compiled in a thread at start
+                await asyncio.sleep(0.02)
+        assert len(names) > 20
     finally:
         await server.close()
