@@ -63,6 +63,7 @@ UNDELIVERED_TEXT_KEPT = timedelta(hours=1)
 START_FLOW = "onboarding"
 RESUME_FLOW = "resume"
 MOVE_FLOW = "move"
+LINK_FLOW = "neighbourhood-link"
 #: Subflows one turn may enter in a row (a flow that enters itself through another).
 MAX_SUBFLOWS = 8
 
@@ -415,8 +416,10 @@ class ConversationService:
 
         People scan posters where they shop, work or visit, so a link does not move
         anyone on its own. The `move` flow asks; its neighbourhood question is answered
-        from the link once they say yes. What they were doing waits and resumes after it.
-        True when the question was asked (the /start ends there).
+        from the link once they say yes. Someone who answered "somewhere else" or "I would
+        rather not say" is asked too (`neighbourhood-link`): their answer stands until
+        they say yes. What they were doing waits and resumes after it. True when the
+        question was asked (the /start ends there).
         """
         payload = turn.start_payload
         participant = turn.participant
@@ -424,30 +427,43 @@ class ConversationService:
             payload is None
             or not payload.neighbourhood
             or participant.consented_at is None
-            or participant.neighbourhood in (None, payload.neighbourhood)
-            or (flow := self.library.get(MOVE_FLOW)) is None
+            or participant.neighbourhood == payload.neighbourhood
+            or (there := self.deployment.neighbourhood(payload.neighbourhood)) is None
         ):
             return False
-        there = self.deployment.neighbourhood(payload.neighbourhood)
         own = self.deployment.neighbourhood(participant.neighbourhood or "")
-        if there is None or own is None:  # "somewhere else" or gone from the list
+        variables: dict[str, object] = {
+            "link_neighbourhood": there.name,
+            PREFILL: {"neighbourhood": there.key},
+        }
+        if own is not None:
+            flow = self.library.get(MOVE_FLOW)
+            variables["own_neighbourhood"] = own.name
+        elif self._neighbourhood_asked(turn):
+            flow = self.library.get(LINK_FLOW)
+        else:  # the onboarding asks it next: the link answers it (`_payload_into`)
+            return False
+        if flow is None:
             return False
         turn.start_payload = StartPayload(None, payload.campaign)
         current = self._active(turn)
-        if current is not None and current.flow_id == MOVE_FLOW:
+        if current is not None and current.flow_id in (MOVE_FLOW, LINK_FLOW):
             convs.set_status(current, convs.ABANDONED)  # a second link: this one asks
         elif current is not None:
             self._payload_into(turn, current)  # the campaign still counts
-        await self._interrupt(
-            turn,
-            flow,
-            {
-                "link_neighbourhood": there.name,
-                "own_neighbourhood": own.name,
-                PREFILL: {"neighbourhood": there.key},
-            },
-        )
+        await self._interrupt(turn, flow, variables)
         return True
+
+    def _neighbourhood_asked(self, turn: _Turn) -> bool:
+        """Whether the person has answered the onboarding's neighbourhood question (a
+        neighbourhood, somewhere else, or rather not say); not while the onboarding
+        they are in has yet to ask it."""
+        current = self._active(turn)
+        if current is None or current.flow_id != START_FLOW:
+            return True
+        values = State.from_json(current.state).values
+        asked = [s.answer_as for s in self.library[START_FLOW].steps if s.kind == "neighbourhood"]
+        return any(key in values for key in asked)
 
     def _payload_into(self, turn: _Turn, conversation: Conversation) -> None:
         """A deep link scanned mid-conversation counts too: its neighbourhood (on the

@@ -60,7 +60,7 @@ from bot.reports.model import Scope
 from bot.reports.periods import Period
 from bot.storage.models import Answer, Conversation, Participant
 
-NOT_IN_REPORTS = frozenset({"language", "forget", "resume", "move"})
+NOT_IN_REPORTS = frozenset({"language", "forget", "resume", "move", "neighbourhood-link"})
 """The system's own flows: what they hold is no one's opinion."""
 
 COMPLETED, ANSWERING, STOPPED, ANONYMISED = "completed", "answering", "stopped", "anonymised"

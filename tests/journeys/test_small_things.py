@@ -80,6 +80,40 @@ async def test_a_deep_link_counts_in_the_middle_of_a_conversation(world: World) 
     assert (await world.participant("signal", emre.uuid)).neighbourhood == "centrum"
 
 
+async def test_a_link_never_gives_a_neighbourhood_to_someone_who_did_not(world: World) -> None:
+    # "Somewhere else" on Telegram: a poster's link asks; no keeps their answer.
+    cas = world.server.user(963, "Cas", language_code="en")
+    await world.tg_onboard(cas, place="Somewhere else")
+    assert (await world.participant("telegram", str(cas.user_id))).neighbourhood == "other"
+    asked = await world.tg(
+        cas, lambda: cas.send_command("start", "n-centrum_c-poster"), "Do you live in"
+    )
+    assert "This link is for Centrum.\nDo you live in Centrum?" in asked
+    assert "We have" not in asked
+    said = await world.tg(cas, lambda: cas.press("No"), "What is good")
+    assert "OK, nothing changes." in said  # and what-matters goes on
+    assert (await world.participant("telegram", str(cas.user_id))).neighbourhood == "other"
+    await world.tg(cas, lambda: cas.send_command("start", "n-centrum"), "Do you live in")
+    said = await world.tg(cas, lambda: cas.press("Yes"), "What is good")
+    assert "OK! Centrum is now your neighbourhood." in said
+    assert (await world.participant("telegram", str(cas.user_id))).neighbourhood == "centrum"
+
+    # "Rather not say" on Signal, typed, in Dutch: asked too, never set without a yes.
+    dana = world.daemon.person("Dana")
+    reply = await world.sg(dana, "Hoi")
+    reply = await world.sg(dana, option(reply, "Nederlands"))
+    reply = await world.sg(dana, "1")  # consent: yes
+    reply = await world.sg(dana, option(reply, "Zeg ik liever niet"))
+    reply = await world.sg(dana, option(reply, "18 tot en met 27"))
+    reply = await world.sg(dana, option(reply, "Sport en spel"))
+    assert (await world.participant("signal", dana.uuid)).neighbourhood is None
+    reply = await world.sg(dana, "/start n-hofkamp")
+    assert "Deze link is voor Hofkamp.\nWoon je in Hofkamp?" in reply
+    reply = await world.sg(dana, option(reply, "Nee"))
+    assert "Oké, er verandert niets." in reply
+    assert (await world.participant("signal", dana.uuid)).neighbourhood is None
+
+
 async def test_stop_then_start_greets_once_and_mydata_speaks_in_words(world: World) -> None:
     emre = world.daemon.person("Emre")
     await world.sg_onboard(emre)
