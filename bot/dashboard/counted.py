@@ -186,7 +186,9 @@ class Counted:
         after = await self._in_thread(lambda c: mark(c, scope))
         if after != before:
             return await self._in_thread(lambda c: self._counted(c, key))
-        counts = statements.fold((row for rows in parts for row in rows), texts)
+        # Folding thousands of rows is Python's work: not on the loop either.
+        rows = [row for found in parts for row in found]
+        counts = await asyncio.to_thread(statements.fold, rows, texts)
         return Kept(before, counts, float("-inf"))
 
     async def _in_thread(self, work: Callable[[Connection], Any]) -> Any:
