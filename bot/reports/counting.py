@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -473,7 +473,10 @@ class Statements:
         return dict(flows)
 
     def _texts(
-        self, written: Iterable[Sequence[Any]], flows: dict[str, FlowCount], is_free: Any
+        self,
+        written: Iterable[Sequence[Any]],
+        flows: dict[str, FlowCount],
+        is_free: Callable[[str, str], bool],
     ) -> None:
         """What was written, per question and neighbourhood, redacted as in the exports."""
         redacted: dict[str, str | None] = {}

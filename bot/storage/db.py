@@ -165,9 +165,6 @@ class Database:
         Reads see what was committed when their statements ran, as any connection
         does. A page closed or a task cancelled leaves the thread running: `close`
         waits for it before the connections go."""
-        if self.is_sqlite and sqlite_file(self.url) is None:  # in memory: one connection
-            async with self.engine.connect() as connection:
-                return await connection.run_sync(work)
         if self._readers is None:
             self._readers = create_engine(
                 sync_url(self.url), pool_size=READERS, max_overflow=0, hide_parameters=True
