@@ -108,6 +108,10 @@ class Claims:
             done, self._done = self._done, []
             try:
                 rows = await self._claim(room, done)
+            except asyncio.CancelledError:
+                # Stopped in the middle: `forget` forgets them (again is harmless).
+                self._done.extend(done)
+                raise
             except Exception as error:
                 self._done.extend(done)
                 log.warning("%s: could not claim updates (%s); again soon", self.channel, error)
