@@ -48,6 +48,7 @@ from bot.flows.events import Outgoing
 from bot.i18n.translator import Translator
 from bot.outbox.quiet_hours import hold
 from bot.outbox.status import Progress, broadcast_progress
+from bot.reports.protection import Cell, Sum, suppress
 from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.community import DRAFT, PLANNED, Activity, Invitation
 from bot.storage.models.outbox import QUEUED
@@ -121,6 +122,15 @@ def _reason_text(t: Translator, reason: str) -> str:
     return t.gettext("This conversation cannot be sent on its own.")
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How many people a plan reaches, as its sender may see it: in all, and in each
+    language (the shown ones most first, then the hidden ones)."""
+
+    total: Cell
+    languages: tuple[tuple[str, Cell], ...]
+
+
 @dataclass
 class Plan:
     """What sending `request` would do: who gets it (in which languages), when it goes
@@ -128,6 +138,7 @@ class Plan:
 
     request: Request
     audience: Audience
+    scope: frozenset[str] | None = None  # the sender's neighbourhoods; None: the town
     activity: Activity | None = None
     per_language: Counter[str] = field(default_factory=Counter)
     due_at: datetime | None = None
@@ -143,6 +154,27 @@ class Plan:
         """How many people it reaches (`invitations.count_audience`: the people `send`
         queues, counted without loading them)."""
         return sum(self.per_language.values())
+
+    @property
+    def shown(self) -> Reach:
+        """The reach as its sender sees it before sending anything.
+
+        A coordinator (the whole town) sees every number. A worker sees 1 to 4 people
+        as "fewer than 5", and no language's number that the others and the total would
+        give away (`reports.protection`, as in a report). Else narrowing the audience to
+        one age group, language and interest would tell a worker, without sending a
+        message, what a neighbour they know chose.
+        """
+        languages = sorted(self.per_language.items(), key=lambda item: (-item[1], item[0]))
+        if self.scope is None:
+            return Reach(Cell(self.reach), tuple((code, Cell(n)) for code, n in languages))
+        grid = [[self.reach, *(n for _code, n in languages)]]
+        parts = tuple((0, j) for j in range(1, len(grid[0])))
+        row = suppress(grid, [Sum((0, 0), parts)] if parts else [])[0]
+        cells = [(code, row[j]) for j, (code, _n) in enumerate(languages, start=1)]
+        # Hidden ones by name, not by size: their order would tell their sizes apart.
+        cells.sort(key=lambda item: (not item[1].shown, item[0] if not item[1].shown else ""))
+        return Reach(row[0], tuple(cells))
 
     def refusal(self, name: str) -> Refusal | None:
         return next((r for r in self.refusals if r.field == name), None)
@@ -187,7 +219,7 @@ async def plan(
     who it reaches. Raises `roles.Refused` for anything outside the sender's scope."""
     now = now or utcnow()
     audience = narrowed(request.audience, allowed)
-    found = Plan(request, audience)
+    found = Plan(request, audience, scope=allowed)
     activity: Activity | None = None
     if request.activity_id is None and not request.flow_id:
         found.refusals.append(Refusal(WHAT, NOTHING))

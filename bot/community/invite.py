@@ -106,16 +106,20 @@ async def invite_finished(actions: Actions, conversation: Conversation, state: S
             )
         )
         return
-    lines = [
-        t.ngettext(
-            "This invitation reaches {n} person:",
-            "This invitation reaches {n} people:",
-            found.reach,
-        ).format(n=found.reach)
-    ]
-    for code, number in found.per_language.most_common():
-        lines.append(f"• {language_name(code)}: {number}")
-    for code, _ in found.per_language.most_common():
+    reach = found.shown
+    if reach.total.value is not None:
+        lines = [
+            t.ngettext(
+                "This invitation reaches {n} person:",
+                "This invitation reaches {n} people:",
+                reach.total.value,
+            ).format(n=reach.total.value)
+        ]
+    else:
+        lines = [t.gettext("This invitation reaches fewer than 5 people:")]
+    for code, cell in reach.languages:
+        lines.append(f"• {language_name(code)}: {cell.text(t)}")
+    for code, _ in reach.languages:
         actions.say(
             t.gettext("Preview in {language}:").format(language=language_name(code))
             + "\n"

@@ -31,6 +31,7 @@ from bot.flows.events import Ask, Say
 from bot.flows.labels import Labels
 from bot.flows.numbered import numbered
 from bot.i18n.translator import Translator
+from bot.reports.protection import Cell
 from bot.storage.models.community import Activity
 
 ACTIVITY, FLOW = "activity:", "flow:"
@@ -54,7 +55,7 @@ class Preview:
     code: str
     name: str
     direction: str
-    people: int
+    people: Cell
     telegram: list[dict[str, Any]]
     signal: list[str]
 
@@ -157,7 +158,7 @@ def _previews(request: web.Request, plan: broadcasts.Plan) -> list[Preview]:
     app = request.app[DASHBOARD].app
     parts = app.parts
     found = []
-    for code, people in plan.per_language.most_common():
+    for code, people in plan.shown.languages:
         messages = broadcasts.preview(parts, plan.request, plan.activity, code)
         telegram: list[dict[str, Any]] = []
         signal: list[str] = []

@@ -15,6 +15,7 @@ from bot.flows.buttons import DONE, SKIP, button_rows
 from bot.flows.events import Ask, Option
 from bot.flows.numbered import numbered
 from bot.i18n.catalogs import Catalogs
+from bot.reports.protection import HIDDEN, SMALL, Cell
 from bot.storage.models import OutboxMessage, Participant, utcnow
 from bot.storage.models.community import Activity, AuditEntry, Invitation
 from tests.community.helpers import (
@@ -355,3 +356,53 @@ async def test_the_reach_shown_is_the_number_queued(app: App) -> None:
                 await broadcasts.stop_batch(session, batch.batch_id, actor, allowed=None)
     assert reached == [7, 7, 0, 4, 4, 0, 5, 5, 0, 5, 5, 0, 1, 1, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0]
     assert people  # the residents' helper's people are among them
+
+
+async def test_a_worker_sees_a_small_reach_as_fewer_than_5_and_a_coordinator_exactly(
+    app: App,
+) -> None:
+    """Narrowing the audience must not tell a worker who is in it (before sending)."""
+    worker = await make_worker(app)
+    await residents(app)  # in Kerkelanden: one each in Dutch, Turkish and Polish
+    await new_activity(worker)
+    request = broadcasts.Request(activity_id=await activity_id(app), audience=KERKELANDEN)
+    async with app.database.transaction() as session:
+        town = await broadcasts.plan(session, app.parts, request, allowed=None)
+        theirs = await broadcasts.plan(
+            session, app.parts, request, allowed=frozenset({"kerkelanden"})
+        )
+    assert town.shown.total == Cell(3)
+    assert dict(town.shown.languages) == {"nl": Cell(1), "pl": Cell(1), "tr": Cell(1)}
+    assert theirs.ok and theirs.reach == 3  # it may still be sent
+    assert theirs.shown.total == Cell(None, SMALL)
+    assert [cell for _code, cell in theirs.shown.languages] == [Cell(None, SMALL)] * 3
+    # The reply in the chat says so, in the worker's language, without a number.
+    reply = await invite(worker)
+    assert "This invitation reaches fewer than 5 people:" in reply
+    for name in ("Nederlands", "Türkçe", "Polski"):
+        assert f"• {name}: fewer than 5" in reply
+
+
+def test_a_small_language_is_hidden_with_one_that_would_give_it_away() -> None:
+    def shown(per_language: dict[str, int], scope: frozenset[str] | None) -> broadcasts.Reach:
+        found = broadcasts.Plan(broadcasts.Request(), KERKELANDEN, scope=scope)
+        found.per_language.update(per_language)
+        return found.shown
+
+    worker = frozenset({"kerkelanden"})
+    reach = shown({"nl": 9, "tr": 3, "ar": 7}, worker)
+    # Turkish is 1 to 4; with the total shown, Arabic (the smaller other) is hidden too.
+    assert reach.total == Cell(19)
+    assert reach.languages == (
+        ("nl", Cell(9)),
+        ("ar", Cell(None, HIDDEN)),
+        ("tr", Cell(None, SMALL)),
+    )
+    # Hidden ones come by their code, whatever their size.
+    assert [code for code, _ in shown({"uk": 2, "ar": 3, "nl": 20}, worker).languages] == [
+        "nl",
+        "ar",
+        "uk",
+    ]
+    assert shown({"nl": 6, "tr": 5}, worker).languages == (("nl", Cell(6)), ("tr", Cell(5)))
+    assert shown({"nl": 9, "tr": 3}, None).languages == (("nl", Cell(9)), ("tr", Cell(3)))

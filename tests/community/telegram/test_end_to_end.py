@@ -125,7 +125,8 @@ async def test_worker_invites_a_neighbourhood_over_telegram(
     text = await act(
         server, worker, lambda: worker.press("Everyone who matches"), "Do you want to send it?"
     )
-    assert "This invitation reaches 3 people" in text
+    # Three people: a worker sees "fewer than 5" (a coordinator would see 3).
+    assert "This invitation reaches fewer than 5 people" in text
     await server.wait_idle()
     confirm = server.last_message(worker.chat_id)
     assert confirm is not None and "Send now" in buttons(confirm)
