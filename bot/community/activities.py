@@ -128,7 +128,7 @@ async def add_activity(
         created_by=created_by,
         organisers=organisers,
     )
-    await audit.record(session, actor, audit.ACTIVITY_CREATED, f"activity {activity.id}")
+    await audit.record(session, actor, audit.ACTIVITY_CREATED, audit.activity(activity.id))
     log.info("activity %s made by %s (%s)", activity.id, actor.pseudonym, actor.via)
     return activity
 

@@ -7,14 +7,19 @@ line called it. Who is the worker's pseudonym and the name they go by, never the
 platform id; coordinators read the log in the dashboard. When a worker is erased their
 entries keep the action but lose the name and the pseudonym.
 
+A subject is written in one plain form, with ids and neighbourhood keys (`activity 12`,
+`flow checkin: 40 people, batch 3f2a, in centrum`), by the builders below; `describe`
+reads it back in the reader's language, so the builders and the reading stay together.
+
 Example, in a community function:
 
-    await audit.record(session, actor, audit.ACTIVITY_CANCELLED, f"activity {activity.id}")
+    await audit.record(session, actor, audit.ACTIVITY_CANCELLED, audit.activity(activity.id))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -125,6 +130,93 @@ async def record(session: AsyncSession, actor: Actor, action: str, subject: str 
         )
     )
     await session.flush()
+
+
+# ---- subjects ---------------------------------------------------------------------------
+
+
+def activity(activity_id: int) -> str:
+    return f"activity {activity_id}"
+
+
+def proposal(proposal_id: int) -> str:
+    return f"proposal {proposal_id}"
+
+
+def flow(flow_id: str) -> str:
+    return f"flow {flow_id}"
+
+
+def batch(batch_id: str) -> str:
+    return f"batch {batch_id}"
+
+
+def places(neighbourhoods: Iterable[str]) -> str:
+    """Neighbourhood keys; `*` is the whole town."""
+    return ", ".join(neighbourhoods) or "*"
+
+
+def sent(what: str, people: int, batch_id: str, neighbourhoods: Iterable[str]) -> str:
+    """`what` (an `activity` or a `flow`) went to `people` in one batch."""
+    return f"{what}: {people} people, batch {batch_id}, in {places(neighbourhoods)}"
+
+
+def stopped(what: str, people: int) -> str:
+    """`what` (an `activity` or a `batch`): the messages of `people` were stopped."""
+    return f"{what}: {people} stopped"
+
+
+_WHAT = re.compile(r"(activity|proposal|flow|batch) (\S+)")
+_SENT = re.compile(rf"({_WHAT.pattern}): (\d+) people, batch (\S+)(?:, in (.+))?")
+_STOPPED = re.compile(rf"({_WHAT.pattern}): (\d+) stopped")
+# A neighbourhood key as a word of its own (keys are lowercase words joined by "-"), and
+# `*` (every neighbourhood) as one.
+_KEYS = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w-])")
+_EVERYWHERE = re.compile(r"(?<!\S)\*(?!\S)")
+
+
+def describe(
+    subject: str,
+    t: Translator,
+    names: Mapping[str, str],
+    flow_name: Callable[[str], str] = lambda flow_id: flow_id,
+) -> str:
+    """A subject as a coordinator reads it, in their language: activities, proposals,
+    conversations and batches in words, neighbourhoods by their names, `*` as the whole
+    town. A pseudonym (`P-7BKCN47PLW`) stays as it is."""
+
+    def where(keys: str) -> str:
+        named = _KEYS.sub(lambda found: names.get(found[0], found[0]), keys)
+        return _EVERYWHERE.sub(t.gettext("the whole town"), named)
+
+    if subject == ERASED or subject.startswith(f"{ERASED}: "):  # a worker since erased
+        erased = t.gettext("Erased person")
+        return erased if subject == ERASED else f"{erased}: {where(subject[len(ERASED) + 2 :])}"
+
+    def what(kind: str, key: str) -> str:
+        if kind == "activity":
+            return t.gettext("activity {id}").format(id=key)
+        if kind == "proposal":
+            return t.gettext("proposal {id}").format(id=key)
+        if kind == "flow":
+            return t.gettext("conversation “{name}”").format(name=flow_name(key))
+        return t.gettext("batch {id}").format(id=key)
+
+    if found := _WHAT.fullmatch(subject):
+        return what(found[1], found[2])
+    if found := _SENT.fullmatch(subject):
+        n = int(found[4])
+        return t.ngettext(
+            "{what}: {n} person in {places} (batch {batch})",
+            "{what}: {n} people in {places} (batch {batch})",
+            n,
+        ).format(what=what(found[2], found[3]), n=n, places=where(found[6] or "*"), batch=found[5])
+    if found := _STOPPED.fullmatch(subject):
+        n = int(found[4])
+        return t.ngettext("{what}: {n} message stopped", "{what}: {n} messages stopped", n).format(
+            what=what(found[2], found[3]), n=n
+        )
+    return where(subject)
 
 
 async def entries(

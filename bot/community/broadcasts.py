@@ -293,24 +293,19 @@ async def send(
             due_at=due,
             invited_by=actor.participant_id,
         )
-        subject = f"activity {found.activity.id}"
+        subject = audit.activity(found.activity.id)
         action = audit.INVITATION_SENT
     else:
         assert request.flow_id is not None
         queued, batch_id = await polls.queue_poll(
             session, parts.settings, parts.library, request.flow_id, people, due_at=due
         )
-        subject = f"flow {request.flow_id}"
+        subject = audit.flow(request.flow_id)
         action = audit.POLL_SENT
     await audit.record(
-        session, actor, action, f"{subject}: {queued} people, batch {batch_id}{_where(found)}"
+        session, actor, action, audit.sent(subject, queued, batch_id, found.audience.neighbourhoods)
     )
     return found, Sent(queued, batch_id, found.goes_at)
-
-
-def _where(found: Plan) -> str:
-    keys = found.audience.neighbourhoods
-    return f", in {', '.join(keys)}" if keys else ""
 
 
 def preview(
@@ -494,6 +489,6 @@ async def stop_batch(
             )
         )
     action = audit.INVITATION_STOPPED if found.kind == INVITATION_KIND else audit.POLL_STOPPED
-    await audit.record(session, actor, action, f"batch {batch_id}: {len(people)} stopped")
+    await audit.record(session, actor, action, audit.stopped(audit.batch(batch_id), len(people)))
     log.info("batch %s: %d queued messages stopped", batch_id, len(people))
     return len(people)

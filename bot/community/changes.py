@@ -164,7 +164,7 @@ async def cancel_activity(
             dedupe_key=f"cancelled:{activity.id}:{person.id}",
         )
         done.told += queued is not None
-    await audit.record(session, actor, audit.ACTIVITY_CANCELLED, f"activity {activity.id}")
+    await audit.record(session, actor, audit.ACTIVITY_CANCELLED, audit.activity(activity.id))
     log.info(
         "activity %s cancelled by %s (%s): %d told, %d queued messages stopped",
         activity.id,
@@ -208,7 +208,10 @@ async def stop_invitations(session: AsyncSession, activity_id: int, actor: audit
         )
     )
     await audit.record(
-        session, actor, audit.INVITATION_STOPPED, f"activity {activity_id}: {len(people)} stopped"
+        session,
+        actor,
+        audit.INVITATION_STOPPED,
+        audit.stopped(audit.activity(activity_id), len(people)),
     )
     log.info("activity %s: %d queued invitations stopped", activity_id, len(people))
     return len(people)

@@ -97,7 +97,7 @@ async def update_activity(
     if plan and activity.status == DRAFT and activity.starts_at is not None:
         activity.status = PLANNED
     await session.flush()
-    await audit.record(session, actor, audit.ACTIVITY_CHANGED, f"activity {activity.id}")
+    await audit.record(session, actor, audit.ACTIVITY_CHANGED, audit.activity(activity.id))
     done.refreshed = await _refresh_queued(session, parts, activity)
     if capacity is not UNSET:
         await rsvp.promote(session, parts, activity, now)

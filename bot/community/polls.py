@@ -257,7 +257,7 @@ async def create_poll(
     )
     session.add(poll)
     await session.flush()
-    await audit.record(session, actor, audit.POLL_CREATED, poll_flows.flow_id(poll.id))
+    await audit.record(session, actor, audit.POLL_CREATED, audit.flow(poll_flows.flow_id(poll.id)))
     log.info("poll %s written (%d options)", poll_flows.flow_id(poll.id), len(options))
     return poll, {}
 

@@ -414,7 +414,7 @@ async def approve_proposal(
             ).format(idea=idea)
         ),
     )
-    await audit.record(session, actor, audit.PROPOSAL_APPROVED, f"proposal {proposal.id}")
+    await audit.record(session, actor, audit.PROPOSAL_APPROVED, audit.proposal(proposal.id))
     log.info("proposal %s approved by %s: activity %s", proposal.id, actor.pseudonym, activity.id)
     return Approved(activity, helps)
 
@@ -451,7 +451,7 @@ async def ask_about_proposal(
             {"proposal_id": proposal.id, "idea": idea_of(proposal), "question": question},
         ),
     )
-    await audit.record(session, actor, audit.PROPOSAL_ASKED, f"proposal {proposal.id}")
+    await audit.record(session, actor, audit.PROPOSAL_ASKED, audit.proposal(proposal.id))
     log.info("proposal %s: question from %s", proposal.id, actor.pseudonym)
 
 
@@ -497,7 +497,7 @@ async def decline_proposal(
             )
         ),
     )
-    await audit.record(session, actor, audit.PROPOSAL_DECLINED, f"proposal {proposal.id}")
+    await audit.record(session, actor, audit.PROPOSAL_DECLINED, audit.proposal(proposal.id))
     log.info("proposal %s declined by %s", proposal.id, actor.pseudonym)
 
 

@@ -89,12 +89,8 @@ async def create_invite(
     )
     await session.flush()
     if actor is not None:
-        await audit.record(session, actor, audit.WORKER_INVITED, _where(keys))
+        await audit.record(session, actor, audit.WORKER_INVITED, audit.places(keys))
     return code
-
-
-def _where(neighbourhoods: Iterable[str]) -> str:
-    return ", ".join(neighbourhoods) or "*"
 
 
 def _about(
@@ -106,7 +102,7 @@ def _about(
     if secret is None:
         raise ValueError("an audited change of a worker needs the secret for their pseudonym")
     who = pseudonyms.of(secret, participant)
-    return who if neighbourhoods is None else f"{who}: {_where(neighbourhoods)}"
+    return who if neighbourhoods is None else f"{who}: {audit.places(neighbourhoods)}"
 
 
 async def forget_subject(session: AsyncSession, parts: Parts, participant_id: int) -> None:
@@ -165,7 +161,7 @@ async def redeem(
     await grant(session, participant, neighbourhoods)
     if settings is not None:
         actor = audit.Actor.worker(settings, participant, via)
-        await audit.record(session, actor, audit.WORKER_JOINED, _where(neighbourhoods))
+        await audit.record(session, actor, audit.WORKER_JOINED, audit.places(neighbourhoods))
     return neighbourhoods
 
 

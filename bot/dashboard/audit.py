@@ -4,13 +4,12 @@ pseudonym, the operator, or an erased person), what, about what, when, and where
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from bot.community import audit
 from bot.community.common import record_id
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
+from bot.dashboard.parts import DashboardParts
 from bot.dashboard.render import page
 from bot.dashboard.workers import coordinators_only
 from bot.i18n.format import format_when
@@ -37,7 +36,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
             entry,
             audit.label(t, entry.action),
             format_when(entry.at, language, app.settings.timezone, translator=t),
-            _about(entry.subject, names, t),
+            _about(entry.subject, names, t, app),
         )
         for entry in found
     ]
@@ -52,14 +51,12 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _about(subject: str, names: dict[str, str], t: Translator) -> str:
-    """An entry's subject as a coordinator reads it: neighbourhoods by their names, not
-    their keys, and `*` (every neighbourhood) in words. The rest (`activity 12`,
-    `P-7BKCN47PLW`) is shown as it was recorded."""
-    named = _KEYS.sub(lambda found: names.get(found[0], found[0]), subject)
-    return _EVERYWHERE.sub(t.gettext("the whole town"), named)
+def _about(subject: str, names: dict[str, str], t: Translator, app: DashboardParts) -> str:
+    """An entry's subject in the reader's language (`audit.describe`); a conversation by
+    its title."""
 
+    def flow_name(flow_id: str) -> str:
+        flow = app.library.get(flow_id)
+        return t.pgettext(f"{flow_id}:title", flow.title) if flow else flow_id
 
-# A neighbourhood key as a word of its own (keys are lowercase words joined by "-").
-_EVERYWHERE = re.compile(r"(?<!\S)\*(?!\S)")
-_KEYS = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w-])")
+    return audit.describe(subject, t, names, flow_name)

@@ -62,3 +62,54 @@ def test_every_action_has_a_label_in_every_language() -> None:
     for action in audit.LABELS:
         assert audit.label(catalogs("en"), action) != action
     assert audit.label(catalogs("en"), "no.such") == "no.such"
+
+
+NAMES = {"centrum": "Centrum", "de-riet": "De Riet"}
+
+
+@pytest.mark.parametrize(
+    ("subject", "dutch", "english"),
+    [
+        (audit.activity(12), "activiteit 12", "activity 12"),
+        (audit.proposal(7), "voorstel 7", "proposal 7"),
+        (audit.flow("checkin"), "gesprek “Check-in”", "conversation “Check-in”"),
+        (
+            audit.sent(audit.activity(12), 40, "3f2a", ["centrum", "de-riet"]),
+            "activiteit 12: 40 mensen in Centrum, De Riet (verzending 3f2a)",
+            "activity 12: 40 people in Centrum, De Riet (batch 3f2a)",
+        ),
+        (
+            audit.sent(audit.flow("checkin"), 1, "9c", []),
+            "gesprek “Check-in”: 1 persoon in de hele stad (verzending 9c)",
+            "conversation “Check-in”: 1 person in the whole town (batch 9c)",
+        ),
+        (
+            audit.stopped(audit.batch("9c"), 3),
+            "verzending 9c: 3 berichten gestopt",
+            "batch 9c: 3 messages stopped",
+        ),
+        (
+            audit.stopped(audit.activity(12), 1),
+            "activiteit 12: 1 bericht gestopt",
+            "activity 12: 1 message stopped",
+        ),
+        (audit.places(["de-riet"]), "De Riet", "De Riet"),
+        (audit.places([]), "de hele stad", "the whole town"),
+        ("P-7BKCN47PLW: centrum", "P-7BKCN47PLW: Centrum", "P-7BKCN47PLW: Centrum"),
+        (f"{audit.ERASED}: *", "Gewiste persoon: de hele stad", "Erased person: the whole town"),
+        # As recorded before the builders: a send without neighbourhoods.
+        (
+            "flow checkin: 5 people, batch 9c",
+            "gesprek “Check-in”: 5 mensen in de hele stad (verzending 9c)",
+            "conversation “Check-in”: 5 people in the whole town (batch 9c)",
+        ),
+    ],
+)
+def test_a_subject_is_read_back_in_the_reader_s_language(
+    subject: str, dutch: str, english: str
+) -> None:
+    catalogs = Catalogs(default="nl")
+    titles = {"checkin": "Check-in"}
+    for language, expected in (("nl", dutch), ("en", english)):
+        described = audit.describe(subject, catalogs(language), NAMES, titles.__getitem__)
+        assert described == expected

@@ -127,7 +127,7 @@ async def test_a_bad_poll_saves_nothing_and_a_good_one_is_audited_once(app: App)
         assert row.options[2] == {"_": "Bankjes", "ar": "مقاعد"}
         assert row.thanks["_"] and row.thanks["tr"] != row.thanks["_"]
         [entry] = (await session.scalars(select(AuditEntry))).all()
-    assert (entry.action, entry.subject) == (audit.POLL_CREATED, f"poll-{poll.id}")
+    assert (entry.action, entry.subject) == (audit.POLL_CREATED, f"flow poll-{poll.id}")
 
 
 def test_the_flow_of_a_poll_is_a_choice_and_a_thanks() -> None:

@@ -146,6 +146,12 @@ async def test_news_reaches_a_turkish_resident_and_a_revoked_workers_page_stops(
     assert entries[0][1] == "Operator" and entries[0][4] == "Dashboard"
     assert entries[1][1].startswith("Fatima, jongerenwerk") and entries[1][4] == "Chat"
     assert entries[3][4] == "Command line" and entries[4][3] == "Kerkelanden"  # by its name
+    # What was sent, in words: the conversation by its title, the neighbourhood by its name.
+    assert re.fullmatch(
+        r"conversation “What happened with your answers”: \d+ (person|people) in Kerkelanden"
+        r" \(batch \S+\)",
+        entries[3][3],
+    ), entries[3]
 
     # A worker made on the command line shows in the list and the log, as the operator's.
     await site.cli(
