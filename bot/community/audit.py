@@ -189,10 +189,6 @@ def describe(
         named = _KEYS.sub(lambda found: names.get(found[0], found[0]), keys)
         return _EVERYWHERE.sub(t.gettext("the whole town"), named)
 
-    if subject == ERASED or subject.startswith(f"{ERASED}: "):  # a worker since erased
-        erased = t.gettext("Erased person")
-        return erased if subject == ERASED else f"{erased}: {where(subject[len(ERASED) + 2 :])}"
-
     def what(kind: str, key: str) -> str:
         if kind == "activity":
             return t.gettext("activity {id}").format(id=key)
@@ -202,6 +198,9 @@ def describe(
             return t.gettext("conversation “{name}”").format(name=flow_name(key))
         return t.gettext("batch {id}").format(id=key)
 
+    if subject == ERASED or subject.startswith(f"{ERASED}: "):  # a worker since erased
+        erased = t.gettext("Erased person")
+        return erased if subject == ERASED else f"{erased}: {where(subject[len(ERASED) + 2 :])}"
     if found := _WHAT.fullmatch(subject):
         return what(found[1], found[2])
     if found := _SENT.fullmatch(subject):
