@@ -64,6 +64,8 @@ START_FLOW = "onboarding"
 RESUME_FLOW = "resume"
 MOVE_FLOW = "move"
 LINK_FLOW = "neighbourhood-link"
+# The profile's one-value fields a flow in between may fill for the onboarding.
+PROFILE_ANSWERS = ("neighbourhood", "age_group")
 #: Subflows one turn may enter in a row (a flow that enters itself through another).
 MAX_SUBFLOWS = 8
 
@@ -715,7 +717,39 @@ class ConversationService:
             and _survey_for_worker(participant, paused_flow)
         ):
             convs.set_status(paused, convs.ACTIVE)
+            if (
+                paused_flow is not None
+                and paused.flow_id == START_FLOW
+                and await self._answered_from_profile(turn, paused, paused_flow)
+            ):
+                return
             await self._repeat_current(turn)
+
+    async def _answered_from_profile(
+        self, turn: _Turn, conversation: Conversation, flow: Flow
+    ) -> bool:
+        """The onboarding goes on after a flow that ran in between (a poster's, or
+        `chat --flow`, right after consent). What that flow put in the person's profile
+        (a `set` or a question with `store_as`: a neighbourhood, an age group) answers the
+        onboarding's question for it: nobody is asked twice. False when it had nothing
+        to answer (the question is then asked again as usual)."""
+        participant = turn.participant
+        state = State.from_json(conversation.state)
+        known = {
+            step.answer_as: value
+            for step in flow.steps
+            if step.store_as in PROFILE_ANSWERS
+            and step.answer_as not in state.values
+            and (value := getattr(participant, step.store_as))
+        }
+        if not known or engine.waiting_for(flow, state):
+            return False
+        prefill = {**(state.variables.get(PREFILL) or {}), **known}
+        state.variables = {**state.variables, PREFILL: prefill}
+        ctx = self.context(participant, turn.incoming.language_hint)
+        result, state = engine.resumed(flow, state, ctx)
+        await self._apply(turn, conversation, result, state)
+        return True
 
     async def _repeat_current(self, turn: _Turn) -> None:
         conversation = self._active(turn)

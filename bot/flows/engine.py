@@ -109,6 +109,19 @@ def returned(flow: Flow, state: State, ctx: FlowContext) -> tuple[Turn, State]:
     return turn, state
 
 
+def resumed(flow: Flow, state: State, ctx: FlowContext) -> tuple[Turn, State]:
+    """A conversation that waited behind another goes on at its current question.
+
+    Answers that came meanwhile under `prefill` (the service puts them there) are taken
+    without asking, as at a start; the first question still open is asked again.
+    """
+    turn = Turn()
+    if state.step is None or not flow.has_step(state.step) or waiting_for(flow, state):
+        return turn, state
+    ctx = ctx.for_flow(flow.written).with_variables(state.variables)
+    return turn, _advance(flow, state, ctx, turn)
+
+
 def repeat(flow: Flow, state: State, ctx: FlowContext) -> Turn:
     """Ask the current question again (after a command, or in a new language)."""
     ctx = ctx.for_flow(flow.written).with_variables(state.variables)

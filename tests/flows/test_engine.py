@@ -172,6 +172,23 @@ def test_repeat_asks_the_current_question_again(ctx: FlowContext) -> None:
     assert engine.progress(flow, state) == (0, 3)
 
 
+def test_resumed_takes_what_came_meanwhile_and_asks_the_first_open_question(
+    ctx: FlowContext,
+) -> None:
+    flow = flow_from(FLOW)
+    _, waiting = engine.start(flow, ctx)
+    # Nothing came meanwhile: the current question again, nothing answered.
+    turn, state = engine.resumed(flow, waiting, ctx)
+    assert [m.step for m in turn.messages if isinstance(m, Ask)] == ["age"]
+    assert state.step == "age" and not turn.answers
+    # The age came meanwhile: answered without asking, on to the next question.
+    waiting.variables = {**waiting.variables, engine.PREFILL: {"age": "young"}}
+    turn, state = engine.resumed(flow, waiting, ctx)
+    assert [a.value for a in turn.answers] == ["young"]
+    assert [m.step for m in turn.messages if isinstance(m, Ask)] == ["youth"]
+    assert state.step == "youth"
+
+
 SHARED = """
 id: shared
 version: 1
