@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.deployment import Deployment
 from bot.flows.context import FlowContext
-from bot.flows.library import FlowLibrary
+from bot.flows.library import REQUIRED, FlowLibrary
 from bot.flows.steps.base import SKIP, Step
 from bot.flows.steps.language import language_name
 from bot.flows.steps.set import SetStep
@@ -168,8 +168,10 @@ class Labels:
         return self.options(flow_id, step_key).get(code, code)
 
     def profile(self, field: str, code: str) -> str:
-        """The label of a profile value (`interests`: `green`) from the step that sets it."""
-        for flow in self.library.flows.values():
+        """The label of a profile value (`interests`: `green`) from the step that sets it:
+        the welcome's first (an imported flow may set the same field with other labels)."""
+        flows = sorted(self.library.flows.values(), key=lambda flow: flow.id not in REQUIRED)
+        for flow in flows:
             for step in flow.steps:
                 if step.store_as == field:
                     return self.option(flow.id, step.answer_as, code)

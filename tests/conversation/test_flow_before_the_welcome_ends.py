@@ -28,7 +28,7 @@ steps:
   - {key: idea, kind: text, text: What would you change here?}
 """
 
-# A poster flow that asks the age group itself.
+# A poster flow that asks the age group itself, with labels of its own (as imported).
 AGES = """\
 id: ages
 version: 1
@@ -39,8 +39,8 @@ steps:
     store_as: age_group
     text: How old are you, for this poster?
     options:
-      - {value: 12-17, label: 12 to 17}
-      - {value: 18-27, label: 18 to 27}
+      - {value: 12-17, label: 12-17}
+      - {value: 18-27, label: 18-27}
 """
 
 
@@ -95,6 +95,9 @@ async def test_an_age_group_a_flow_asked_is_not_asked_again(app: App) -> None:
     assert "What do you care about?" in reply and "How old are you?" not in reply, reply
     found = await profile(app)
     assert (found.neighbourhood, found.age_group) == ("kerkelanden", "12-17")
+    # /mydata shows the age group as the welcome words it (not the poster's "12-17").
+    await person.toggle("green")
+    assert "Age group: 12 to 17" in await person.say("/mydata")
 
 
 async def test_nothing_known_the_welcome_asks_as_before(app: App) -> None:
