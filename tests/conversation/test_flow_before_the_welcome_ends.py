@@ -4,16 +4,15 @@ goes on. Through the conversation service and a real database."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, build
+from bot.app import App
 from bot.storage.models import Participant
-from tests.conftest import ROOT, make_settings
+from tests.conversation.conftest import app_with_flows
 from tests.helpers import Person
 
 # As `buurtbot flows import` makes a RapidPro poster flow that files people under a
@@ -46,15 +45,8 @@ steps:
 
 @pytest.fixture
 async def app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
-    flows = tmp_path / "conversations"
-    shutil.copytree(ROOT / "conversations", flows)
-    (flows / "poster.yaml").write_text(POSTER)
-    (flows / "ages.yaml").write_text(AGES)
-    built = build(make_settings(database_url, tmp_path, conversations_dir=flows))
-    try:
+    async with app_with_flows(database_url, tmp_path, poster=POSTER, ages=AGES) as built:
         yield built
-    finally:
-        await built.close()
 
 
 async def consented(app: App, flow_id: str) -> Person:

@@ -4,16 +4,15 @@ interrupts the subflow."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, build
+from bot.app import App
 from bot.storage.models import Answer, Conversation
-from tests.conftest import ROOT, make_settings
+from tests.conversation.conftest import app_with_flows
 from tests.conversation.test_service import onboard
 from tests.helpers import Person
 
@@ -53,15 +52,8 @@ steps:
 
 @pytest.fixture
 async def app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
-    flows = tmp_path / "conversations"
-    shutil.copytree(ROOT / "conversations", flows)
-    (flows / "visit.yaml").write_text(PARENT)
-    (flows / "details.yaml").write_text(CHILD)
-    built = build(make_settings(database_url, tmp_path, conversations_dir=flows))
-    try:
+    async with app_with_flows(database_url, tmp_path, visit=PARENT, details=CHILD) as built:
         yield built
-    finally:
-        await built.close()
 
 
 async def statuses(app: App) -> dict[str, str]:
