@@ -9,11 +9,10 @@ from aiohttp import web
 from bot.community import audit
 from bot.community.common import record_id
 from bot.dashboard.keys import DASHBOARD, LANGUAGE
-from bot.dashboard.parts import DashboardParts
 from bot.dashboard.render import page
 from bot.dashboard.workers import coordinators_only
+from bot.flows.labels import Labels
 from bot.i18n.format import format_when
-from bot.i18n.translator import Translator
 
 PAGE = 50
 
@@ -31,12 +30,13 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     more = len(found) > PAGE
     found = found[:PAGE]
     names = {n.key: n.name for n in app.deployment.neighbourhoods}
+    labels = Labels(app.library, app.deployment, t, language=language)
     rows = [
         (
             entry,
             audit.label(t, entry.action),
             format_when(entry.at, language, app.settings.timezone, translator=t),
-            _about(entry.subject, names, t, app),
+            audit.describe(entry.subject, t, names, labels.flow_title),
         )
         for entry in found
     ]
@@ -49,14 +49,3 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         operator=audit.OPERATOR,
         erased=audit.ERASED,
     )
-
-
-def _about(subject: str, names: dict[str, str], t: Translator, app: DashboardParts) -> str:
-    """An entry's subject in the reader's language (`audit.describe`); a conversation by
-    its title."""
-
-    def flow_name(flow_id: str) -> str:
-        flow = app.library.get(flow_id)
-        return t.pgettext(f"{flow_id}:title", flow.title) if flow else flow_id
-
-    return audit.describe(subject, t, names, flow_name)
