@@ -272,10 +272,12 @@ class SignalClient:
                     on_open()
                 parser = SseParser()
                 while True:
+                    # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` drops
+                    # a cancellation that comes as a keep-alive arrives, and this loop
+                    # would read on after `stop` for good.
                     try:
-                        chunk = await asyncio.wait_for(
-                            response.content.readany(), timeout=self.read_timeout
-                        )
+                        async with asyncio.timeout(self.read_timeout):
+                            chunk = await response.content.readany()
                     except TimeoutError:
                         raise DaemonUnavailable(
                             f"no data on the event stream for {self.read_timeout:.0f} s"
